@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Makes this machine ready for the demo and the tests, idempotently:
+#   - Debian packages: the Docker engine, the registry, debootstrap (stand-in base image rootfs)
+#   - a Docker engine without a bridge (container traffic stays on loopback: --network host)
+#   - a registry bound to loopback only, storing under $SL_STATE_DIR
+# Safe to run again and again; it only starts what is not already running.
+set -euo pipefail
+
+SL_STATE_DIR="${SL_STATE_DIR:-/var/lib/sealights-images}"
+SL_REGISTRY="${SL_REGISTRY:-localhost:5000}"
+registry_port="${SL_REGISTRY##*:}"
+
+log() { printf '[prereqs] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+need_packages=()
+command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
+command -v docker-registry >/dev/null 2>&1 || need_packages+=(docker-registry)
+command -v debootstrap >/dev/null 2>&1 || need_packages+=(debootstrap)
+command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+if [ "${#need_packages[@]}" -gt 0 ]; then
+  log "installing ${need_packages[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+# The Docker engine: no bridge, no iptables (this workplace allows loopback traffic only).
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  as_root mkdir -p "$SL_STATE_DIR"
+  as_root bash -c "nohup dockerd --bridge=none --iptables=false >'$SL_STATE_DIR/dockerd.log' 2>&1 &"
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { log "dockerd did not start; see $SL_STATE_DIR/dockerd.log"; exit 1; }
+fi
+
+# The registry: loopback only, with its own config (Debian's default listens on all addresses).
+if ! curl -fsS "http://127.0.0.1:${registry_port}/v2/" >/dev/null 2>&1; then
+  log "starting docker-registry on 127.0.0.1:${registry_port}"
+  as_root mkdir -p "$SL_STATE_DIR/registry"
+  as_root tee "$SL_STATE_DIR/registry.yml" >/dev/null <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $SL_STATE_DIR/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${registry_port}
+YAML
+  as_root bash -c "nohup docker-registry serve '$SL_STATE_DIR/registry.yml' >'$SL_STATE_DIR/registry.log' 2>&1 &"
+  for _ in $(seq 1 30); do
+    curl -fsS "http://127.0.0.1:${registry_port}/v2/" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  curl -fsS "http://127.0.0.1:${registry_port}/v2/" >/dev/null 2>&1 || { log "registry did not start; see $SL_STATE_DIR/registry.log"; exit 1; }
+fi
+log "docker engine and registry ${SL_REGISTRY} ready"

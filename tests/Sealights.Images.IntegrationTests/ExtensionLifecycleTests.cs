@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Sealights.Images.IntegrationTests.Infrastructure;
+
+namespace Sealights.Images.IntegrationTests;
+
+/// <summary>External extensions in /opt/extensions under the emulator, in the stand-in image.</summary>
+[Collection(StandInCollection.Name)]
+public sealed partial class ExtensionLifecycleTests(StandInFixture images) : IDisposable
+{
+    private readonly string _outputDirectory = Directory.CreateTempSubdirectory("sl-ext-out-").FullName;
+
+    public void Dispose() => Directory.Delete(_outputDirectory, recursive: true);
+
+    private string[] Mount => ["--volume", $"{_outputDirectory}:{TestExtensions.OutputDirectory}"];
+
+    [Fact]
+    public async Task An_extension_gets_INVOKE_per_request_and_SHUTDOWN_with_a_deadline_on_docker_stop()
+    {
+        var image = await ImageBuilder.BuildAsync(images.SampleImage10, [TestExtensions.Recorder("recorder")]);
+        await using var container = await LambdaContainer.StartAsync(image, extraRunArguments: Mount);
+
+        var requestIds = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await container.InvokeAsync($$"""{"action":"echo","message":"call {{i}}"}""");
+            Assert.Null(result.FunctionError);
+        }
+        var logs = await container.LogsAsync();
+        requestIds.AddRange(ReportRequestId().Matches(logs).Select(m => m.Groups[1].Value));
+        var stopRequested = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await container.StopAsync();
+
+        var lines = TestExtensions.ReadLog(_outputDirectory, "recorder");
+        var events = lines.Where(l => l.StartsWith("event ", StringComparison.Ordinal))
+            .Select(l => JsonDocument.Parse(l[(l.IndexOf('{'))..]).RootElement)
+            .ToList();
+        var invokes = events.Where(e => e.GetProperty("eventType").GetString() == "INVOKE").ToList();
+        Assert.Equal(3, requestIds.Count);
+        Assert.Equal(requestIds, invokes.Select(e => e.GetProperty("requestId").GetString()));
+        var shutdown = Assert.Single(events, e => e.GetProperty("eventType").GetString() == "SHUTDOWN");
+        var deadline = shutdown.GetProperty("deadlineMs").GetInt64();
+        // Lambda gives the extensions what is left of 2000 ms after the runtime's SIGTERM.
+        Assert.InRange(deadline - stopRequested, 500, 2600);
+        Assert.Equal("spindown", shutdown.GetProperty("shutdownReason").GetString(), ignoreCase: true);
+        Assert.Contains("exiting after shutdown", lines);
+    }
+
+    [Fact]
+    public async Task An_extension_that_exits_before_shutdown_is_an_Extension_Crash()
+    {
+        var image = await ImageBuilder.BuildAsync(images.SampleImage10, [TestExtensions.ExitsAfterRegister("quitter")]);
+        await using var container = await LambdaContainer.StartAsync(image, extraRunArguments: Mount);
+
+        var result = await container.InvokeAsync("""{"action":"echo","message":"x"}""");
+
+        Assert.Equal("Unhandled", result.FunctionError);
+        using var error = JsonDocument.Parse(result.Body);
+        Assert.Equal("Extension.Crash", error.RootElement.GetProperty("errorType").GetString());
+        Assert.Contains("exiting early", TestExtensions.ReadLog(_outputDirectory, "quitter"));
+    }
+
+    [Fact]
+    public async Task A_slow_extension_does_not_hold_back_the_response_but_holds_the_next_invoke()
+    {
+        const int extensionSleepMs = 2000;
+        var image = await ImageBuilder.BuildAsync(images.SampleImage10, [TestExtensions.Recorder("sleeper", extensionSleepMs)]);
+        await using var container = await LambdaContainer.StartAsync(image, extraRunArguments: Mount);
+        await container.InvokeAsync("""{"action":"echo","message":"warm up"}""");
+        await Task.Delay(extensionSleepMs + 500);
+
+        var first = await container.InvokeAsync("""{"action":"echo","message":"first"}""");
+        var second = await container.InvokeAsync("""{"action":"echo","message":"second"}""");
+
+        Assert.Contains("first", first.Body);
+        Assert.Contains("second", second.Body);
+        // The caller of the first invoke is answered as soon as the runtime responds ...
+        Assert.True(first.Latency < TimeSpan.FromMilliseconds(extensionSleepMs / 2), $"first invoke took {first.Latency}");
+        // ... but the environment stays busy until the extension calls next.
+        Assert.True(second.Latency > TimeSpan.FromMilliseconds(extensionSleepMs / 2), $"second invoke took {second.Latency}");
+        var logs = await container.LogsAsync();
+        var postRuntime = PostRuntimeDuration().Matches(logs)
+            .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(3, postRuntime.Count);
+        Assert.All(postRuntime, ms => Assert.InRange(ms, extensionSleepMs - 100, extensionSleepMs + 1500));
+    }
+
+    [GeneratedRegex(@"REPORT RequestId: (\S+)")]
+    private static partial Regex ReportRequestId();
+
+    [GeneratedRegex(@"Post-Runtime Extensions Duration: ([0-9.]+) ms")]
+    private static partial Regex PostRuntimeDuration();
+}

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Sealights.Images.IntegrationTests.Infrastructure;
+
+namespace Sealights.Images.IntegrationTests;
+
+/// <summary>The sample function in the stand-in image, invoked through the emulator in a container.</summary>
+[Collection(StandInCollection.Name)]
+public sealed class FunctionInvocationTests(StandInFixture images)
+{
+    public static TheoryData<string> Runtimes => ["10", "8"];
+
+    private string SampleImage(string runtime) => runtime == "10" ? images.SampleImage10 : images.SampleImage8;
+
+    [Theory]
+    [MemberData(nameof(Runtimes))]
+    public async Task Sample_function_answers_two_different_inputs(string runtime)
+    {
+        await using var container = await LambdaContainer.StartAsync(SampleImage(runtime));
+
+        var echo = await container.InvokeAsync("""{"action":"echo","message":"hello from the tests"}""");
+        var quote = await container.InvokeAsync("""{"action":"quote","items":[{"sku":"A","qty":2}]}""");
+
+        Assert.Equal(200, echo.StatusCode);
+        Assert.Null(echo.FunctionError);
+        Assert.Contains("hello from the tests", echo.Body);
+        Assert.Equal(200, quote.StatusCode);
+        Assert.Null(quote.FunctionError);
+        Assert.NotEqual(echo.Body, quote.Body);
+        using var quoteJson = JsonDocument.Parse(quote.Body);
+        Assert.Equal(JsonValueKind.Object, quoteJson.RootElement.ValueKind);
+
+        var logs = await container.LogsAsync();
+        Assert.Equal(2, logs.Split('\n').Count(l => l.StartsWith("REPORT RequestId: ", StringComparison.Ordinal)));
+        Assert.Single(logs.Split('\n'), l => l.StartsWith("REPORT RequestId: ", StringComparison.Ordinal) && l.Contains("Init Duration: "));
+    }
+
+    [Fact]
+    public async Task A_throwing_handler_gives_the_lambda_error_shape()
+    {
+        await using var container = await LambdaContainer.StartAsync(images.SampleImage10);
+
+        var result = await container.InvokeAsync("""{"action":"fail"}""");
+
+        Assert.Equal(200, result.StatusCode);
+        Assert.Equal("Unhandled", result.FunctionError);
+        using var error = JsonDocument.Parse(result.Body);
+        Assert.Equal("InvalidOperationException", error.RootElement.GetProperty("errorType").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(error.RootElement.GetProperty("errorMessage").GetString()));
+        var stackTrace = error.RootElement.GetProperty("stackTrace");
+        Assert.Equal(JsonValueKind.Array, stackTrace.ValueKind);
+        Assert.Contains(stackTrace.EnumerateArray(), frame => frame.GetString()!.Contains("SampleFunction."));
+
+        // The environment survives a function error: the next invocation works.
+        var next = await container.InvokeAsync("""{"action":"echo","message":"still alive"}""");
+        Assert.Null(next.FunctionError);
+        Assert.Contains("still alive", next.Body);
+    }
+
+    [Fact]
+    public async Task A_bad_handler_string_gives_the_bootstraps_exit_code_and_message()
+    {
+        var direct = await DockerCli.RunAsync(
+            ["run", "--rm", "--network", "host", "--entrypoint", "/var/runtime/bootstrap", images.SampleImage10, "NoSuchThing"]);
+
+        Assert.Equal(104, direct.ExitCode);
+        Assert.Contains("/var/task/NoSuchThing.dll", direct.StdErr);
+
+        // Through the emulator the caller sees the runtime's exit as Runtime.ExitError.
+        await using var container = await LambdaContainer.StartAsync(images.SampleImage10, command: ["NoSuchThing"]);
+        var result = await container.InvokeAsync("{}");
+        Assert.Equal("Unhandled", result.FunctionError);
+        using var error = JsonDocument.Parse(result.Body);
+        Assert.Equal("Runtime.ExitError", error.RootElement.GetProperty("errorType").GetString());
+        Assert.Contains("exit status 104", error.RootElement.GetProperty("errorMessage").GetString());
+    }
+
+    [Fact]
+    public async Task The_entrypoint_takes_exactly_one_handler_argument()
+    {
+        var result = await DockerCli.RunAsync(["run", "--rm", "--network", "host", images.SampleImage10, "A::B::C", "extra"]);
+
+        Assert.Equal(142, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task The_exec_wrapper_runs_with_the_runtimes_full_command_line()
+    {
+        var image = await ImageBuilder.BuildAsync(
+            images.SampleImage10,
+            [new ImageFile("/var/task/wrapper.sh", "#!/bin/bash\necho \"wrapper argv: $*\"\nexport WRAPPED=yes\nexec \"$@\"\n", Executable: true)]);
+        await using var container = await LambdaContainer.StartAsync(
+            image, new Dictionary<string, string> { ["AWS_LAMBDA_EXEC_WRAPPER"] = "/var/task/wrapper.sh" });
+
+        var result = await container.InvokeAsync("""{"action":"echo","message":"wrapped"}""");
+
+        Assert.Null(result.FunctionError);
+        Assert.Contains("wrapped", result.Body);
+        var logs = await container.LogsAsync();
+        Assert.Contains(
+            "wrapper argv: /var/lang/bin/dotnet exec --depsfile /var/task/SampleFunction.deps.json "
+            + "--runtimeconfig /var/task/SampleFunction.runtimeconfig.json "
+            + "/var/runtime/Amazon.Lambda.RuntimeSupport.dll " + StandInFixture.SampleHandler,
+            logs);
+    }
+}

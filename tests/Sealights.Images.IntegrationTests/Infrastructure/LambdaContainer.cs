@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Sealights.Images.IntegrationTests.Infrastructure;
+
+/// <summary>An invocation's answer as the caller of the invoke endpoint sees it.</summary>
+public sealed record InvokeResult(int StatusCode, string Body, string? FunctionError, TimeSpan Latency);
+
+/// <summary>
+/// A function image running in a container under the image's own entrypoint and the local
+/// Lambda emulator, on the host network with its own invoke and Runtime API ports.
+/// </summary>
+public sealed class LambdaContainer : IAsyncDisposable
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(6) };
+
+    private LambdaContainer(string name, int invokePort, int runtimeApiPort)
+    {
+        Name = name;
+        InvokePort = invokePort;
+        RuntimeApiPort = runtimeApiPort;
+    }
+
+    public string Name { get; }
+
+    public int InvokePort { get; }
+
+    public int RuntimeApiPort { get; }
+
+    public static async Task<LambdaContainer> StartAsync(
+        string image,
+        IReadOnlyDictionary<string, string>? environment = null,
+        IEnumerable<string>? extraRunArguments = null,
+        IEnumerable<string>? command = null)
+    {
+        var container = new LambdaContainer($"sl-it-{Guid.NewGuid():N}"[..20], FreePorts.Next(), FreePorts.Next());
+        var arguments = new List<string>
+        {
+            "run", "--detach", "--network", "host", "--name", container.Name,
+            "--env", $"SL_EMULATOR_ADDRESS=127.0.0.1:{container.InvokePort}",
+            "--env", $"SL_EMULATOR_RUNTIME_API_ADDRESS=127.0.0.1:{container.RuntimeApiPort}",
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            arguments.AddRange(["--env", $"{key}={value}"]);
+        }
+        arguments.AddRange(extraRunArguments ?? []);
+        arguments.Add(image);
+        arguments.AddRange(command ?? []);
+        (await DockerCli.RunAsync(arguments)).EnsureSuccess($"docker run {image}");
+        await container.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
+        return container;
+    }
+
+    public async Task<InvokeResult> InvokeAsync(string payload, TimeSpan? timeout = null)
+    {
+        using var request = new HttpRequestMessage(
+            HttpMethod.Post,
+            $"http://127.0.0.1:{InvokePort}/2015-03-31/functions/function/invocations")
+        {
+            Content = new StringContent(payload, Encoding.UTF8, "application/json"),
+        };
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        var stopwatch = Stopwatch.StartNew();
+        using var response = await Http.SendAsync(request, cts.Token);
+        var body = await response.Content.ReadAsStringAsync(cts.Token);
+        stopwatch.Stop();
+        var functionError = response.Headers.TryGetValues("X-Amz-Function-Error", out var values) ? values.FirstOrDefault() : null;
+        return new InvokeResult((int)response.StatusCode, body, functionError, stopwatch.Elapsed);
+    }
+
+    /// <summary>docker stop: SIGTERM to the emulator (PID 1), SIGKILL after the grace period.</summary>
+    public async Task StopAsync(int graceSeconds = 10) =>
+        (await DockerCli.RunAsync(["stop", "--time", graceSeconds.ToString(), Name])).EnsureSuccess($"docker stop {Name}");
+
+    public async Task<string> LogsAsync()
+    {
+        var result = await DockerCli.RunAsync(["logs", Name]);
+        return result.Output;
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        var result = await DockerCli.RunAsync(["wait", Name], timeout);
+        return int.Parse(result.EnsureSuccess($"docker wait {Name}").StdOut.Trim());
+    }
+
+    public async ValueTask DisposeAsync() => await DockerCli.RemoveContainerAsync(Name);
+
+    private async Task WaitUntilListeningAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", InvokePort);
+                return;
+            }
+            catch (SocketException)
+            {
+                var state = await DockerCli.InspectAsync(Name, "{{.State.Status}}");
+                if (state is "exited" or "dead")
+                {
+                    throw new InvalidOperationException($"container {Name} exited before listening:\n{await LogsAsync()}");
+                }
+                await Task.Delay(50);
+            }
+        }
+        throw new TimeoutException($"container {Name} did not listen on {InvokePort} within {timeout}:\n{await LogsAsync()}");
+    }
+}
