@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Sealights.Images.IntegrationTests.Infrastructure;
+using Sealights.Images.Testing;
 
 namespace Sealights.Images.IntegrationTests;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sealights.Images.IntegrationTests.Infrastructure;
+using Sealights.Images.Testing;
 
 namespace Sealights.Images.IntegrationTests;
 
@@ -99,7 +100,7 @@ public sealed class FunctionInvocationTests(StandInFixture images)
         Assert.Contains(
             "wrapper argv: /var/lang/bin/dotnet exec --depsfile /var/task/SampleFunction.deps.json "
             + "--runtimeconfig /var/task/SampleFunction.runtimeconfig.json "
-            + "/var/runtime/Amazon.Lambda.RuntimeSupport.dll " + StandInFixture.SampleHandler,
+            + "/var/runtime/Amazon.Lambda.RuntimeSupport.dll " + StandInImages.SampleHandler,
             logs);
     }
 }

@@ -1,4 +1,4 @@
-using Sealights.Images.IntegrationTests.Infrastructure;
+using Sealights.Images.Testing;
 
 namespace Sealights.Images.IntegrationTests;
 

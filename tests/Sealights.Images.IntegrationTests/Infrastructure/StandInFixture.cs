@@ -1,20 +1,10 @@
+using Sealights.Images.Testing;
+
 namespace Sealights.Images.IntegrationTests.Infrastructure;
 
-/// <summary>
-/// Once per test run: the stand-in base images (built by images/lambda-dotnet-local/build.sh,
-/// which reuses them when their content is unchanged) and the sample function built for each
-/// .NET version into an image on top of them.
-/// </summary>
+/// <summary>Once per test run: the stand-in base images and the sample function images.</summary>
 public sealed class StandInFixture : IAsyncLifetime
 {
-    public const string SampleHandler = "SampleFunction::SampleFunction.Function::Handle";
-
-    private static readonly string Registry = Environment.GetEnvironmentVariable("SL_REGISTRY") ?? "localhost:5000";
-
-    public string BaseImage10 => $"{Registry}/lambda/dotnet:10";
-
-    public string BaseImage8 => $"{Registry}/lambda/dotnet:8";
-
     /// <summary>The sample function on the .NET 10 stand-in, CMD = its handler.</summary>
     public string SampleImage10 { get; private set; } = "";
 
@@ -23,29 +13,12 @@ public sealed class StandInFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        (await ProcessRunner.RunAsync(
-            "bash", [RepositoryPaths.Combine("images", "lambda-dotnet-local", "build.sh")], TimeSpan.FromMinutes(20)))
-            .EnsureSuccess("images/lambda-dotnet-local/build.sh");
-        SampleImage10 = await BuildSampleAsync("net10.0", BaseImage10);
-        SampleImage8 = await BuildSampleAsync("net8.0", BaseImage8);
+        await StandInImages.EnsureBaseImagesAsync();
+        SampleImage10 = await StandInImages.BuildSampleAsync("net10.0");
+        SampleImage8 = await StandInImages.BuildSampleAsync("net8.0");
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
-
-    private static async Task<string> BuildSampleAsync(string framework, string baseImage)
-    {
-        var output = Path.Combine(RepositoryPaths.Artifacts, "it-sample", framework);
-        if (Directory.Exists(output))
-        {
-            Directory.Delete(output, recursive: true);
-        }
-        (await ProcessRunner.RunAsync(
-            "dotnet",
-            ["publish", RepositoryPaths.Combine("samples", "SampleFunction"), "-c", "Release", "-f", framework, "-o", output, "--nologo"],
-            TimeSpan.FromMinutes(5)))
-            .EnsureSuccess($"dotnet publish SampleFunction -f {framework}");
-        return await ImageBuilder.BuildAsync(baseImage, [], cmd: SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: output);
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Sealights.Images.IntegrationTests.Infrastructure;
+namespace Sealights.Images.Testing;
 
 /// <summary>A file to place into an image; executable files get mode 0755.</summary>
 public sealed record ImageFile(string PathInImage, string Content, bool Executable = false);
@@ -61,6 +61,10 @@ public static class ImageBuilder
             var target = Path.Combine(context, "files", file.PathInImage.TrimStart('/'));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             await File.WriteAllTextAsync(target, file.Content.Replace("\r\n", "\n"));
+            if (OperatingSystem.IsWindows())
+            {
+                throw new PlatformNotSupportedException("image contexts need Unix file modes");
+            }
             File.SetUnixFileMode(target, file.Executable
                 ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute
                 : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);

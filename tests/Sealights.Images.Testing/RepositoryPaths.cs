@@ -1,4 +1,4 @@
-namespace Sealights.Images.IntegrationTests.Infrastructure;
+namespace Sealights.Images.Testing;
 
 /// <summary>Where things are in the repository checkout the tests run from.</summary>
 public static class RepositoryPaths

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Sealights.Images.IntegrationTests.Infrastructure;
+namespace Sealights.Images.Testing;
 
 /// <summary>The result of a finished child process.</summary>
 public sealed record ProcessResult(int ExitCode, string StdOut, string StdErr)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Sealights.Images.IntegrationTests.Infrastructure;
+namespace Sealights.Images.Testing;
 
 /// <summary>An invocation's answer as the caller of the invoke endpoint sees it.</summary>
 public sealed record InvokeResult(int StatusCode, string Body, string? FunctionError, TimeSpan Latency);

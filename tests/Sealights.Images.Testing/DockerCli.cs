@@ -1,4 +1,4 @@
-namespace Sealights.Images.IntegrationTests.Infrastructure;
+namespace Sealights.Images.Testing;
 
 /// <summary>
 /// The real Docker engine through its CLI (Docker.DotNet is not on the package mirror).

@@ -1,0 +1,18 @@
+namespace Sealights.Images.Bench;
+
+/// <summary>Order statistics over a sample (nearest-rank percentiles).</summary>
+public static class Statistics
+{
+    public static double Percentile(IReadOnlyCollection<double> values, double percentile)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+        var sorted = values.Order().ToArray();
+        var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    public static double Median(IReadOnlyCollection<double> values) => Percentile(values, 50);
+}

@@ -1,0 +1,39 @@
+namespace Sealights.Images.Testing;
+
+/// <summary>
+/// The stand-in base images (built by images/lambda-dotnet-local/build.sh, which reuses them
+/// when their content is unchanged) and the sample function built into an image on top of them.
+/// </summary>
+public static class StandInImages
+{
+    public const string SampleHandler = "SampleFunction::SampleFunction.Function::Handle";
+
+    public static string Registry { get; } = Environment.GetEnvironmentVariable("SL_REGISTRY") ?? "localhost:5000";
+
+    /// <summary>The stand-in of public.ecr.aws/lambda/dotnet:{tag} in the local registry.</summary>
+    public static string Base(string tag) => $"{Registry}/lambda/dotnet:{tag}";
+
+    public static async Task EnsureBaseImagesAsync()
+    {
+        (await ProcessRunner.RunAsync(
+            "bash", [RepositoryPaths.Combine("images", "lambda-dotnet-local", "build.sh")], TimeSpan.FromMinutes(20)))
+            .EnsureSuccess("images/lambda-dotnet-local/build.sh");
+    }
+
+    /// <summary>Publishes the sample function for a framework and builds it on the matching base.</summary>
+    public static async Task<string> BuildSampleAsync(string framework)
+    {
+        var baseImage = Base(framework == "net8.0" ? "8" : "10");
+        var output = Path.Combine(RepositoryPaths.Artifacts, "sample-publish", framework);
+        if (Directory.Exists(output))
+        {
+            Directory.Delete(output, recursive: true);
+        }
+        (await ProcessRunner.RunAsync(
+            "dotnet",
+            ["publish", RepositoryPaths.Combine("samples", "SampleFunction"), "-c", "Release", "-f", framework, "-o", output, "--nologo"],
+            TimeSpan.FromMinutes(5)))
+            .EnsureSuccess($"dotnet publish SampleFunction -f {framework}");
+        return await ImageBuilder.BuildAsync(baseImage, [], cmd: SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: output);
+    }
+}
