@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# Builds the offline stand-ins of public.ecr.aws/lambda/dotnet:<tag> (nothing can be pulled from
+# public registries here) as ${SL_REGISTRY}/lambda/dotnet:<tag> and pushes them to that LOCAL
+# registry. Idempotent and fast when nothing changed: every image carries a content key (label
+# io.sealights.local.content-key) and is rebuilt only when the key differs.
+#
+# Usage: build.sh [10] [8]            (default: both tags)
+# Env:   SL_REGISTRY         registry to push to (default localhost:5000; loopback only unless
+#                            SL_ALLOW_NONLOCAL_REGISTRY=1: these images must never leave the machine)
+#        SL_STATE_DIR        cache of heavy state (default /var/lib/sealights-images)
+#        SL_DOTNET8_VERSION  .NET 8 runtime packs for tag 8 (default 8.0.31)
+#        SL_DEBIAN_MIRROR    Debian mirror for debootstrap (default http://deb.debian.org/debian)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+registry=${SL_REGISTRY:-localhost:5000}
+state_dir=${SL_STATE_DIR:-/var/lib/sealights-images}/lambda-dotnet-local
+work_dir=$repo/artifacts/lambda-dotnet-local
+repository=lambda/dotnet
+key_label=io.sealights.local.content-key
+
+debian_suite=bookworm
+debian_mirror=${SL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# What .NET needs (ICU, OpenSSL, zlib, the C++ runtime) plus what test extensions use (curl).
+debian_packages=(ca-certificates curl libgcc-s1 libicu72 libssl3 libstdc++6 zlib1g)
+# Bump when make_rootfs changes: the cached rootfs tarball and base image are keyed by it.
+rootfs_recipe=1
+dotnet8_version=${SL_DOTNET8_VERSION:-8.0.31}
+
+log() { printf '[lambda-dotnet-local] %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+sha() { sha256sum | cut -d' ' -f1; }
+
+cleanup_dirs=()
+cleanup() {
+  local dir
+  for dir in "${cleanup_dirs[@]}"; do
+    as_root rm -rf "$dir"
+  done
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------------------------------------
+# Inputs and keys
+
+tags=()
+for arg in "$@"; do
+  case "$arg" in
+    10 | 8) tags+=("$arg") ;;
+    *) die "unknown tag '$arg' (supported: 10, 8)" ;;
+  esac
+done
+[ "${#tags[@]}" -gt 0 ] || tags=(10 8)
+
+case "${registry%:*}" in
+  localhost | 127.* | "[::1]") ;;
+  *) [ "${SL_ALLOW_NONLOCAL_REGISTRY:-}" = 1 ] ||
+    die "$registry is not a loopback registry; these stand-ins must stay local (set SL_ALLOW_NONLOCAL_REGISTRY=1 to override)" ;;
+esac
+[[ "$dotnet8_version" == 8.0.* ]] || die "SL_DOTNET8_VERSION must be an 8.0.x version, not '$dotnet8_version'"
+
+# The .NET 10 runtime of this machine's SDK install is the tag-10 runtime, and its muxer and
+# hostfxr serve both tags.
+runtimes=$(cd "$repo" && dotnet --list-runtimes)
+sdk_version=$(cd "$repo" && dotnet --version)
+dotnet10_version=$(awk '$1 == "Microsoft.NETCore.App" && $2 ~ /^10\.0\./ { print $2 }' <<<"$runtimes" | sort -V | tail -n 1)
+[ -n "$dotnet10_version" ] || die "no Microsoft.NETCore.App 10.0.x in 'dotnet --list-runtimes'"
+grep -q "^Microsoft.AspNetCore.App $dotnet10_version " <<<"$runtimes" ||
+  die "Microsoft.AspNetCore.App $dotnet10_version is not installed next to Microsoft.NETCore.App $dotnet10_version"
+netcore_dir=$(awk -v v="$dotnet10_version" '$1 == "Microsoft.NETCore.App" && $2 == v { print $3 }' <<<"$runtimes" | tr -d '[]')
+host_dotnet_root=$(dirname "$(dirname "$netcore_dir")")
+hostfxr_version=$(find "$host_dotnet_root/host/fxr" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
+if [ ! -x "$host_dotnet_root/dotnet" ] || [ -z "$hostfxr_version" ]; then
+  die "no dotnet muxer or hostfxr under $host_dotnet_root"
+fi
+
+runtime_version() { if [ "$1" = 10 ]; then echo "$dotnet10_version"; else echo "$dotnet8_version"; fi; }
+
+# Hash of the files that go into the images (paths relative to the repo, so the key does not
+# depend on where the checkout lives). The Directory.* files and global.json change how the
+# emulator and the runtime client compile.
+hash_sources() {
+  (
+    cd "$repo"
+    {
+      find "$@" -type f -not -path '*/bin/*' -not -path '*/obj/*' -print0
+      for f in Directory.Build.props Directory.Build.targets Directory.Packages.props global.json nuget.config; do
+        if [ -f "$f" ]; then printf '%s\0' "$f"; fi
+      done
+    } | LC_ALL=C sort -z | xargs -0 sha256sum | sha
+  )
+}
+sources_key=$(hash_sources images/lambda-dotnet-local src/Sealights.Lambda.Emulator)
+emulator_key=$(printf 'sdk=%s\nsources=%s\n' "$sdk_version" "$(hash_sources src/Sealights.Lambda.Emulator)" | sha)
+rootfs_key=$(printf 'suite=%s\nvariant=minbase\npackages=%s\nrecipe=%s\n' \
+  "$debian_suite" "${debian_packages[*]}" "$rootfs_recipe" | sha)
+base_image=sealights-local/rootfs:$debian_suite-${rootfs_key:0:16}
+
+content_key() {
+  printf 'tag=%s\nruntime=%s\nhostfxr=%s\nsdk=%s\nrootfs=%s\nsources=%s\n' \
+    "$1" "$(runtime_version "$1")" "$hostfxr_version" "$sdk_version" "$rootfs_key" "$sources_key" | sha
+}
+
+# ---------------------------------------------------------------------------------------------
+# Heavy steps (each cached)
+
+# Debian minbase plus the runtime's libraries, as a tarball under the state dir.
+make_rootfs() {
+  local tarball=$1 tmp
+  tmp=$(as_root mktemp -d "$state_dir/rootfs/build.XXXXXX")
+  cleanup_dirs+=("$tmp")
+  log "debootstrap $debian_suite (minbase + ${debian_packages[*]}) from $debian_mirror"
+  if ! as_root debootstrap --variant=minbase --include="$(
+    IFS=,
+    echo "${debian_packages[*]}"
+  )" "$debian_suite" "$tmp/root" "$debian_mirror" >"$tmp/debootstrap.log" 2>&1; then
+    tail -n 30 "$tmp/debootstrap.log" >&2
+    die "debootstrap failed (log above)"
+  fi
+  as_root chroot "$tmp/root" apt-get clean
+  # Caches, package lists and logs are dead weight in an image; docs go too (copyrights stay).
+  as_root rm -rf "$tmp/root/var/lib/apt/lists/"* "$tmp/root/var/cache/apt/"* "$tmp/root/usr/share/man/"* "$tmp/root/usr/share/info/"*
+  as_root find "$tmp/root/var/log" "$tmp/root/var/cache/debconf" -type f \( -name '*.log' -o -name '*-old' -o -path '*/var/log/*' \) -delete
+  as_root find "$tmp/root/usr/share/doc" -type f -not -name copyright -delete
+  # Docker provides these at run time; keeping the build machine's copies would leak them.
+  as_root rm -f "$tmp/root/etc/hostname" "$tmp/root/etc/resolv.conf"
+  as_root tar --numeric-owner -C "$tmp/root" --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -cf "$tarball.partial" .
+  as_root mv "$tarball.partial" "$tarball"
+}
+
+ensure_base_image() {
+  docker image inspect "$base_image" >/dev/null 2>&1 && return
+  local tarball=$state_dir/rootfs/$debian_suite-${rootfs_key:0:16}.tar
+  as_root mkdir -p "$state_dir/rootfs"
+  [ -s "$tarball" ] || make_rootfs "$tarball"
+  log "importing $tarball as $base_image"
+  docker import \
+    --change "LABEL io.sealights.local.rootfs-key=$rootfs_key" \
+    --change "LABEL io.sealights.local.debian-suite=$debian_suite" \
+    --change "LABEL io.sealights.local.debian-packages=${debian_packages[*]}" \
+    "$tarball" "$base_image" >/dev/null
+}
+
+# The project's emulator, NativeAOT, cached per source content.
+emulator_binary=""
+ensure_emulator() {
+  [ -z "$emulator_binary" ] || return 0
+  local out=$work_dir/emulator/${emulator_key:0:16}
+  if [ ! -x "$out/aws-lambda-rie" ]; then
+    log "publishing src/Sealights.Lambda.Emulator (NativeAOT)"
+    rm -rf "$out.tmp"
+    mkdir -p "$work_dir/emulator"
+    if ! dotnet publish "$repo/src/Sealights.Lambda.Emulator" -c Release -r linux-x64 -o "$out.tmp" --nologo >"$work_dir/emulator/publish.log" 2>&1; then
+      tail -n 40 "$work_dir/emulator/publish.log" >&2
+      die "the emulator did not publish (src/Sealights.Lambda.Emulator; log above)"
+    fi
+    [ -x "$out.tmp/aws-lambda-rie" ] || die "the emulator publish produced no aws-lambda-rie"
+    rm -rf "$out"
+    mv "$out.tmp" "$out"
+  fi
+  emulator_binary=$out/aws-lambda-rie
+}
+
+runtime_client_dir=""
+ensure_runtime_client() {
+  [ -z "$runtime_client_dir" ] || return 0
+  runtime_client_dir=$work_dir/runtime-client
+  rm -rf "$runtime_client_dir"
+  log "publishing the runtime client (Amazon.Lambda.RuntimeSupport.dll stand-in)"
+  if ! dotnet publish "$here/RuntimeClient" -c Release -p:UseAppHost=false -o "$runtime_client_dir" --nologo >"$work_dir/runtime-client.log" 2>&1; then
+    tail -n 40 "$work_dir/runtime-client.log" >&2
+    die "the runtime client did not publish (log above)"
+  fi
+}
+
+# /var/lang/bin as in AWS's image: the muxer, host/fxr, shared/Microsoft.NETCore.App and
+# shared/Microsoft.AspNetCore.App. Both tags use this machine's 10.0 muxer and hostfxr: a newer
+# hostfxr runs older frameworks, while the frameworks (which decide behaviour) are the tag's own.
+layout_dotnet() {
+  local tag=$1 dest=$2 version
+  version=$(runtime_version "$tag")
+  mkdir -p "$dest/host/fxr" "$dest/shared/Microsoft.NETCore.App" "$dest/shared/Microsoft.AspNetCore.App"
+  cp -a "$host_dotnet_root/dotnet" "$dest/"
+  cp -a "$host_dotnet_root/host/fxr/$hostfxr_version" "$dest/host/fxr/"
+  for f in LICENSE.txt ThirdPartyNotices.txt; do
+    if [ -f "$host_dotnet_root/$f" ]; then cp -a "$host_dotnet_root/$f" "$dest/"; fi
+  done
+  if [ "$tag" = 10 ]; then
+    cp -a "$host_dotnet_root/shared/Microsoft.NETCore.App/$version" "$dest/shared/Microsoft.NETCore.App/"
+    cp -a "$host_dotnet_root/shared/Microsoft.AspNetCore.App/$version" "$dest/shared/Microsoft.AspNetCore.App/"
+  else
+    layout_runtime_packs "$version" "$dest"
+  fi
+  # NuGet extracts files owner-only (0744); the function may run as a non-root user.
+  chmod -R u+rwX,go+rX,go-w "$dest"
+}
+
+# A shared framework directory is the runtime pack's lib/<tfm> (managed assemblies plus the
+# framework's own .deps.json and .runtimeconfig.json, which hostfxr and hostpolicy read) merged
+# with its native/ files, minus libhostfxr.so (that one lives in host/fxr).
+layout_runtime_packs() {
+  local version=$1 dest=$2 packages=$state_dir/nuget-packages tfm
+  tfm=net${version%%.*}.0
+  mkdir -p "$packages"
+  log "restoring the $version runtime packs"
+  if ! dotnet restore "$here/runtime-packs/runtime-packs.proj" -p:RuntimePackVersion="$version" \
+    --packages "$packages" --nologo >"$work_dir/runtime-packs.log" 2>&1; then
+    tail -n 20 "$work_dir/runtime-packs.log" >&2
+    die "could not restore the $version runtime packs (log above)"
+  fi
+  local netcore=$packages/microsoft.netcore.app.runtime.linux-x64/$version/runtimes/linux-x64
+  local aspnet=$packages/microsoft.aspnetcore.app.runtime.linux-x64/$version/runtimes/linux-x64
+  local fx=$dest/shared/Microsoft.NETCore.App/$version asp=$dest/shared/Microsoft.AspNetCore.App/$version
+  mkdir -p "$fx" "$asp"
+  cp -a "$netcore/lib/$tfm/." "$netcore/native/." "$fx/"
+  rm -f "$fx/libhostfxr.so"
+  cp -a "$aspnet/lib/$tfm/." "$asp/"
+  for f in "$fx/Microsoft.NETCore.App.deps.json" "$fx/Microsoft.NETCore.App.runtimeconfig.json" \
+    "$fx/System.Private.CoreLib.dll" "$fx/libcoreclr.so" "$fx/libhostpolicy.so" \
+    "$asp/Microsoft.AspNetCore.App.deps.json" "$asp/Microsoft.AspNetCore.App.runtimeconfig.json"; do
+    [ -f "$f" ] || die "runtime pack $version lacks ${f#"$dest/"}"
+  done
+}
+
+build_image() {
+  local tag=$1 image=$2 key=$3
+  local ctx=$work_dir/context-$tag
+  ensure_base_image
+  ensure_emulator
+  ensure_runtime_client
+  rm -rf "$ctx"
+  mkdir -p "$ctx/runtime" "$ctx/opt/extensions"
+  layout_dotnet "$tag" "$ctx/dotnet"
+  cp "$here/Dockerfile" "$here/lambda-entrypoint.sh" "$ctx/"
+  cp "$here/bootstrap" "$ctx/runtime/"
+  cp -a "$runtime_client_dir/." "$ctx/runtime/"
+  printf 'LAMBDA_RUNTIME_NAME=dotnet%s\n' "$tag" >"$ctx/runtime/runtime-release"
+  cp "$emulator_binary" "$ctx/aws-lambda-rie"
+  chmod 755 "$ctx/lambda-entrypoint.sh" "$ctx/runtime/bootstrap" "$ctx/aws-lambda-rie"
+  chmod -R go+rX "$ctx/runtime" "$ctx/opt"
+
+  # The legacy builder: this engine has no BuildKit client, and nothing here needs one.
+  if ! DOCKER_BUILDKIT=0 docker build --network host \
+    --build-arg BASE="$base_image" \
+    --build-arg TAG="$tag" \
+    --build-arg DOTNET_VERSION="$(runtime_version "$tag")" \
+    --label "$key_label=$key" \
+    --label "io.sealights.local.base-rootfs=$base_image" \
+    -t "$image" "$ctx" >"$work_dir/docker-build-$tag.log" 2>&1; then
+    tail -n 30 "$work_dir/docker-build-$tag.log" >&2
+    die "docker build of $image failed (log above)"
+  fi
+}
+
+registry_digest() {
+  curl -fsSI \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$registry/v2/$repository/manifests/$1" 2>/dev/null |
+    awk 'tolower($1) == "docker-content-digest:" { print $2 }' | tr -d '\r' || true
+}
+
+# ---------------------------------------------------------------------------------------------
+
+as_root mkdir -p "$state_dir"
+mkdir -p "$work_dir"
+# One build at a time per machine (tests, scripts and people may all call this script).
+exec 9>"$state_dir/build.lock"
+flock 9
+
+for tag in "${tags[@]}"; do
+  started=$SECONDS
+  image=$registry/$repository:$tag
+  key=$(content_key "$tag")
+  previous_id=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+  current_key=$(docker image inspect --format "{{ index .Config.Labels \"$key_label\" }}" "$image" 2>/dev/null || true)
+  if [ "$current_key" = "$key" ]; then
+    action=reused
+  else
+    log "building $image (.NET $(runtime_version "$tag"), content key ${key:0:16})"
+    build_image "$tag" "$image" "$key"
+    action=built
+    new_id=$(docker image inspect --format '{{.Id}}' "$image")
+    # Drop the image this one replaces unless something still uses it (failure is fine).
+    if [ -n "$previous_id" ] && [ "$previous_id" != "$new_id" ]; then
+      docker rmi "$previous_id" >/dev/null 2>&1 || true
+    fi
+  fi
+
+  remote_digest=$(registry_digest "$tag")
+  local_digests=$(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image")
+  if [ -n "$remote_digest" ] && grep -qxF "$registry/$repository@$remote_digest" <<<"$local_digests"; then
+    pushed="registry up to date"
+  else
+    docker push "$image" >"$work_dir/docker-push-$tag.log" 2>&1 || {
+      tail -n 20 "$work_dir/docker-push-$tag.log" >&2
+      die "docker push $image failed (is the registry up? scripts/prereqs.sh)"
+    }
+    remote_digest=$(registry_digest "$tag")
+    pushed="pushed"
+  fi
+  [ -n "$remote_digest" ] || die "$registry has no digest for $repository:$tag after the push"
+
+  image_id=$(docker image inspect --format '{{.Id}}' "$image")
+  printf '%s %s in %ss: image %s, %s@%s (%s), content key %s\n' \
+    "$image" "$action" "$((SECONDS - started))" "$image_id" "$registry/$repository" "$remote_digest" "$pushed" "${key:0:16}"
+done
