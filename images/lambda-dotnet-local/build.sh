@@ -129,6 +129,8 @@ make_rootfs() {
   as_root rm -rf "$tmp/root/var/lib/apt/lists/"* "$tmp/root/var/cache/apt/"* "$tmp/root/usr/share/man/"* "$tmp/root/usr/share/info/"*
   as_root find "$tmp/root/var/log" "$tmp/root/var/cache/debconf" -type f \( -name '*.log' -o -name '*-old' -o -path '*/var/log/*' \) -delete
   as_root find "$tmp/root/usr/share/doc" -type f -not -name copyright -delete
+  # Message translations (33 MB); AWS's image has none either. locale.alias stays for glibc.
+  as_root find "$tmp/root/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
   # Docker provides these at run time; keeping the build machine's copies would leak them.
   as_root rm -f "$tmp/root/etc/hostname" "$tmp/root/etc/resolv.conf"
   as_root tar --numeric-owner -C "$tmp/root" --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -cf "$tarball.partial" .
@@ -144,7 +146,7 @@ ensure_base_image() {
   docker import \
     --change "LABEL io.sealights.local.rootfs-key=$rootfs_key" \
     --change "LABEL io.sealights.local.debian-suite=$debian_suite" \
-    --change "LABEL io.sealights.local.debian-packages=${debian_packages[*]}" \
+    --change "LABEL io.sealights.local.debian-packages=\"${debian_packages[*]}\"" \
     "$tarball" "$base_image" >/dev/null
 }
 

@@ -25,7 +25,7 @@ public sealed class DiscountRules
         {
             if (!Coupons.TryGetValue(coupon, out var rate))
             {
-                throw new OrderValidationException($"unknown coupon '{coupon}'");
+                throw new OrderValidationException($"unknown coupon: {coupon}");
             }
             Add(applied, coupon.ToUpperInvariant(), running, rate);
         }

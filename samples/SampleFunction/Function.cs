@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace SampleFunction;
@@ -8,7 +9,7 @@ namespace SampleFunction;
 /// </summary>
 public sealed class Function
 {
-    private static readonly string[] SupportedActions = ["quote", "echo", "fail"];
+    private static readonly string[] SupportedActions = ["quote", "echo", "info", "fail"];
 
     private readonly PricingEngine pricing = new(new PriceCatalog(), new DiscountRules());
 
@@ -30,9 +31,11 @@ public sealed class Function
             {
                 "quote" => Write(pricing.Price(request.Items, request.Coupon), SampleJsonContext.Default.Quote),
                 "echo" => Echo(request.Message),
+                "info" => Write(Info(), SampleJsonContext.Default.InfoResponse),
                 "fail" => Fail(),
+                null or "" => Write(new ClientError(400, "missing action", SupportedActions), SampleJsonContext.Default.ClientError),
                 _ => Write(
-                    new ClientError(400, $"unknown action '{request?.Action}'", SupportedActions),
+                    new ClientError(400, $"unknown action: {request.Action}", SupportedActions),
                     SampleJsonContext.Default.ClientError),
             };
         }
@@ -48,9 +51,17 @@ public sealed class Function
         return Write(new EchoResponse("echo", text, text.Length), SampleJsonContext.Default.EchoResponse);
     }
 
+    // Which runtime really runs the function (the :8 and :10 stand-ins must differ here).
+    private static InfoResponse Info() => new(
+        "info",
+        RuntimeInformation.FrameworkDescription,
+        Environment.Version.ToString(),
+        Environment.GetEnvironmentVariable("AWS_EXECUTION_ENV"),
+        Environment.GetEnvironmentVariable("AWS_LAMBDA_FUNCTION_NAME"));
+
     // Deliberately unhandled: shows Lambda's error document ({errorType, errorMessage, stackTrace}).
     private static Stream Fail() =>
-        throw new InvalidOperationException("The 'fail' action always fails: this is the sample's deliberate error path.");
+        throw new InvalidOperationException("Deliberate failure: the fail action always throws.");
 
     private static MemoryStream Write<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {

@@ -21,6 +21,8 @@ public sealed record Quote(
 
 public sealed record EchoResponse(string Action, string Message, int Length);
 
+public sealed record InfoResponse(string Action, string Framework, string RuntimeVersion, string? ExecutionEnvironment, string? FunctionName);
+
 /// <summary>A client error, shaped like an HTTP 4xx so callers can tell it from a function error.</summary>
 public sealed record ClientError(int StatusCode, string Error, IReadOnlyList<string>? SupportedActions = null);
 
@@ -31,5 +33,6 @@ public sealed record ClientError(int StatusCode, string Error, IReadOnlyList<str
 [JsonSerializable(typeof(FunctionRequest))]
 [JsonSerializable(typeof(Quote))]
 [JsonSerializable(typeof(EchoResponse))]
+[JsonSerializable(typeof(InfoResponse))]
 [JsonSerializable(typeof(ClientError))]
 internal sealed partial class SampleJsonContext : JsonSerializerContext;

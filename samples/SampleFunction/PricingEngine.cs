@@ -31,11 +31,11 @@ public sealed class PricingEngine(PriceCatalog catalog, DiscountRules discounts)
         }
         if (item.Qty <= 0)
         {
-            throw new OrderValidationException($"qty of '{item.Sku}' must be positive");
+            throw new OrderValidationException($"qty of {item.Sku} must be positive");
         }
         if (!catalog.TryGetPrice(item.Sku, out var price))
         {
-            throw new OrderValidationException($"unknown sku '{item.Sku}'");
+            throw new OrderValidationException($"unknown sku: {item.Sku}");
         }
         return new QuoteLine(item.Sku.ToUpperInvariant(), item.Qty, price, price * item.Qty);
     }
