@@ -25,7 +25,7 @@ debian_mirror=${SL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # What .NET needs (ICU, OpenSSL, zlib, the C++ runtime) plus what test extensions use (curl).
 debian_packages=(ca-certificates curl libgcc-s1 libicu72 libssl3 libstdc++6 zlib1g)
 # Bump when make_rootfs changes: the cached rootfs tarball and base image are keyed by it.
-rootfs_recipe=1
+rootfs_recipe=2
 dotnet8_version=${SL_DOTNET8_VERSION:-8.0.31}
 
 log() { printf '[lambda-dotnet-local] %s\n' "$*" >&2; }
@@ -261,6 +261,17 @@ build_image() {
   fi
 }
 
+# True when the registry's image for the tag carries this content key (read from its config
+# blob), so a machine that lost its local image pulls instead of rebuilding.
+registry_has_key() {
+  local tag=$1 key=$2 manifest config_digest
+  manifest=$(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$registry/v2/$repository/manifests/$tag" 2>/dev/null) || return 1
+  # The config descriptor comes before the layers, so the first digest is the config's.
+  config_digest=$(grep -o '"digest": *"sha256:[0-9a-f]*"' <<<"$manifest" | head -n 1 | grep -o 'sha256:[0-9a-f]*') || return 1
+  curl -fsS "http://$registry/v2/$repository/blobs/$config_digest" 2>/dev/null | grep -qF "\"$key_label\":\"$key\""
+}
+
 registry_digest() {
   curl -fsSI \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
@@ -285,15 +296,18 @@ for tag in "${tags[@]}"; do
   current_key=$(docker image inspect --format "{{ index .Config.Labels \"$key_label\" }}" "$image" 2>/dev/null || true)
   if [ "$current_key" = "$key" ]; then
     action=reused
+  elif registry_has_key "$tag" "$key" && docker pull -q "$image" >/dev/null 2>&1 &&
+    [ "$(docker image inspect --format "{{ index .Config.Labels \"$key_label\" }}" "$image")" = "$key" ]; then
+    action="pulled from the registry"
   else
     log "building $image (.NET $(runtime_version "$tag"), content key ${key:0:16})"
     build_image "$tag" "$image" "$key"
     action=built
-    new_id=$(docker image inspect --format '{{.Id}}' "$image")
-    # Drop the image this one replaces unless something still uses it (failure is fine).
-    if [ -n "$previous_id" ] && [ "$previous_id" != "$new_id" ]; then
-      docker rmi "$previous_id" >/dev/null 2>&1 || true
-    fi
+  fi
+  image_id=$(docker image inspect --format '{{.Id}}' "$image")
+  # Drop the image this one replaces unless something still uses it (failure is fine).
+  if [ -n "$previous_id" ] && [ "$previous_id" != "$image_id" ]; then
+    docker rmi "$previous_id" >/dev/null 2>&1 || true
   fi
 
   remote_digest=$(registry_digest "$tag")
@@ -310,7 +324,6 @@ for tag in "${tags[@]}"; do
   fi
   [ -n "$remote_digest" ] || die "$registry has no digest for $repository:$tag after the push"
 
-  image_id=$(docker image inspect --format '{{.Id}}' "$image")
   printf '%s %s in %ss: image %s, %s@%s (%s), content key %s\n' \
     "$image" "$action" "$((SECONDS - started))" "$image_id" "$registry/$repository" "$remote_digest" "$pushed" "${key:0:16}"
 done
