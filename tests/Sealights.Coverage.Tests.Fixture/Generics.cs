@@ -1,0 +1,41 @@
+namespace Fixture;
+
+// A generic type with a nested type, so ids show !0 (type parameter) and !!0 (method parameter).
+public class Box<T>
+{
+    private T _value;
+
+    public Box(T value)
+    {
+        _value = value;
+    }
+
+    public T Get()
+    {
+        return _value;
+    }
+
+    public TOut Map<TOut>(Func<T, TOut> map)
+    {
+        return map(_value);
+    }
+
+    public class Slot
+    {
+        public T Fill(T value, Box<T> owner)
+        {
+            return value;
+        }
+    }
+}
+
+public class Outer
+{
+    public class Inner
+    {
+        public int Depth()
+        {
+            return 2;
+        }
+    }
+}
