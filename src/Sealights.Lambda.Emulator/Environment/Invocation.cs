@@ -1,0 +1,35 @@
+namespace Sealights.Lambda.Emulator.Environment;
+
+/// <summary>An invoke dispatched into the environment, with the timestamps REPORT is made of.</summary>
+internal sealed class Invocation
+{
+    public Invocation(InvokeRequest request, long dispatchTimestamp, long deadlineTimestamp, long deadlineEpochMs)
+    {
+        Request = request;
+        DispatchTimestamp = dispatchTimestamp;
+        DeadlineTimestamp = deadlineTimestamp;
+        DeadlineEpochMs = deadlineEpochMs;
+    }
+
+    public InvokeRequest Request { get; }
+
+    public string RequestId => Request.RequestId;
+
+    public long DispatchTimestamp { get; }
+
+    public long DeadlineTimestamp { get; }
+
+    public long DeadlineEpochMs { get; }
+
+    /// <summary>The runtime posted its response or error (or was cut short by a failure).</summary>
+    public bool RuntimeDone { get; set; }
+
+    public long? RuntimeDoneTimestamp { get; set; }
+
+    /// <summary>Telemetry status of the runtime's part: success or error.</summary>
+    public string RuntimeStatus { get; set; } = "success";
+
+    public string? ErrorType { get; set; }
+
+    public long ProducedBytes { get; set; }
+}
