@@ -19,19 +19,24 @@ public sealed class FunctionInvocationTests(StandInFixture images)
         await using var container = await LambdaContainer.StartAsync(SampleImage(runtime));
 
         var echo = await container.InvokeAsync("""{"action":"echo","message":"hello from the tests"}""");
-        var quote = await container.InvokeAsync("""{"action":"quote","items":[{"sku":"A","qty":2}]}""");
+        var quote = await container.InvokeAsync("""{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""");
+        var info = await container.InvokeAsync("""{"action":"info"}""");
 
         Assert.Equal(200, echo.StatusCode);
         Assert.Null(echo.FunctionError);
-        Assert.Contains("hello from the tests", echo.Body);
+        Assert.Equal("""{"action":"echo","message":"hello from the tests","length":20}""", echo.Body);
         Assert.Equal(200, quote.StatusCode);
         Assert.Null(quote.FunctionError);
-        Assert.NotEqual(echo.Body, quote.Body);
-        using var quoteJson = JsonDocument.Parse(quote.Body);
-        Assert.Equal(JsonValueKind.Object, quoteJson.RootElement.ValueKind);
+        Assert.Equal(
+            """{"currency":"USD","lines":[{"sku":"A","qty":2,"unitPrice":5.00,"lineTotal":10.00}],"subtotal":10.00,"discounts":[{"code":"TEN","amount":1.00}],"shipping":4.99,"total":13.99}""",
+            quote.Body);
+        // The function really runs on the runtime of the image it was built for.
+        using var infoJson = JsonDocument.Parse(info.Body);
+        Assert.StartsWith(runtime + ".", infoJson.RootElement.GetProperty("runtimeVersion").GetString());
+        Assert.Equal($"AWS_Lambda_dotnet{runtime}", infoJson.RootElement.GetProperty("executionEnvironment").GetString());
 
         var logs = await container.LogsAsync();
-        Assert.Equal(2, logs.Split('\n').Count(l => l.StartsWith("REPORT RequestId: ", StringComparison.Ordinal)));
+        Assert.Equal(3, logs.Split('\n').Count(l => l.StartsWith("REPORT RequestId: ", StringComparison.Ordinal)));
         Assert.Single(logs.Split('\n'), l => l.StartsWith("REPORT RequestId: ", StringComparison.Ordinal) && l.Contains("Init Duration: "));
     }
 
@@ -46,10 +51,10 @@ public sealed class FunctionInvocationTests(StandInFixture images)
         Assert.Equal("Unhandled", result.FunctionError);
         using var error = JsonDocument.Parse(result.Body);
         Assert.Equal("InvalidOperationException", error.RootElement.GetProperty("errorType").GetString());
-        Assert.False(string.IsNullOrWhiteSpace(error.RootElement.GetProperty("errorMessage").GetString()));
+        Assert.Equal("Deliberate failure: the fail action always throws.", error.RootElement.GetProperty("errorMessage").GetString());
         var stackTrace = error.RootElement.GetProperty("stackTrace");
         Assert.Equal(JsonValueKind.Array, stackTrace.ValueKind);
-        Assert.Contains(stackTrace.EnumerateArray(), frame => frame.GetString()!.Contains("SampleFunction."));
+        Assert.Contains(stackTrace.EnumerateArray(), frame => frame.GetString()!.Contains("SampleFunction.Function.Fail"));
 
         // The environment survives a function error: the next invocation works.
         var next = await container.InvokeAsync("""{"action":"echo","message":"still alive"}""");
