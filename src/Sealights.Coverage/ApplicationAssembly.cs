@@ -16,6 +16,9 @@ public enum ExclusionReason
     /// <summary>A framework, runtime or platform assembly (see <see cref="FrameworkAssemblyNames"/>).</summary>
     FrameworkAssembly,
 
+    /// <summary>Listed in the folder's <c>*.deps.json</c> as an asset of a NuGet package or runtime pack, not of a project.</summary>
+    PackageAssembly,
+
     /// <summary>No matching portable PDB, side-by-side or embedded: no source lines to map.</summary>
     NoSymbols,
 }

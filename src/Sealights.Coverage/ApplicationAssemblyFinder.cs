@@ -5,8 +5,9 @@ namespace Sealights.Coverage;
 /// <summary>
 /// Decides which assemblies in a function's folder (e.g. <c>/var/task</c>) are "the
 /// application": managed assemblies, not framework/platform by name
-/// (<see cref="FrameworkAssemblyNames"/>), that have a matching portable PDB next to them or
-/// embedded. A PDB is required because without one there are no source lines to map.
+/// (<see cref="FrameworkAssemblyNames"/>), not a NuGet package's asset according to the
+/// folder's <c>*.deps.json</c>, that have a matching portable PDB next to them or embedded.
+/// A PDB is required because without one there are no source lines to map.
 /// </summary>
 public static class ApplicationAssemblyFinder
 {
@@ -29,9 +30,17 @@ public static class ApplicationAssemblyFinder
     {
         var assemblies = new List<ApplicationAssembly>();
         var excluded = new List<ExcludedFile>();
+        var manifests = new Dictionary<string, DependencyManifest>(StringComparer.Ordinal);
         foreach (var file in files.Order(StringComparer.Ordinal))
         {
-            var verdict = Classify(file);
+            var directory = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
+            if (!manifests.TryGetValue(directory, out var manifest))
+            {
+                manifest = DependencyManifest.Load(directory);
+                manifests.Add(directory, manifest);
+            }
+
+            var verdict = Classify(file, manifest);
             if (verdict.Assembly is not null)
             {
                 assemblies.Add(verdict.Assembly);
@@ -45,8 +54,14 @@ public static class ApplicationAssemblyFinder
         return new ApplicationAssemblyScan(assemblies, excluded);
     }
 
-    private static (ApplicationAssembly? Assembly, ExcludedFile? Excluded) Classify(string file)
+    private static (ApplicationAssembly? Assembly, ExcludedFile? Excluded) Classify(string file, DependencyManifest manifest)
     {
+        // Decided before opening the file: a package's assembly is never the application.
+        if (manifest.TryGetPackage(file, out var library))
+        {
+            return (null, new ExcludedFile(file, ExclusionReason.PackageAssembly, $"a runtime asset of {library} (deps.json), not a project of the application"));
+        }
+
         try
         {
             using var image = AssemblyImage.Open(file);
