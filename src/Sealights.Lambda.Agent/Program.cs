@@ -1,0 +1,2 @@
+// Entry point placeholder; the extension lifecycle is wired in Lifecycle/.
+return 0;
