@@ -39,3 +39,20 @@ public class Outer
         }
     }
 }
+
+// Closures and state machines of generic methods are generic types themselves (<>c__0`2, <Repeat>d__1`1).
+public static class Sequences
+{
+    public static IEnumerable<TOut> Project<TIn, TOut>(IEnumerable<TIn> items, Func<TIn, TOut> map)
+    {
+        return items.Where(x => x is not null).Select(map);
+    }
+
+    public static IEnumerable<T> Repeat<T>(T item, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            yield return item;
+        }
+    }
+}

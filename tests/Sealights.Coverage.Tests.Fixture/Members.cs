@@ -2,7 +2,7 @@ namespace Fixture;
 
 // Less common shapes: iterator with finally (its code moves into a helper of the state
 // machine), async local function, nested lambdas, lambda in an accessor, explicit interface
-// implementation, pointer/in/params parameters.
+// implementation, pointer/in/params parameters, a field-like event (its accessors are generated).
 public sealed class Resource : IDisposable
 {
     private readonly List<int> _items = new() { 1, 2, 3 };
@@ -48,8 +48,11 @@ public sealed class Resource : IDisposable
         return *first + second + rest.Length;
     }
 
+    public event EventHandler? Changed;
+
     void IDisposable.Dispose()
     {
         _items.Clear();
+        Changed?.Invoke(this, EventArgs.Empty);
     }
 }

@@ -8,6 +8,7 @@ public class CompilerGeneratedCodeTests
     [InlineData("Fixture.Workflow", "Numbers", "Fixture.Workflow+<Numbers>d__*", "Fixture.Workflow|Numbers(System.Int32)")]
     [InlineData("Fixture.Workflow", "AsyncWithLambda", "Fixture.Workflow+<AsyncWithLambda>d__*", "Fixture.Workflow|AsyncWithLambda(System.Int32)")]
     [InlineData("Fixture.Resource", "Guarded", "Fixture.Resource+<Guarded>d__*", "Fixture.Resource|Guarded()")]
+    [InlineData("Fixture.Sequences", "Repeat", "Fixture.Sequences+<Repeat>d__*", "Fixture.Sequences|Repeat`1(!!0,System.Int32)")]
     public void MoveNext_resolves_to_the_kickoff_method(string type, string kickoff, string stateMachine, string expected)
     {
         var kickoffToken = Fixture.Token(type, kickoff);
@@ -46,6 +47,7 @@ public class CompilerGeneratedCodeTests
     [InlineData("Fixture.Workflow", "<ThisLambda>b__5_0", "Fixture.Workflow|ThisLambda>lambda_5_0")]
     [InlineData("Fixture.Workflow+<>c__DisplayClass8_0", "<AsyncWithLambda>b__0", "Fixture.Workflow|AsyncWithLambda>lambda_8_0")]
     [InlineData("Fixture.Resource+<>c", "<get_Doubler>b__4_0", "Fixture.Resource|get_Doubler>lambda_4_0")]
+    [InlineData("Fixture.Sequences+<>c__0`2", "<Project>b__0_0", "Fixture.Sequences|Project>lambda_0_0")]
     [InlineData("Fixture.Workflow", "<WithLocalFunction>g__Square|6_0", "Fixture.Workflow|WithLocalFunction>Square_6_0")]
     [InlineData("Fixture.Workflow", "<WithLocalFunction>g__Square|7_0", "Fixture.Workflow|WithLocalFunction>Square_7_0")]
     public void Lambdas_and_local_functions_are_named_by_their_container_on_the_user_type(string type, string method, string expected)

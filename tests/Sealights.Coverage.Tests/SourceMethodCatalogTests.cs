@@ -38,6 +38,9 @@ public class SourceMethodCatalogTests
         "Fixture.Resource|get_Count()",
         "Fixture.Resource|get_Doubler()",
         "Fixture.Resource|get_Doubler>lambda_4_0",
+        "Fixture.Sequences|Project>lambda_0_0",
+        "Fixture.Sequences|Project`2(System.Collections.Generic.IEnumerable<!!0>,System.Func<!!0,!!1>)",
+        "Fixture.Sequences|Repeat`1(!!0,System.Int32)",
         "Fixture.TextExtensions|Shout(System.String)",
         "Fixture.Workflow|.ctor()",
         "Fixture.Workflow|AsyncWithLambda(System.Int32)",
@@ -116,6 +119,8 @@ public class SourceMethodCatalogTests
     [InlineData("Fixture.Point", "<Clone>$")]
     [InlineData("Fixture.Point", "Deconstruct")]
     [InlineData("Fixture.Outer", ".ctor")]
+    [InlineData("Fixture.Resource", "add_Changed")]
+    [InlineData("Fixture.Resource", "remove_Changed")]
     [InlineData("Fixture.Workflow+<RunAsync>d__*", "SetStateMachine")]
     [InlineData("Fixture.Workflow+<Numbers>d__*", "System.Collections.IEnumerator.Reset")]
     public void Leaves_out_compiler_generated_and_bodiless_code(string type, string method)

@@ -12,6 +12,7 @@ public class StateMachineFallbackTests
     [InlineData("Fixture.Workflow", "RunAsync", "Fixture.Workflow+<RunAsync>d__*")]
     [InlineData("Fixture.Workflow", "Numbers", "Fixture.Workflow+<Numbers>d__*")]
     [InlineData("Fixture.Resource", "Guarded", "Fixture.Resource+<Guarded>d__*")]
+    [InlineData("Fixture.Sequences", "Repeat", "Fixture.Sequences+<Repeat>d__*")]
     [InlineData("Fixture.Resource", "<WithAsyncLocal>g__Later|6_0", "Fixture.Resource+<<WithAsyncLocal>g__Later|*")]
     public void Finds_the_kickoff_without_the_pdb(string type, string kickoff, string stateMachine)
     {

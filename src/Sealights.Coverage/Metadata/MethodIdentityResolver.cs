@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection.Metadata;
 
 namespace Sealights.Coverage.Metadata;
@@ -28,7 +29,7 @@ internal sealed class MethodIdentityResolver
     /// <param name="method">Any MethodDef of the module.</param>
     /// <param name="identity">The identity of the source method.</param>
     /// <param name="kickoff">The kickoff method when <paramref name="method"/> is a state machine member, else nil.</param>
-    public bool TryResolve(MethodDefinitionHandle method, out MethodIdentity identity, out MethodDefinitionHandle kickoff)
+    public bool TryResolve(MethodDefinitionHandle method, [NotNullWhen(true)] out MethodIdentity? identity, out MethodDefinitionHandle kickoff)
     {
         if (_kickoffs.TryGetKickoff(method, out kickoff))
         {
@@ -39,9 +40,9 @@ internal sealed class MethodIdentityResolver
         return TryResolveWritten(method, out identity);
     }
 
-    private bool TryResolveWritten(MethodDefinitionHandle handle, out MethodIdentity identity)
+    private bool TryResolveWritten(MethodDefinitionHandle handle, [NotNullWhen(true)] out MethodIdentity? identity)
     {
-        identity = null!;
+        identity = null;
         var method = _metadata.GetMethodDefinition(handle);
         var type = method.GetDeclaringType();
         var name = _metadata.GetString(method.Name);
