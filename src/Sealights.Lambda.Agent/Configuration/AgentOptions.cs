@@ -1,0 +1,75 @@
+namespace Sealights.Lambda.Agent.Configuration;
+
+/// <summary>
+/// The agent's configuration, read once at start from the extension's environment. Lambda hides
+/// the function's handler variables from extensions, but every variable the customer sets on the
+/// function is visible here.
+/// </summary>
+public sealed record AgentOptions
+{
+    public const string DefaultStateDirectory = "/tmp/.sealights-agent";
+
+    public bool Enabled { get; init; }
+
+    /// <summary>Why the agent is inert, as one actionable sentence; null when enabled.</summary>
+    public string? DisabledReason { get; init; }
+
+    public SealightsToken? Token { get; init; }
+
+    public AgentLogLevel LogLevel { get; init; } = AgentLogLevel.Info;
+
+    /// <summary>Where the function's code is; extensions cannot see LAMBDA_TASK_ROOT, so it is fixed.</summary>
+    public string TaskRoot { get; init; } = "/var/task";
+
+    /// <summary>Private (0700) folder for the diagnostic socket and the launcher's hand-over files.</summary>
+    public string StateDirectory { get; init; } = DefaultStateDirectory;
+
+    /// <summary>Debug mode: method hits are appended here as JSON lines.</summary>
+    public string? HitsDumpFile { get; init; }
+
+    public static AgentOptions FromEnvironment(Func<string, string?> getVariable)
+    {
+        var logLevel = AgentLog.ParseLevel(getVariable("SL_LOG_LEVEL"));
+        var common = new AgentOptions
+        {
+            LogLevel = logLevel,
+            StateDirectory = NonEmpty(getVariable("SL_AGENT_STATE_DIR")) ?? DefaultStateDirectory,
+            TaskRoot = NonEmpty(getVariable("SL_TASK_ROOT")) ?? "/var/task",
+            HitsDumpFile = NonEmpty(getVariable("SL_DEBUG_HITS_FILE")),
+        };
+
+        var enabled = NonEmpty(getVariable("SL_ENABLED"));
+        if (enabled is not null && !IsTrue(enabled))
+        {
+            return common with { DisabledReason = $"SL_ENABLED={enabled}" };
+        }
+
+        var rawToken = NonEmpty(getVariable("SL_TOKEN"));
+        var tokenFile = NonEmpty(getVariable("SL_TOKEN_FILE"));
+        if (rawToken is null && tokenFile is not null)
+        {
+            try
+            {
+                rawToken = File.ReadAllText(tokenFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return common with { DisabledReason = $"SL_TOKEN_FILE {tokenFile} cannot be read ({e.GetType().Name})" };
+            }
+        }
+        if (rawToken is null)
+        {
+            return common with { DisabledReason = "no token: set SL_TOKEN or SL_TOKEN_FILE on the function" };
+        }
+        if (!SealightsToken.TryParse(rawToken, out var token, out var problem))
+        {
+            return common with { DisabledReason = $"SL_TOKEN is not usable: {problem}" };
+        }
+        return common with { Enabled = true, Token = token };
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static bool IsTrue(string value) =>
+        value.Equals("true", StringComparison.OrdinalIgnoreCase) || value == "1" || value.Equals("yes", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,70 @@
+namespace Sealights.Images.Testing;
+
+/// <summary>
+/// The coverage-ready image (images/lambda-dotnet/Dockerfile) built on a stand-in base with the
+/// agent published NativeAOT from this repository, as the product build does.
+/// </summary>
+public static class CoverageImages
+{
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    /// <summary>The published agent (sealights-lambda-agent), rebuilt only when its sources change.</summary>
+    public static async Task<string> PublishAgentAsync()
+    {
+        var key = ContentKey.Of(
+            [RepositoryPaths.Combine("src", "Sealights.Lambda.Agent"), RepositoryPaths.Combine("src", "Sealights.Coverage")],
+            File.ReadAllText(RepositoryPaths.Combine("Directory.Build.props")),
+            File.ReadAllText(RepositoryPaths.Combine("Directory.Packages.props")));
+        var output = Path.Combine(RepositoryPaths.Artifacts, "agent-publish", key);
+        var binary = Path.Combine(output, "sealights-lambda-agent");
+        await Gate.WaitAsync();
+        try
+        {
+            if (!File.Exists(binary))
+            {
+                (await ProcessRunner.RunAsync(
+                    "dotnet",
+                    ["publish", RepositoryPaths.Combine("src", "Sealights.Lambda.Agent"), "-c", "Release", "-r", "linux-x64", "-o", output, "--nologo"],
+                    TimeSpan.FromMinutes(10)))
+                    .EnsureSuccess("dotnet publish (NativeAOT) of the agent");
+            }
+            return binary;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>Builds the coverage-ready image on a base and returns its tag.</summary>
+    public static async Task<string> BuildAsync(string baseImage, string agentVersion = "0.0.0-test")
+    {
+        var agent = await PublishAgentAsync();
+        var context = Path.Combine(RepositoryPaths.Artifacts, "coverage-image-context", Guid.NewGuid().ToString("N")[..8]);
+        var layer = Path.Combine(context, "layer");
+        CopyTree(RepositoryPaths.Combine("src", "Sealights.Lambda.Agent", "layer"), layer);
+        File.Copy(agent, Path.Combine(layer, "sealights", "bin", "sealights-lambda-agent"));
+        File.Copy(RepositoryPaths.Combine("images", "lambda-dotnet", "Dockerfile"), Path.Combine(context, "Dockerfile"));
+
+        var baseId = await DockerCli.InspectAsync(baseImage, "{{.Id}}");
+        var tag = $"sl-it/coverage:{ContentKey.Of([context], baseId)}";
+        await DockerCli.BuildAsync(context, tag, new Dictionary<string, string>
+        {
+            ["BASE_IMAGE"] = baseImage,
+            ["AGENT_VERSION"] = agentVersion,
+        });
+        Directory.Delete(context, recursive: true);
+        return tag;
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var path in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, path));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            // File.Copy keeps the executable bits the launcher and wrapper need.
+            File.Copy(path, target);
+        }
+    }
+}
