@@ -148,9 +148,9 @@ internal sealed class TelemetrySubscription
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException)
             {
-                if (_dispatcher.FreezeEpoch != epoch && attempt < 10)
+                if (e is OperationCanceledException && _dispatcher.FreezeEpoch != epoch && attempt < 10)
                 {
-                    continue; // frozen mid-delivery: the subscriber was stopped, not broken
+                    continue; // timed out across a freeze: the subscriber was stopped, not broken
                 }
                 if (attempt >= MaxAttempts)
                 {

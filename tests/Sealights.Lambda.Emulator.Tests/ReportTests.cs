@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Sealights.Lambda.Emulator.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Sealights.Lambda.Emulator.Tests;
+
+/// <summary>START / END / REPORT: the exact shape benchmarks read, and values that are measured.</summary>
+public sealed partial class ReportTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly FunctionSandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task REPORT_lines_have_RIEs_shape_and_measured_durations_and_memory()
+    {
+        // "sleep" takes 300 ms of the invoke; "grow" makes bash hold a 64 MB string.
+        var runtime = _sandbox.AddRuntime("""
+            sleep 0.2
+            while true; do
+              rt_next
+              case "$BODY" in
+                sleep) sleep 0.3;;
+                grow) HOG=$(head -c 67108864 /dev/zero | tr '\0' a); BODY="grew ${#HOG}";;
+              esac
+              rt_respond "$BODY"
+            done
+            """);
+        await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, new EmulatorStart
+        {
+            Environment = new Dictionary<string, string> { ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "512" },
+        }, output);
+
+        var cold = await emulator.InvokeAsync("first", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-cold" });
+        await emulator.WaitForReportAsync("r-cold");
+        await emulator.InvokeAsync("sleep", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-sleep" });
+        var grown = await emulator.InvokeAsync("grow", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-grow" });
+        await emulator.WaitForReportAsync("r-grow");
+
+        Assert.Equal("first", cold.Body);
+        Assert.Equal("grew 67108864", grown.Body);
+        var stdout = emulator.Stdout;
+        foreach (var id in new[] { "r-cold", "r-sleep", "r-grow" })
+        {
+            // START, END and REPORT in that order, START exactly as RIE prints it.
+            var start = stdout.ToList().IndexOf($"START RequestId: {id} Version: $LATEST");
+            var end = stdout.ToList().IndexOf($"END RequestId: {id}");
+            var report = stdout.ToList().FindIndex(l => l.StartsWith($"REPORT RequestId: {id}\t", StringComparison.Ordinal));
+            Assert.True(start >= 0 && start < end && end < report, $"{id}: {start} {end} {report}");
+        }
+
+        var coldReport = Parse(await emulator.WaitForReportAsync("r-cold"));
+        var sleepReport = Parse(await emulator.WaitForReportAsync("r-sleep"));
+        var growReport = Parse(await emulator.WaitForReportAsync("r-grow"));
+
+        Assert.NotNull(coldReport.Init);
+        Assert.InRange(coldReport.Init!.Value, 200, 5000); // the runtime's 200 ms setup is init
+        Assert.Null(sleepReport.Init);
+        Assert.Null(growReport.Init);
+        // Billed: the duration rounded up, plus the init rounded up on a cold start.
+        Assert.Equal((long)Math.Ceiling(coldReport.Duration) + (long)Math.Ceiling(coldReport.Init.Value), coldReport.Billed);
+        Assert.Equal((long)Math.Ceiling(sleepReport.Duration), sleepReport.Billed);
+        Assert.InRange(sleepReport.Duration, 300, 1500);
+        Assert.InRange(coldReport.Duration, 0.01, 300);
+        Assert.All(new[] { coldReport, sleepReport, growReport }, r => Assert.Equal(512, r.MemorySize));
+        // Measured, not made up: small bash processes, then 64 MB more once bash holds the string.
+        Assert.InRange(coldReport.MaxMemory, 1, 60);
+        Assert.True(growReport.MaxMemory >= coldReport.MaxMemory + 60, $"{coldReport.MaxMemory} MB then {growReport.MaxMemory} MB");
+        Assert.All(new[] { coldReport, sleepReport, growReport }, r => Assert.Equal(0, r.PostRuntime));
+    }
+
+    private static Report Parse(string line)
+    {
+        var match = ReportLine().Match(line);
+        Assert.True(match.Success, $"unexpected REPORT shape: {line}");
+        double D(string group) => double.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture);
+        return new Report(
+            match.Groups["init"].Success ? D("init") : null,
+            D("duration"),
+            long.Parse(match.Groups["billed"].Value, CultureInfo.InvariantCulture),
+            int.Parse(match.Groups["memory"].Value, CultureInfo.InvariantCulture),
+            long.Parse(match.Groups["used"].Value, CultureInfo.InvariantCulture),
+            D("post"));
+    }
+
+    private sealed record Report(double? Init, double Duration, long Billed, int MemorySize, long MaxMemory, double PostRuntime);
+
+    [GeneratedRegex(@"^REPORT RequestId: [\w-]+\t(Init Duration: (?<init>\d+\.\d\d) ms\t)?Duration: (?<duration>\d+\.\d\d) ms\tBilled Duration: (?<billed>\d+) ms\tMemory Size: (?<memory>\d+) MB\tMax Memory Used: (?<used>\d+) MB\tPost-Runtime Extensions Duration: (?<post>\d+\.\d\d) ms$")]
+    private static partial Regex ReportLine();
+}
