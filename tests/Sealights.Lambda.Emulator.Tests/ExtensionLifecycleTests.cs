@@ -125,6 +125,7 @@ public sealed partial class ExtensionLifecycleTests(ITestOutputHelper output) : 
             if [ ! -f "$OUT/quit-once" ]; then touch "$OUT/quit-once"; log "exiting early"; exit 0; fi
             while true; do ext_next; case "$EVENT" in *SHUTDOWN*) exit 0;; esac; done
             """);
+        _sandbox.AddExtension("recorder", Recorder);
         var runtime = _sandbox.AddRuntime("""
             log "init"
             while true; do rt_next; sleep 0.5; rt_respond "$BODY"; done
@@ -141,6 +142,50 @@ public sealed partial class ExtensionLifecycleTests(ITestOutputHelper output) : 
         Assert.Equal("y", next.Body);
         Assert.Null(next.FunctionError);
         Assert.Equal(2, _sandbox.LogTexts("runtime").Count(t => t == "init"));
+        // The surviving extension was shut down with reason "failure" before the re-init.
+        var shutdown = Assert.Single(_sandbox.LogTexts("recorder"), t => t.Contains("\"SHUTDOWN\"", StringComparison.Ordinal));
+        Assert.Equal("failure", JsonDocument.Parse(shutdown[6..]).RootElement.GetProperty("shutdownReason").GetString());
+        Assert.Equal(2, _sandbox.LogTexts("recorder").Count(t => t == "registered"));
+    }
+
+    [Fact]
+    public async Task An_extension_init_error_fails_init_and_an_exit_error_resets_the_environment()
+    {
+        _sandbox.AddExtension("picky", """
+            ext_register "$NAME" '["INVOKE","SHUTDOWN"]'
+            [ -f "$OUT/init-failed" ] && log registered
+            if [ ! -f "$OUT/init-failed" ]; then
+              touch "$OUT/init-failed"
+              call POST "$EXT/init/error" -H "Lambda-Extension-Identifier: $EID" -H 'Lambda-Extension-Function-Error-Type: Extension.ConfigInvalid' > "$OUT/init-error.txt"
+              exit 1
+            fi
+            ext_next
+            if [ ! -f "$OUT/exit-failed" ]; then
+              touch "$OUT/exit-failed"
+              call POST "$EXT/exit/error" -H "Lambda-Extension-Identifier: $EID" -H 'Lambda-Extension-Function-Error-Type: Extension.Broken' > "$OUT/exit-error.txt"
+              exit 1
+            fi
+            while true; do ext_next; case "$EVENT" in *SHUTDOWN*) exit 0;; esac; done
+            """);
+        var runtime = _sandbox.AddRuntime("""
+            log init
+            while true; do rt_next; sleep 0.5; rt_respond "$BODY"; done
+            """);
+        await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, output: output);
+
+        var initFailed = await emulator.InvokeAsync("1");
+        var exitFailed = await emulator.InvokeAsync("2");
+        var healthy = await emulator.InvokeAsync("3");
+
+        Assert.Equal("Extension.ConfigInvalid", initFailed.ErrorType);
+        Assert.StartsWith("202 ", _sandbox.ReadOutput("init-error.txt"));
+        Assert.Equal("Extension.Broken", exitFailed.ErrorType);
+        Assert.StartsWith("202 ", _sandbox.ReadOutput("exit-error.txt"));
+        Assert.Equal("3", healthy.Body);
+        // Three environments: the exit error cost the second one (the first may or may not have
+        // started its runtime before the init error arrived).
+        Assert.Equal(2, _sandbox.LogTexts("picky").Count(t => t == "registered"));
+        Assert.InRange(_sandbox.LogTexts("runtime").Count, 2, 3);
     }
 
     [Fact]

@@ -22,6 +22,10 @@ public sealed partial class FailureTests(ITestOutputHelper output) : IDisposable
               rt_respond "done:$BODY"
             done
             """);
+        _sandbox.AddExtension("watcher", """
+            ext_register "$NAME" '["INVOKE","SHUTDOWN"]'
+            while true; do ext_next; case "$EVENT" in *SHUTDOWN*) log "$EVENT"; exit 0;; esac; done
+            """);
         await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, new EmulatorStart
         {
             Environment = new Dictionary<string, string> { ["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "1" },
@@ -44,6 +48,9 @@ public sealed partial class FailureTests(ITestOutputHelper output) : IDisposable
         Assert.EndsWith("\tStatus: timeout", await emulator.WaitForReportAsync("slow-1"));
         Assert.Contains("\tInit Duration: ", await emulator.WaitForReportAsync(next.RequestId!));
         await emulator.WaitForStdoutAsync(l => l.EndsWith(" slow-1 Task timed out after 1.00 seconds", StringComparison.Ordinal));
+        // The extension was told why the environment went away.
+        var shutdown = Assert.Single(_sandbox.ReadLog("watcher"));
+        Assert.Contains("\"shutdownReason\":\"timeout\"", shutdown.Text);
     }
 
     [Fact]

@@ -184,6 +184,31 @@ public sealed partial class InvocationTests(ITestOutputHelper output) : IDisposa
         Assert.Equal("small", next.Body);
     }
 
+    [Fact]
+    public async Task The_invoke_endpoint_refuses_a_bad_client_context_and_an_oversized_payload()
+    {
+        // Echoes through files: a 6 MB payload does not fit in a command-line argument.
+        var runtime = _sandbox.AddRuntime("""
+            while true; do
+              curl -sS -D "$OUT/tmp/h" -o "$OUT/tmp/b" "$RT/invocation/next"
+              ID=$(header "$OUT/tmp/h" Lambda-Runtime-Aws-Request-Id)
+              curl -sS -o /dev/null -X POST "$RT/invocation/$ID/response" --data-binary "@$OUT/tmp/b"
+            done
+            """);
+        await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, output: output);
+
+        var badContext = await emulator.InvokeAsync("x", new Dictionary<string, string> { ["X-Amz-Client-Context"] = "***not base64***" });
+        var tooLarge = await emulator.InvokeAsync(new string('a', 6 * 1024 * 1024 + 1));
+        var fine = await emulator.InvokeAsync(new string('a', 6 * 1024 * 1024 - 100));
+
+        Assert.Equal(400, badContext.StatusCode);
+        Assert.Equal("InvalidRequestContentException", badContext.ErrorType);
+        Assert.Equal(413, tooLarge.StatusCode);
+        Assert.Equal("RequestEntityTooLargeException", tooLarge.ErrorType);
+        Assert.Equal(200, fine.StatusCode);
+        Assert.Equal(6 * 1024 * 1024 - 100, fine.Body.Length);
+    }
+
     private Dictionary<string, string> ReadHeaders(string file) =>
         File.ReadAllLines(_sandbox.OutputPath(file))
             .Select(l => l.TrimEnd('\r'))

@@ -54,32 +54,46 @@ internal static class ApiResponses
         await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>The request body, or null when it is longer than <paramref name="limit"/> bytes.</summary>
+    /// <summary>
+    /// The request body, or null when it is longer than <paramref name="limit"/> bytes. An
+    /// oversize body is still read (and dropped) up to a bound, so that the client, still
+    /// sending, gets the 413 instead of a connection reset.
+    /// </summary>
     public static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit)
     {
-        if (request.ContentLength > limit)
+        const long drainLimit = 64L * 1024 * 1024;
+        var tooLarge = request.ContentLength > limit;
+        if (request.ContentLength > drainLimit)
         {
+            request.HttpContext.Response.Headers.Connection = "close";
             return null;
         }
-        using var body = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
+        using var body = new MemoryStream(tooLarge ? 0 : (int)(request.ContentLength ?? 4096));
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        long seen = 0;
         try
         {
             int read;
             while ((read = await request.Body.ReadAsync(buffer, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
             {
-                if (body.Length + read > limit)
+                seen += read;
+                tooLarge |= seen > limit;
+                if (!tooLarge)
                 {
-                    return null;
+                    body.Write(buffer, 0, read);
                 }
-                body.Write(buffer, 0, read);
+                else if (seen > drainLimit)
+                {
+                    request.HttpContext.Response.Headers.Connection = "close";
+                    break;
+                }
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        return body.ToArray();
+        return tooLarge ? null : body.ToArray();
     }
 
     public static string? Header(HttpContext context, string name) =>

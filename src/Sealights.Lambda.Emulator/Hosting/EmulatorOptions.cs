@@ -114,8 +114,11 @@ internal sealed class EmulatorOptions
 
         invoke ??= Get(environment, "SL_EMULATOR_ADDRESS") ?? "0.0.0.0:8080";
         runtimeApi ??= Get(environment, "SL_EMULATOR_RUNTIME_API_ADDRESS") ?? "127.0.0.1:9001";
-        logLevel ??= Get(environment, "LOG_LEVEL") ?? "info";
-        var level = EmulatorLog.ParseLevel(logLevel) ?? throw new OptionsException($"{LogLevelFlag}: unknown level '{logLevel}' (debug, info, warn, error)");
+        // A bad --log-level is an error; LOG_LEVEL is also a common variable of the function's
+        // own, so a value we do not know there just leaves the default.
+        var level = logLevel is not null
+            ? EmulatorLog.ParseLevel(logLevel) ?? throw new OptionsException($"{LogLevelFlag}: unknown level '{logLevel}' (debug, info, warn, error)")
+            : EmulatorLog.ParseLevel(Get(environment, "LOG_LEVEL")) ?? LogLevel.Info;
 
         var freezeSetting = Get(environment, "SL_EMULATOR_FREEZE");
         var freeze = !noFreeze && freezeSetting?.Trim().ToLowerInvariant() is not ("false" or "0" or "no" or "off");
