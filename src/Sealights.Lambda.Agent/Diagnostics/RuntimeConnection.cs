@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Microsoft.Diagnostics.NETCore.Client;
+
+namespace Sealights.Lambda.Agent.Diagnostics;
+
+/// <summary>
+/// One connected runtime process and its current EventPipe session. Rotation starts the next
+/// session before stopping the current one, so every event lands in at least one of them; the
+/// stop flushes the runtime's buffers (an idle thread's events otherwise wait there until the
+/// session ends). <see cref="Exited"/> completes when the process goes away.
+/// </summary>
+internal sealed class RuntimeConnection : IDisposable
+{
+    private readonly DiagnosticsClient _client;
+    private readonly Action<Stream> _read;
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<TraceSession> _sessions = [];
+    private readonly object _lock = new();
+    private readonly TraceCounters _counters;
+    private TraceSession? _active;
+
+    private RuntimeConnection(DiagnosticsClientConnector connector, Action<Stream> read, TraceCounters counters)
+    {
+        _counters = counters;
+        Connector = connector;
+        _client = connector.Instance;
+        _read = read;
+    }
+
+    /// <summary>The connector this runtime came through (the listener takes it back when done).</summary>
+    public DiagnosticsClientConnector Connector { get; }
+
+    /// <summary>Completes when a session's stream ended without the agent stopping it: the process exited or was killed.</summary>
+    public Task Exited => _exited.Task;
+
+    /// <summary>Starts the runtime's first session, with rundown: it recovers what ran before the agent attached.</summary>
+    /// <param name="connector">The accepted runtime.</param>
+    /// <param name="read">Reads one session's stream to its end (runs on that session's thread).</param>
+    /// <param name="counters">Where sessions and bytes are counted.</param>
+    /// <param name="cancellationToken">Bounds the start; a fake or dying peer never answers.</param>
+    public static async Task<RuntimeConnection> StartAsync(
+        DiagnosticsClientConnector connector,
+        Action<Stream> read,
+        TraceCounters counters,
+        CancellationToken cancellationToken)
+    {
+        var runtime = new RuntimeConnection(connector, read, counters);
+        await runtime.StartSessionAsync(rundown: true, cancellationToken);
+        return runtime;
+    }
+
+    /// <summary>
+    /// Starts a new session, then stops the previous one and waits until its stream is read to
+    /// the end. Returns how long the stop took (the runtime's writer sleeps ~100 ms per pass).
+    /// </summary>
+    public async Task<TimeSpan> RotateAsync(CancellationToken cancellationToken)
+    {
+        var previous = _active;
+        using (var untilExit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            // A runtime that exits mid-rotation never answers the start: give up once its stream ends.
+            var start = StartSessionAsync(rundown: false, untilExit.Token);
+            if (await Task.WhenAny(start, Exited) != start)
+            {
+                untilExit.Cancel();
+            }
+
+            try
+            {
+                await start;
+            }
+            catch (Exception) when (Exited.IsCompleted && !cancellationToken.IsCancellationRequested)
+            {
+                // Exited: the previous session's stream has ended and holds everything there was.
+            }
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        if (previous is not null)
+        {
+            await previous.StopAsync(cancellationToken);
+            Retire(previous);
+        }
+
+        return stopwatch.Elapsed;
+    }
+
+    /// <summary>Stops the current session (no successor) and waits for its stream's end.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var active = _active;
+        if (active is not null)
+        {
+            await active.StopAsync(cancellationToken);
+            Retire(active);
+        }
+    }
+
+    public void Dispose()
+    {
+        List<TraceSession> sessions;
+        lock (_lock)
+        {
+            sessions = [.. _sessions];
+            _sessions.Clear();
+            _active = null;
+        }
+
+        foreach (var session in sessions)
+        {
+            session.Dispose();
+        }
+    }
+
+    private async Task StartSessionAsync(bool rundown, CancellationToken cancellationToken)
+    {
+        var session = await TraceSession.StartAsync(_client, rundown, _read, _counters, cancellationToken);
+        lock (_lock)
+        {
+            _sessions.Add(session);
+            _active = session;
+        }
+
+        _ = session.Completion.ContinueWith(
+            _ =>
+            {
+                if (!session.StopRequested)
+                {
+                    _exited.TrySetResult();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private void Retire(TraceSession session)
+    {
+        lock (_lock)
+        {
+            _sessions.Remove(session);
+        }
+
+        session.Dispose();
+    }
+}

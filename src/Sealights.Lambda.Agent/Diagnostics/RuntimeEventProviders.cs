@@ -1,0 +1,57 @@
+using System.Diagnostics.Tracing;
+using Microsoft.Diagnostics.NETCore.Client;
+
+namespace Sealights.Lambda.Agent.Diagnostics;
+
+/// <summary>
+/// What the agent asks the runtime for: the method-hit events of the CLR provider and nothing
+/// else (no stacks, no GC, no exceptions), so a session costs the function as little as it can.
+/// </summary>
+internal static class RuntimeEventProviders
+{
+    public const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
+
+    /// <summary>ModuleLoad: module id → IL path. Its events are only sent at Verbose.</summary>
+    public const long LoaderKeyword = 0x8;
+
+    /// <summary>MethodJittingStarted / MethodLoadVerbose: id, module and token of each jitted method.</summary>
+    public const long JitKeyword = 0x10;
+
+    /// <summary>R2RGetEntryPoint: the first call into a precompiled (ReadyToRun) method; no token in it.</summary>
+    public const long CompilationDiagnosticKeyword = 0x2000000000;
+
+    /// <summary>MethodDetails, sent just before R2RGetEntryPoint: the token and module it lacks.</summary>
+    public const long MethodDiagnosticKeyword = 0x4000000000;
+
+    public const long Keywords = LoaderKeyword | JitKeyword | CompilationDiagnosticKeyword | MethodDiagnosticKeyword;
+
+    /// <summary>
+    /// Rundown at session stop (Loader | Jit | EndEnumeration): MethodDCStopVerbose for every
+    /// jitted method and every ReadyToRun method already entered, and ModuleDCStop for every
+    /// module. Measured: the same method set as the client's default 0x80020139, without the
+    /// IL-to-native maps. NGen (0x20) is not needed for ReadyToRun methods on .NET 8+.
+    /// </summary>
+    public const long RundownKeywords = 0x8 | 0x10 | 0x100;
+
+    /// <summary>
+    /// Upper bound of the runtime's buffers for one session (allocated as needed, drained about
+    /// every 100 ms): room for a cold start's burst of framework ReadyToRun entry points.
+    /// </summary>
+    public const int BufferSizeMb = 4;
+
+    private static readonly EventPipeProvider[] Providers =
+        [new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, Keywords)];
+
+    /// <summary>
+    /// A session's configuration. Only a runtime's first session needs rundown (what ran before
+    /// the agent attached); later sessions overlap their predecessor, so nothing falls between.
+    /// </summary>
+    public static EventPipeSessionConfiguration Session(bool rundown) =>
+        rundown
+            ? new EventPipeSessionConfiguration(Providers, BufferSizeMb, RundownKeywords, requestStackwalk: false)
+            : new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: false, requestStackwalk: false);
+
+    /// <summary>Rundown with the client's default keywords, for runtimes that refuse a custom rundown keyword (before .NET 9).</summary>
+    public static EventPipeSessionConfiguration SessionWithDefaultRundown() =>
+        new(Providers, BufferSizeMb, requestRundown: true, requestStackwalk: false);
+}

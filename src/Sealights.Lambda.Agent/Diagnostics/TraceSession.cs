@@ -1,0 +1,162 @@
+using Microsoft.Diagnostics.NETCore.Client;
+
+namespace Sealights.Lambda.Agent.Diagnostics;
+
+/// <summary>
+/// One EventPipe session in the function's runtime and the thread that reads its stream.
+/// The stream ends when the session is stopped (after the runtime flushed its buffers and the
+/// rundown) or when the process exits; <see cref="Completion"/> tells either.
+/// </summary>
+internal sealed class TraceSession : IDisposable
+{
+    private readonly EventPipeSession _session;
+    private readonly CountingStream _stream;
+    private int _stopRequested;
+
+    private TraceSession(EventPipeSession session, Action<Stream> read, bool rundown, TraceCounters counters)
+    {
+        _session = session;
+        HasRundown = rundown;
+        _stream = new CountingStream(session.EventStream, counters);
+        // A dedicated thread: the parser blocks on the socket for the session's whole life.
+        Completion = Task.Factory.StartNew(
+            () => read(_stream),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>Completes when the stream has been read to its end (faults if the reader did).</summary>
+    public Task Completion { get; }
+
+    /// <summary>True once <see cref="StopAsync"/> was called: an end before that means the process went away.</summary>
+    public bool StopRequested => Volatile.Read(ref _stopRequested) != 0;
+
+    /// <summary>Whether this session's stop ends with a rundown.</summary>
+    public bool HasRundown { get; }
+
+    /// <summary>Starts a session and its reader.</summary>
+    /// <param name="client">The connected runtime.</param>
+    /// <param name="rundown">Whether the session's stop lists what ran before it (first session of a runtime).</param>
+    /// <param name="read">Reads the stream to its end on the session's thread.</param>
+    /// <param name="counters">Where the bytes read are counted.</param>
+    /// <param name="cancellationToken">Bounds the start command.</param>
+    public static async Task<TraceSession> StartAsync(DiagnosticsClient client, bool rundown, Action<Stream> read, TraceCounters counters, CancellationToken cancellationToken)
+    {
+        EventPipeSession session;
+        try
+        {
+            session = await client.StartEventPipeSessionAsync(RuntimeEventProviders.Session(rundown), cancellationToken);
+        }
+        catch (ServerErrorException) when (rundown)
+        {
+            // A runtime that refuses a custom rundown keyword (older than the client expects)
+            // still gets rundown, with the default keywords.
+            session = await client.StartEventPipeSessionAsync(RuntimeEventProviders.SessionWithDefaultRundown(), cancellationToken);
+        }
+
+        counters.SessionStarted();
+        return new TraceSession(session, read, rundown, counters);
+    }
+
+    /// <summary>
+    /// Stops the session and waits until its stream is read to the end: the runtime flushes the
+    /// buffered events, then the rundown. Returns early, without error, if the process is gone.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0 && !Completion.IsCompleted)
+        {
+            using var stopCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var stop = _session.StopAsync(stopCancel.Token);
+            // A dead runtime never answers (the stop would wait for a connection that never
+            // comes); its stream has already ended.
+            if (await Task.WhenAny(stop, Completion) != stop)
+            {
+                stopCancel.Cancel();
+            }
+
+            try
+            {
+                await stop;
+            }
+            catch (Exception e) when (e is OperationCanceledException or ServerErrorException or IOException or ObjectDisposedException or EndOfStreamException or TimeoutException)
+            {
+                // Gone or already stopping: the stream's end below is what counts.
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        await Completion.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0)
+        {
+            // EventPipeSession.Dispose sends a blocking Stop unless one was issued, and against a
+            // dead runtime that waits for a connection that never comes. A stop with a cancelled
+            // token marks it issued without sending; closing the stream below ends the session.
+            _ = _session.StopAsync(new CancellationToken(canceled: true))
+                .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        // Closes the stream, so a reader blocked on it ends.
+        _session.Dispose();
+    }
+
+    /// <summary>Counts what the session costs on the wire (for the log and the benchmarks).</summary>
+    private sealed class CountingStream(Stream inner, TraceCounters counters) : Stream
+    {
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+        public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Counted(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Counted(await inner.ReadAsync(buffer.AsMemory(offset, count), cancellationToken));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private int Counted(int read)
+        {
+            counters.AddBytes(read);
+            return read;
+        }
+    }
+}

@@ -1,0 +1,427 @@
+using Microsoft.Diagnostics.NETCore.Client;
+using Sealights.Lambda.Agent.Diagnostics;
+
+namespace Sealights.Lambda.Agent.MethodHits;
+
+/// <summary>
+/// The agent's source of method hits: listens on a private diagnostic socket for the function's
+/// .NET runtime, keeps an EventPipe session open on whichever runtime process is connected
+/// (accepting a new one after the previous exited), and turns its events into hits of the
+/// application's source methods.
+/// <para>
+/// Never throws into the caller and never waits past the given budgets: a runtime that never
+/// connects, dies, or misbehaves means fewer or no hits; an internal fault is logged once and
+/// turns the collector off (empty results from then on).
+/// </para>
+/// </summary>
+public sealed class MethodHitCollector : IAsyncDisposable
+{
+    /// <summary>How long a connected peer has to accept the first session before the agent listens for another.</summary>
+    internal static readonly TimeSpan FirstSessionTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Upper bound of one flush's rotation, whatever the caller's token allows.</summary>
+    internal static readonly TimeSpan RotationLimit = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan DisposeLimit = TimeSpan.FromSeconds(2);
+
+    private readonly DiagnosticPortListener? _listener;
+    private readonly ApplicationModules? _application;
+    private readonly Action<string> _log;
+    private readonly TraceCounters _counters = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly object _processesLock = new();
+    private readonly List<ProcessMethodHits> _processes = [];
+    private readonly HashSet<string> _loggedOnce = new(StringComparer.Ordinal);
+    private RuntimeConnection? _current;
+    private Task _acceptLoop = Task.CompletedTask;
+    private volatile bool _faulted;
+    private int _stopped;
+    private int _disposed;
+
+    private MethodHitCollector(string diagnosticPortPath, DiagnosticPortListener? listener, ApplicationModules? application, Action<string> log)
+    {
+        DiagnosticPortPath = diagnosticPortPath;
+        _listener = listener;
+        _application = application;
+        _log = log;
+        _faulted = listener is null;
+    }
+
+    /// <summary>The Unix socket the function's runtime connects to.</summary>
+    public string DiagnosticPortPath { get; }
+
+    /// <summary>The runtime's <c>DOTNET_DiagnosticPorts</c> value for <see cref="DiagnosticPortPath"/>: connect, never suspend.</summary>
+    public string RuntimePortSetting => DiagnosticPortListener.RuntimePortSetting(DiagnosticPortPath);
+
+    /// <summary>False when the collector could not listen or has turned itself off after a fault.</summary>
+    public bool IsCollecting => !_faulted && Volatile.Read(ref _stopped) == 0;
+
+    /// <summary>Whether a runtime process is connected and traced right now.</summary>
+    public bool IsRuntimeConnected => _current is { } runtime && !runtime.Exited.IsCompleted;
+
+    /// <summary>What collection has cost so far.</summary>
+    public CollectionStatistics Statistics => _counters.Snapshot();
+
+    /// <summary>
+    /// Creates the private socket folder and listens; returns once the socket accepts
+    /// connections, so the caller can register the extension and start the runtime. On failure
+    /// (logged) it returns a collector that collects nothing.
+    /// </summary>
+    /// <param name="socketDirectory">A folder only the agent uses, e.g. <c>/tmp/.sealights/&lt;random&gt;</c>; created 0700.</param>
+    /// <param name="taskRoot">The function's folder (<c>/var/task</c>): only assemblies there are the application.</param>
+    /// <param name="log">One line per notable event; never called for each method.</param>
+    /// <param name="cancellationToken">Abandons listening (the result then collects nothing).</param>
+    public static async Task<MethodHitCollector> StartAsync(string socketDirectory, string taskRoot, Action<string> log, CancellationToken cancellationToken)
+    {
+        var intendedPath = Path.Combine(socketDirectory, DiagnosticPortListener.SocketFileName);
+        DiagnosticPortListener listener;
+        try
+        {
+            listener = await DiagnosticPortListener.StartAsync(socketDirectory, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            log($"coverage off: cannot listen for the function's runtime at {intendedPath}: {Describe(e)}");
+            return new MethodHitCollector(intendedPath, null, null, log);
+        }
+
+        var application = new ApplicationModules(taskRoot, log);
+        var collector = new MethodHitCollector(listener.SocketPath, listener, application, log);
+        _ = application.WarmUpAsync();
+        collector._acceptLoop = Task.Run(collector.AcceptLoopAsync);
+        return collector;
+    }
+
+    /// <summary>
+    /// Rotates the connected runtime's session (the old one's buffered events and rundown come
+    /// out, the new one already records) and returns the hits first seen since the last flush.
+    /// With no runtime connected it returns what earlier processes left. Costs about one session
+    /// stop (~130 ms, most of it the runtime's writer thread waking up).
+    /// </summary>
+    public async Task<IReadOnlyList<MethodHit>> FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!IsCollecting)
+        {
+            return [];
+        }
+
+        try
+        {
+            await _gate.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return [];
+        }
+
+        try
+        {
+            if (_current is { } runtime && !runtime.Exited.IsCompleted)
+            {
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                limit.CancelAfter(RotationLimit);
+                try
+                {
+                    _counters.Rotated(await runtime.RotateAsync(limit.Token));
+                }
+                catch (OperationCanceledException)
+                {
+                    LogOnce("rotation-timeout", "a session rotation did not finish in time; its hits come with a later flush");
+                }
+                catch (Exception e) when (IsRuntimeFailure(e))
+                {
+                    LogOnce("rotation-failed", $"a session rotation failed ({Describe(e)}); the current session goes on");
+                }
+            }
+
+            return DrainAll();
+        }
+        catch (Exception e)
+        {
+            Fault("flushing method hits", e);
+            return [];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Stops collecting: stops the runtime's session (flushing its events) within
+    /// <paramref name="budget"/> and returns every hit not yet returned. Later calls return nothing.
+    /// </summary>
+    public async Task<IReadOnlyList<MethodHit>> StopAsync(TimeSpan budget)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0 || _listener is null)
+        {
+            return [];
+        }
+
+        using var deadline = new CancellationTokenSource(budget < TimeSpan.Zero ? TimeSpan.Zero : budget);
+        try
+        {
+            _stopping.Cancel();
+            var gated = false;
+            try
+            {
+                await _gate.WaitAsync(deadline.Token);
+                gated = true;
+                if (!_faulted && _current is { } runtime && !runtime.Exited.IsCompleted)
+                {
+                    await runtime.StopAsync(deadline.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                _log("the final session did not stop within the shutdown budget; its last hits are lost");
+            }
+            catch (Exception e) when (IsRuntimeFailure(e))
+            {
+                _log($"the final session could not be stopped ({Describe(e)})");
+            }
+            finally
+            {
+                if (gated)
+                {
+                    _gate.Release();
+                }
+            }
+
+            return _faulted ? [] : DrainAll();
+        }
+        catch (Exception e)
+        {
+            Fault("stopping", e);
+            return [];
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _stopped, 1);
+        _stopping.Cancel();
+        try
+        {
+            await _acceptLoop.WaitAsync(DisposeLimit);
+        }
+        catch (Exception)
+        {
+            // Logged by the loop itself, or it is stuck past the limit: leave it.
+        }
+
+        RuntimeConnection? runtime;
+        lock (_processesLock)
+        {
+            runtime = _current;
+            _current = null;
+        }
+
+        if (runtime is not null)
+        {
+            runtime.Dispose();
+            try
+            {
+                await runtime.Connector.DisposeAsync().AsTask().WaitAsync(DisposeLimit);
+            }
+            catch (Exception)
+            {
+            }
+        }
+
+        if (_listener is not null)
+        {
+            try
+            {
+                await _listener.DisposeAsync().AsTask().WaitAsync(DisposeLimit);
+            }
+            catch (Exception)
+            {
+            }
+        }
+    }
+
+    private static bool IsRuntimeFailure(Exception e) =>
+        e is ServerErrorException or DiagnosticsClientException or IOException or EndOfStreamException
+            or TimeoutException or ObjectDisposedException or UnauthorizedAccessException;
+
+    private static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message}";
+
+    private async Task AcceptLoopAsync()
+    {
+        var stopping = _stopping.Token;
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                var connector = await _listener!.AcceptAsync(stopping);
+                if (connector is null)
+                {
+                    return;
+                }
+
+                var runtime = await ConnectAsync(connector, stopping);
+                if (runtime is null)
+                {
+                    if (stopping.IsCancellationRequested)
+                    {
+                        await connector.DisposeAsync();
+                        return;
+                    }
+
+                    await _listener.RelistenAsync(connector, stopping);
+                    continue;
+                }
+
+                await Task.WhenAny(runtime.Exited, Task.Delay(Timeout.Infinite, stopping));
+                if (stopping.IsCancellationRequested)
+                {
+                    // StopAsync/DisposeAsync own the current runtime from here.
+                    return;
+                }
+
+                await RetireAsync(runtime, stopping);
+                await _listener.RelistenAsync(runtime.Connector, stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Fault("waiting for the function's runtime", e);
+        }
+    }
+
+    private async Task<RuntimeConnection?> ConnectAsync(DiagnosticsClientConnector connector, CancellationToken stopping)
+    {
+        var hits = new ProcessMethodHits(_application!);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(FirstSessionTimeout);
+        RuntimeConnection runtime;
+        try
+        {
+            runtime = await RuntimeConnection.StartAsync(
+                connector,
+                stream => RuntimeEventReader.Read(stream, hits, _counters),
+                _counters,
+                timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException || IsRuntimeFailure(e))
+        {
+            if (!stopping.IsCancellationRequested)
+            {
+                _log($"a process connected to the diagnostic port but no trace could be started ({Describe(e)}); waiting for the next");
+            }
+
+            return null;
+        }
+
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (stopping.IsCancellationRequested)
+            {
+                runtime.Dispose();
+                return null;
+            }
+
+            lock (_processesLock)
+            {
+                _processes.Add(hits);
+                _current = runtime;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        _counters.RuntimeConnected();
+        _log("the function's runtime connected; collecting method hits");
+        return runtime;
+    }
+
+    private async Task RetireAsync(RuntimeConnection runtime, CancellationToken stopping)
+    {
+        await _gate.WaitAsync(stopping);
+        try
+        {
+            lock (_processesLock)
+            {
+                if (_current == runtime)
+                {
+                    _current = null;
+                }
+            }
+
+            // Every stream has ended (the process is gone); this closes what is left.
+            runtime.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        _log("the function's runtime exited; waiting for the next one");
+    }
+
+    private List<MethodHit> DrainAll()
+    {
+        List<ProcessMethodHits> processes;
+        ProcessMethodHits? live;
+        lock (_processesLock)
+        {
+            processes = [.. _processes];
+            live = _current is null ? null : _processes.LastOrDefault();
+        }
+
+        var hits = new List<MethodHit>();
+        foreach (var process in processes)
+        {
+            hits.AddRange(process.Drain());
+        }
+
+        lock (_processesLock)
+        {
+            // An exited process has nothing more to say once drained.
+            _processes.RemoveAll(p => p != live && processes.Contains(p));
+        }
+
+        hits.Sort((a, b) => a.FirstSeen != b.FirstSeen
+            ? a.FirstSeen.CompareTo(b.FirstSeen)
+            : string.CompareOrdinal(a.Method.Id, b.Method.Id));
+        return hits;
+    }
+
+    private void LogOnce(string key, string message)
+    {
+        lock (_loggedOnce)
+        {
+            if (!_loggedOnce.Add(key))
+            {
+                return;
+            }
+        }
+
+        _log(message);
+    }
+
+    private void Fault(string what, Exception e)
+    {
+        if (_faulted)
+        {
+            return;
+        }
+
+        _faulted = true;
+        _log($"coverage off: internal error while {what}: {Describe(e)}");
+        _stopping.Cancel();
+    }
+}

@@ -1,0 +1,93 @@
+using Sealights.Lambda.Agent.Diagnostics;
+using Sealights.Lambda.Agent.MethodHits;
+using Sealights.Lambda.Agent.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Sealights.Lambda.Agent.Tests;
+
+/// <summary>
+/// Precision and recall of the reported hits against the fixture's ground truth, for a JIT build
+/// and a ReadyToRun build published without cross-method inlining. The fixture runs "all" at
+/// start (mostly before the agent's first session: recovered from rundown) and "late" while
+/// traced (live events); the flush happens while the process is alive, as in a warm Lambda
+/// environment, then the process exits.
+/// </summary>
+public sealed class AccuracyTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task JitBuild_ReportsExactlyTheCalledMethods()
+    {
+        await AssertExactAsync("JIT", FixtureBuilds.JitAssembly);
+    }
+
+    [Fact]
+    public async Task ReadyToRunBuild_ReportsExactlyTheCalledMethods()
+    {
+        await AssertExactAsync("R2R", await FixtureBuilds.ReadyToRunAssemblyAsync());
+    }
+
+    [Fact]
+    public async Task WithoutJitNoInline_AnAggressiveOptimizationMethodHidesItsHelper()
+    {
+        // Why the exec wrapper sets DOTNET_JitNoInline=1: a method jitted fully optimised at once
+        // inlines a small callee, which then never runs as a method of its own.
+        var assembly = FixtureBuilds.JitAssembly;
+        var run = await RunAsync(assembly, noInline: false);
+        var accuracy = Accuracy.Of(run.Hits, ExpectedMethods.AllAndLate(assembly));
+        output.WriteLine("JIT without DOTNET_JitNoInline: " + accuracy);
+
+        Assert.Equal(1.0, accuracy.Precision);
+        Assert.Equal([ExpectedMethods.Id("Fixture.Inlining|HotHelper(System.Int32)")], accuracy.Missed);
+    }
+
+    private async Task AssertExactAsync(string flavor, string assembly)
+    {
+        var expected = ExpectedMethods.AllAndLate(assembly);
+        var run = await RunAsync(assembly, noInline: true);
+        var accuracy = Accuracy.Of(run.Hits, expected);
+        var whileAlive = Accuracy.Of(run.WhileAlive, expected);
+        var statistics = run.Statistics;
+
+        run.Scope.Print(
+            $"{flavor}: precision {accuracy.Precision:0.00} recall {accuracy.Recall:0.00} "
+            + $"({run.Hits.Count} hits of {expected.Count} expected methods; flush while alive: recall {whileAlive.Recall:0.00}); "
+            + $"cold start traced: {statistics.EventsRead} events, {statistics.BytesRead / 1024.0:0} KB, "
+            + $"{statistics.EventsLost} lost, {statistics.SessionsStarted} sessions");
+        output.WriteLine(accuracy.ToString());
+
+        Assert.Equal(run.Hits.Count, run.Hits.Select(h => h.Method.Id).Distinct().Count());
+        Assert.Equal(1.0, accuracy.Precision);
+        Assert.Equal(1.0, accuracy.Recall);
+        // A long-lived process: everything it did is out at the flush, nothing waits for its exit.
+        Assert.Equal(1.0, whileAlive.Recall);
+        Assert.All(run.Hits, h => Assert.InRange(h.FirstSeen, run.Started.AddSeconds(-1), run.Finished));
+        Assert.Equal(0, statistics.EventsLost);
+    }
+
+    private async Task<Run> RunAsync(string assembly, bool noInline)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var scope = await CollectorScope.StartAsync(output, assembly);
+        await using (scope)
+        {
+            await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting, noInline);
+            await fixture.WaitForLineAsync("ready");
+            await scope.WaitForRuntimeAsync();
+            await fixture.RunAsync("late");
+
+            using var flushBudget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var whileAlive = await scope.Collector.FlushAsync(flushBudget.Token);
+            await fixture.ExitAsync();
+            var rest = await scope.Collector.StopAsync(TimeSpan.FromSeconds(5));
+            return new Run(scope, [.. whileAlive, .. rest], whileAlive, scope.Collector.Statistics, started, DateTimeOffset.UtcNow);
+        }
+    }
+
+    private sealed record Run(
+        CollectorScope Scope,
+        IReadOnlyList<MethodHit> Hits,
+        IReadOnlyList<MethodHit> WhileAlive,
+        CollectionStatistics Statistics,
+        DateTimeOffset Started,
+        DateTimeOffset Finished);
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace Sealights.Lambda.Agent.Tests.Infrastructure;
+
+/// <summary>The fixture function in its two shapes: the plain (JIT) build and a ReadyToRun publish.</summary>
+internal static class FixtureBuilds
+{
+    public const string AssemblyName = "Sealights.Lambda.Agent.Tests.Fixture";
+
+    private static readonly Lazy<Task<string>> ReadyToRun = new(PublishReadyToRunAsync);
+
+    /// <summary>The fixture as built with the solution (IL only: every method is jitted).</summary>
+    public static string JitAssembly { get; } = Metadata("FixtureAssembly");
+
+    /// <summary>
+    /// The fixture published ReadyToRun the way a coverage build must be: no cross-method
+    /// inlining in the precompiled code. Published once per test run, into a temp folder with its
+    /// own obj/bin, so the repository's build outputs are left alone.
+    /// </summary>
+    public static Task<string> ReadyToRunAssemblyAsync() => ReadyToRun.Value;
+
+    private static async Task<string> PublishReadyToRunAsync()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "sl-agent-tests", "r2r-" + Guid.NewGuid().ToString("N")[..8]);
+        var output = Path.Combine(root, "out");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            "publish", Metadata("FixtureProject"),
+            "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+            "-p:PublishReadyToRun=true",
+            "-p:PublishReadyToRunCrossgen2ExtraArgs=--codegenopt:JitNoInline=1",
+            $"-p:BaseIntermediateOutputPath={root}/obj/",
+            $"-p:BaseOutputPath={root}/bin/",
+            // The project folder's own obj/ would otherwise be globbed as sources.
+            "-p:DefaultItemExcludes=obj/**",
+            "-o", output,
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // The test host's MSBuild variables would point the nested build at the outer one's state.
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ReadyToRun publish of the fixture failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+        }
+
+        return Path.Combine(output, AssemblyName + ".dll");
+    }
+
+    private static string Metadata(string key) =>
+        typeof(FixtureBuilds).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace Sealights.Lambda.Agent.Tests.Infrastructure;
+
+/// <summary>
+/// The fixture function as a real dotnet process: it runs the scenario named on its command
+/// line, prints "ready", then runs one scenario per line sent (answering "done &lt;name&gt;") until
+/// "exit". Its runtime connects to the agent's port the way the exec wrapper arranges it.
+/// </summary>
+internal sealed class FixtureProcess : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private readonly Process _process;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+
+    private FixtureProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                _lines.Writer.TryComplete();
+            }
+            else
+            {
+                _lines.Writer.TryWrite(e.Data);
+            }
+        };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts the fixture.</summary>
+    /// <param name="assemblyPath">The fixture build to run.</param>
+    /// <param name="scenario">What it runs at start (all, late, idle).</param>
+    /// <param name="runtimePortSetting">DOTNET_DiagnosticPorts, as the exec wrapper sets it; null for none.</param>
+    /// <param name="noInline">DOTNET_JitNoInline=1, which the exec wrapper sets for coverage.</param>
+    public static FixtureProcess Start(string assemblyPath, string scenario, string? runtimePortSetting, bool noInline = true)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(assemblyPath);
+        start.ArgumentList.Add(scenario);
+        start.Environment.Remove("DOTNET_DiagnosticPorts");
+        if (runtimePortSetting is not null)
+        {
+            start.Environment["DOTNET_DiagnosticPorts"] = runtimePortSetting;
+        }
+
+        if (noInline)
+        {
+            start.Environment["DOTNET_JitNoInline"] = "1";
+        }
+
+        return new FixtureProcess(Process.Start(start)!);
+    }
+
+    /// <summary>Waits until the fixture printed <paramref name="expected"/>.</summary>
+    public async Task WaitForLineAsync(string expected)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            while (await _lines.Reader.WaitToReadAsync(timeout.Token))
+            {
+                while (_lines.Reader.TryRead(out var line))
+                {
+                    if (line == expected)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        throw new TimeoutException($"the fixture did not print '{expected}' (exited: {_process.HasExited})");
+    }
+
+    /// <summary>Runs one scenario in the live process and waits for it to finish.</summary>
+    public async Task RunAsync(string scenario)
+    {
+        await _process.StandardInput.WriteLineAsync(scenario);
+        await _process.StandardInput.FlushAsync();
+        await WaitForLineAsync("done " + scenario);
+    }
+
+    /// <summary>Lets the fixture exit normally (the runtime flushes its sessions at exit).</summary>
+    public async Task ExitAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("exit");
+        await _process.StandardInput.FlushAsync();
+        using var timeout = new CancellationTokenSource(Timeout);
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    /// <summary>SIGKILL: nothing buffered in the runtime gets out.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        using var timeout = new CancellationTokenSource(Timeout);
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            try
+            {
+                await KillAsync();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        _process.Dispose();
+    }
+}
