@@ -80,7 +80,8 @@ public sealed partial class ExtensionLifecycleTests(StandInFixture images) : IDi
         Assert.True(first.Latency < TimeSpan.FromMilliseconds(extensionSleepMs / 2), $"first invoke took {first.Latency}");
         // ... but the environment stays busy until the extension calls next.
         Assert.True(second.Latency > TimeSpan.FromMilliseconds(extensionSleepMs / 2), $"second invoke took {second.Latency}");
-        var logs = await container.LogsAsync();
+        // The last REPORT comes once the sleeping extension has called next.
+        var logs = await container.WaitForLogAsync(l => PostRuntimeDuration().Count(l) >= 3, TimeSpan.FromSeconds(15));
         var postRuntime = PostRuntimeDuration().Matches(logs)
             .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(3, postRuntime.Count);

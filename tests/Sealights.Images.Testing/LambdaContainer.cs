@@ -80,6 +80,21 @@ public sealed class LambdaContainer : IAsyncDisposable
         return result.Output;
     }
 
+    /// <summary>Polls the container's log until it satisfies a condition; returns the log either way.</summary>
+    public async Task<string> WaitForLogAsync(Func<string, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var logs = await LogsAsync();
+            if (condition(logs) || DateTime.UtcNow > deadline)
+            {
+                return logs;
+            }
+            await Task.Delay(100);
+        }
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         var result = await DockerCli.RunAsync(["wait", Name], timeout);
