@@ -9,7 +9,8 @@ trap 'rm -f "$log_file"' EXIT
 
 status=0
 dotnet build Sealights.Images.sln -c Release 2>&1 | tail -n 3
-dotnet test Sealights.Images.sln -c Release --no-build "$@" 2>&1 | tee "$log_file" || status=$?
+# One test assembly at a time: the Docker and process tests measure latencies on 2 cores.
+dotnet test Sealights.Images.sln -c Release --no-build -m:1 "$@" 2>&1 | tee "$log_file" || status=$?
 
 # dotnet test prints one line per test assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, ..."
 read -r passed failed skipped < <(grep -E '(Passed|Failed)! +- +Failed:' "$log_file" | awk -F'[:,]' '
