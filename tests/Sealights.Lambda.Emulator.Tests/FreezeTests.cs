@@ -21,7 +21,10 @@ public sealed class FreezeTests(ITestOutputHelper output) : IDisposable
             ext_register "$NAME" '["INVOKE"]'
             while true; do ext_next; done
             """);
-        var runtime = _sandbox.AddRuntime("echo_loop");
+        // The second invoke keeps the environment thawed for 300 ms, long enough to see it tick again.
+        var runtime = _sandbox.AddRuntime("""
+            while true; do rt_next; [ "$BODY" = two ] && sleep 0.3; rt_respond "$BODY"; done
+            """);
         await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, new EmulatorStart
         {
             Flags = freeze ? [] : ["--no-freeze"],
@@ -33,7 +36,6 @@ public sealed class FreezeTests(ITestOutputHelper output) : IDisposable
         await Task.Delay(1200);
         var gapEnd = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await emulator.InvokeAsync("two");
-        await Task.Delay(200);
 
         var ticks = File.ReadAllLines(_sandbox.OutputPath("ticks.txt")).Select(long.Parse).ToList();
         var during = ticks.Count(t => t > gapStart + 100 && t < gapEnd - 100);

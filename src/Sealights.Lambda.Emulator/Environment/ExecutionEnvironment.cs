@@ -298,7 +298,7 @@ internal sealed partial class ExecutionEnvironment
         {
             sandbox = _sandbox!;
             var now = Clock.Now;
-            invocation = new Invocation(request, now,
+            invocation = new Invocation(request, initDurationMs, now,
                 Clock.After(now, TimeSpan.FromSeconds(_function.TimeoutSeconds)),
                 Clock.EpochMs + (_function.TimeoutSeconds * 1000L));
             _current = invocation;
@@ -334,17 +334,17 @@ internal sealed partial class ExecutionEnvironment
         switch (outcome)
         {
             case WaitOutcome.Satisfied:
-                CompleteInvocation(sandbox, invocation, initDurationMs);
+                CompleteInvocation(sandbox, invocation);
                 break;
             case WaitOutcome.Failed:
-                await FailInvocationAsync(sandbox, invocation, initDurationMs).ConfigureAwait(false);
+                await FailInvocationAsync(sandbox, invocation).ConfigureAwait(false);
                 break;
             case WaitOutcome.ShuttingDown:
                 break;
         }
     }
 
-    private void CompleteInvocation(Sandbox sandbox, Invocation invocation, double? initDurationMs)
+    private void CompleteInvocation(Sandbox sandbox, Invocation invocation)
     {
         var peakKb = SampleMemory(sandbox);
         double durationMs;
@@ -357,7 +357,7 @@ internal sealed partial class ExecutionEnvironment
             postRuntimeMs = Math.Max(0, Clock.Milliseconds(responded, lastExtensionNext));
             _current = null;
         }
-        var report = new InvocationReport(invocation.RequestId, initDurationMs, durationMs, _function.MemorySizeMb,
+        var report = new InvocationReport(invocation.RequestId, invocation.InitDurationMs, durationMs, _function.MemorySizeMb,
             ToMegabytes(peakKb), postRuntimeMs, "success", null);
         _report.End(invocation.RequestId);
         _report.Report(report);
@@ -365,7 +365,7 @@ internal sealed partial class ExecutionEnvironment
         Freeze();
     }
 
-    private async Task FailInvocationAsync(Sandbox sandbox, Invocation invocation, double? initDurationMs)
+    private async Task FailInvocationAsync(Sandbox sandbox, Invocation invocation)
     {
         EnvironmentFailure failure;
         bool runtimeDone;
@@ -382,7 +382,7 @@ internal sealed partial class ExecutionEnvironment
         {
             _events.RuntimeDone(invocation.RequestId, failure.TelemetryStatus, failure.ErrorType, durationMs, 0, invocation.Request.TraceId);
         }
-        var report = new InvocationReport(invocation.RequestId, initDurationMs, durationMs, _function.MemorySizeMb,
+        var report = new InvocationReport(invocation.RequestId, invocation.InitDurationMs, durationMs, _function.MemorySizeMb,
             ToMegabytes(SampleMemory(sandbox)), 0, ReportStatus(failure), ReportErrorType(failure));
         _report.End(invocation.RequestId);
         _report.Report(report);
@@ -445,9 +445,13 @@ internal sealed partial class ExecutionEnvironment
     private async Task ShutdownAsync()
     {
         Sandbox? sandbox;
+        Invocation? interrupted;
+        InvokeRequest? interruptedInit;
         lock (_lock)
         {
             sandbox = _sandbox;
+            interrupted = _current;
+            interruptedInit = _initiator;
             if (sandbox is not null)
             {
                 sandbox.Retired = true;
@@ -466,6 +470,14 @@ internal sealed partial class ExecutionEnvironment
                 queued.TryAnswer(ShuttingDownResult(queued.RequestId, queued: true));
             }
         }
+        if (sandbox is not null && interrupted is not null)
+        {
+            ReportInterruptedInvocation(sandbox, interrupted);
+        }
+        else if (sandbox is not null && interruptedInit is not null)
+        {
+            ReportInterruptedInit(sandbox, interruptedInit);
+        }
         if (sandbox is null)
         {
             _log.Info("shutdown (spindown): no environment was running");
@@ -477,6 +489,36 @@ internal sealed partial class ExecutionEnvironment
             _log.Info($"shutdown (spindown): {summary}");
         }
         _telemetry.EndEnvironment();
+    }
+
+    /// <summary>
+    /// SIGTERM came during an invoke: it still gets its END and REPORT (every START has them).
+    /// If the runtime had answered, the extensions' unfinished work counts up to the signal.
+    /// </summary>
+    private void ReportInterruptedInvocation(Sandbox sandbox, Invocation invocation)
+    {
+        var responded = invocation.RuntimeDoneTimestamp;
+        var durationMs = Math.Max(0, Clock.Milliseconds(invocation.DispatchTimestamp, responded ?? _shutdownTimestamp));
+        var postRuntimeMs = responded is { } r ? Math.Max(0, Clock.Milliseconds(r, _shutdownTimestamp)) : 0;
+        var status = responded is null ? "error" : "success";
+        var errorType = responded is null ? "Sandbox.ShuttingDown" : null;
+        var report = new InvocationReport(invocation.RequestId, invocation.InitDurationMs, durationMs, _function.MemorySizeMb,
+            ToMegabytes(SampleMemory(sandbox)), postRuntimeMs, status, errorType);
+        _report.End(invocation.RequestId);
+        _report.Report(report);
+        _events.Report(report, responded is null ? "failure" : invocation.RuntimeStatus, errorType ?? invocation.ErrorType, invocation.Request.TraceId);
+    }
+
+    /// <summary>SIGTERM came during a lazy init: INIT_REPORT, END and REPORT for the invoke that waited for it.</summary>
+    private void ReportInterruptedInit(Sandbox sandbox, InvokeRequest request)
+    {
+        var initDurationMs = Math.Max(0, Clock.Milliseconds(sandbox.InitStartTimestamp, _shutdownTimestamp));
+        _report.InitReport(initDurationMs, "error", "Sandbox.ShuttingDown");
+        var report = new InvocationReport(request.RequestId, initDurationMs, 0, _function.MemorySizeMb,
+            ToMegabytes(SampleMemory(sandbox)), 0, "error", "Sandbox.ShuttingDown");
+        _report.End(request.RequestId);
+        _report.Report(report);
+        _events.Report(report, "failure", "Sandbox.ShuttingDown", request.TraceId);
     }
 
     /// <summary>

@@ -3,9 +3,10 @@ namespace Sealights.Lambda.Emulator.Environment;
 /// <summary>An invoke dispatched into the environment, with the timestamps REPORT is made of.</summary>
 internal sealed class Invocation
 {
-    public Invocation(InvokeRequest request, long dispatchTimestamp, long deadlineTimestamp, long deadlineEpochMs)
+    public Invocation(InvokeRequest request, double? initDurationMs, long dispatchTimestamp, long deadlineTimestamp, long deadlineEpochMs)
     {
         Request = request;
+        InitDurationMs = initDurationMs;
         DispatchTimestamp = dispatchTimestamp;
         DeadlineTimestamp = deadlineTimestamp;
         DeadlineEpochMs = deadlineEpochMs;
@@ -14,6 +15,9 @@ internal sealed class Invocation
     public InvokeRequest Request { get; }
 
     public string RequestId => Request.RequestId;
+
+    /// <summary>The init this invoke waited for (a cold start), else null.</summary>
+    public double? InitDurationMs { get; }
 
     public long DispatchTimestamp { get; }
 

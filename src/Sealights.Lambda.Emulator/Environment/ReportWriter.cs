@@ -17,9 +17,13 @@ internal sealed record InvocationReport(
     /// <summary>
     /// Lambda bills the invoke's duration rounded up to the millisecond; container-image
     /// functions are billed for their init too, so a cold start adds the init, rounded up.
+    /// Computed from the printed (2-decimal) figures, so that a REPORT line adds up.
     /// </summary>
     public long BilledDurationMs =>
-        (long)Math.Ceiling(DurationMs) + (InitDurationMs is { } init ? (long)Math.Ceiling(init) : 0);
+        CeilingOfPrinted(DurationMs) + (InitDurationMs is { } init ? CeilingOfPrinted(init) : 0);
+
+    private static long CeilingOfPrinted(double milliseconds) =>
+        (long)Math.Ceiling(double.Parse(milliseconds.ToString("F2", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
 }
 
 /// <summary>Writes the platform lines benchmarks and tests read: START, END, REPORT, INIT_REPORT.</summary>

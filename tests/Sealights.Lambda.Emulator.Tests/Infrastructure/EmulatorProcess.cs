@@ -38,8 +38,9 @@ public sealed record InvokeResponse(int StatusCode, string Body, string? Functio
 }
 
 /// <summary>
-/// The built emulator (aws-lambda-rie.dll) run with <c>dotnet</c> as a real process, both
-/// endpoints on 127.0.0.1 port 0; the ports come from its startup line.
+/// The built emulator (aws-lambda-rie.dll) run with <c>dotnet</c> as a real process (or the
+/// binary named by SL_EMULATOR_EXECUTABLE), both endpoints on 127.0.0.1 port 0; the ports come
+/// from its startup line.
 /// </summary>
 public sealed partial class EmulatorProcess : IAsyncDisposable
 {
@@ -103,8 +104,10 @@ public sealed partial class EmulatorProcess : IAsyncDisposable
     public static async Task<EmulatorProcess> StartAsync(FunctionSandbox sandbox, string bootstrap, EmulatorStart? start = null, ITestOutputHelper? output = null, bool waitUntilReady = true)
     {
         start ??= new EmulatorStart();
-        Assert.True(File.Exists(EmulatorAssembly), $"emulator not built at {EmulatorAssembly}");
-        var info = new ProcessStartInfo("dotnet")
+        // SL_EMULATOR_EXECUTABLE runs the suite against a published binary (e.g. the NativeAOT one).
+        var executable = System.Environment.GetEnvironmentVariable("SL_EMULATOR_EXECUTABLE");
+        Assert.True(executable is not null || File.Exists(EmulatorAssembly), $"emulator not built at {EmulatorAssembly}");
+        var info = new ProcessStartInfo(executable ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -112,7 +115,10 @@ public sealed partial class EmulatorProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = sandbox.Root,
         };
-        info.ArgumentList.Add(EmulatorAssembly);
+        if (executable is null)
+        {
+            info.ArgumentList.Add(EmulatorAssembly);
+        }
         if (start.PassAddressFlags)
         {
             info.ArgumentList.Add("--runtime-interface-emulator-address");
