@@ -50,13 +50,13 @@ WebApplication runtimeApi;
 WebApplication invokeApi;
 try
 {
-    runtimeApi = ApiHost.Build(options.RuntimeApiAddress, app =>
+    runtimeApi = ApiHost.Build(options.RuntimeApiAddress, sandboxFacing: true, app =>
     {
         RuntimeApiEndpoints.Map(app, environment);
         ExtensionsApiEndpoints.Map(app, environment);
         TelemetryApiEndpoints.Map(app, environment);
     });
-    invokeApi = ApiHost.Build(options.InvokeAddress, app => InvokeEndpoint.Map(app, environment));
+    invokeApi = ApiHost.Build(options.InvokeAddress, sandboxFacing: false, app => InvokeEndpoint.Map(app, environment));
     await runtimeApi.StartAsync();
     await invokeApi.StartAsync();
 }

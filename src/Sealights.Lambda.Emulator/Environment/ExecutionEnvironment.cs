@@ -26,7 +26,8 @@ internal sealed partial class ExecutionEnvironment
 
     private readonly object _lock = new();
     private readonly AsyncSignal _changed = new();
-    private readonly Channel<InvokeRequest> _queue = Channel.CreateUnbounded<InvokeRequest>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: the idle driver loop may leave a WaitToReadAsync pending when a pulse wakes it first.
+    private readonly Channel<InvokeRequest> _queue = Channel.CreateUnbounded<InvokeRequest>();
     private readonly EmulatorOptions _options;
     private readonly FunctionConfiguration _function;
     private readonly ProcessSupervisor _supervisor;

@@ -11,7 +11,11 @@ namespace Sealights.Lambda.Emulator.Hosting;
 /// </summary>
 internal static class ApiHost
 {
-    public static WebApplication Build(EndpointAddress address, Action<WebApplication> mapEndpoints)
+    /// <param name="sandboxFacing">
+    /// The Runtime API's clients get frozen: no keep-alive or data-rate timers may run out
+    /// while they are stopped (Lambda's own server has none either).
+    /// </param>
+    public static WebApplication Build(EndpointAddress address, bool sandboxFacing, Action<WebApplication> mapEndpoints)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -29,6 +33,12 @@ internal static class ApiHost
             // Bodies are bounded per endpoint (6 MiB payloads), so an oversize response becomes
             // Lambda's 413 rather than a dropped connection.
             kestrel.Limits.MaxRequestBodySize = null;
+            if (sandboxFacing)
+            {
+                kestrel.Limits.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
+                kestrel.Limits.MinRequestBodyDataRate = null;
+                kestrel.Limits.MinResponseDataRate = null;
+            }
             kestrel.Listen(address.Address, address.Port, listen => listen.Protocols = HttpProtocols.Http1);
         });
         var app = builder.Build();
