@@ -19,6 +19,7 @@ public static class Features
         Sink += new Box<string>("a").Map(s => s.Length);
         Sink += Generic.Echo(8) + Generic.Echo("b").Length;
         Sink += Generic.CountPoints([new Point(1, 2), new Point(3, 4)]);
+        Sink += Generic.FindPoint([new Point(5, 6), new Point(7, 8)], new Point(7, 8));
 
         Sink += Asynchronous.ComputeAsync(2).GetAwaiter().GetResult();
         foreach (var n in Iterators.Numbers(3))
@@ -98,6 +99,10 @@ public static class Generic
 
         return sum;
     }
+
+    /// <summary>Framework generic methods instantiated over an application struct.</summary>
+    public static int FindPoint(Point[] points, Point wanted) =>
+        Array.IndexOf(points, wanted) + points.Select(p => p.X).First() + points.First().Y;
 
     public static T NeverCalledFirst<T>(IEnumerable<T> items) => items.First();
 }

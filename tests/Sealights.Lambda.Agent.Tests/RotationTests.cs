@@ -34,6 +34,7 @@ public sealed class RotationTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         var second = await FlushAsync(scope);
         var flushTook = clock.Elapsed;
+        var stopTook = scope.Collector.Statistics.LastRotationStop;
 
         Assert.Equal(late.Order(), second.Select(h => h.Method.Id).Order());
         foreach (var hit in second)
@@ -54,7 +55,7 @@ public sealed class RotationTests(ITestOutputHelper output)
         idle.Sort();
         scope.Print(
             $"rotation: flush after an action {flushTook.TotalMilliseconds:0} ms "
-            + $"(stop+drain of the old session {scope.Collector.Statistics.LastRotationStop?.TotalMilliseconds:0} ms); "
+            + $"(stop+drain of the old session {stopTook?.TotalMilliseconds:0} ms); "
             + $"idle flushes min {idle[0]:0} / median {idle[2]:0} / max {idle[^1]:0} ms");
 
         await fixture.ExitAsync();

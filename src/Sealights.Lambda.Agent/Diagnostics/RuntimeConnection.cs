@@ -17,11 +17,13 @@ internal sealed class RuntimeConnection : IDisposable
     private readonly List<TraceSession> _sessions = [];
     private readonly object _lock = new();
     private readonly TraceCounters _counters;
+    private readonly Action<Exception> _onReadError;
     private TraceSession? _active;
 
-    private RuntimeConnection(DiagnosticsClientConnector connector, Action<Stream> read, TraceCounters counters)
+    private RuntimeConnection(DiagnosticsClientConnector connector, Action<Stream> read, TraceCounters counters, Action<Exception> onReadError)
     {
         _counters = counters;
+        _onReadError = onReadError;
         Connector = connector;
         _client = connector.Instance;
         _read = read;
@@ -37,14 +39,16 @@ internal sealed class RuntimeConnection : IDisposable
     /// <param name="connector">The accepted runtime.</param>
     /// <param name="read">Reads one session's stream to its end (runs on that session's thread).</param>
     /// <param name="counters">Where sessions and bytes are counted.</param>
+    /// <param name="onReadError">Told when reading a session's stream failed.</param>
     /// <param name="cancellationToken">Bounds the start; a fake or dying peer never answers.</param>
     public static async Task<RuntimeConnection> StartAsync(
         DiagnosticsClientConnector connector,
         Action<Stream> read,
         TraceCounters counters,
+        Action<Exception> onReadError,
         CancellationToken cancellationToken)
     {
-        var runtime = new RuntimeConnection(connector, read, counters);
+        var runtime = new RuntimeConnection(connector, read, counters, onReadError);
         await runtime.StartSessionAsync(rundown: true, cancellationToken);
         return runtime;
     }
@@ -114,7 +118,7 @@ internal sealed class RuntimeConnection : IDisposable
 
     private async Task StartSessionAsync(bool rundown, CancellationToken cancellationToken)
     {
-        var session = await TraceSession.StartAsync(_client, rundown, _read, _counters, cancellationToken);
+        var session = await TraceSession.StartAsync(_client, rundown, _read, _counters, _onReadError, cancellationToken);
         lock (_lock)
         {
             _sessions.Add(session);

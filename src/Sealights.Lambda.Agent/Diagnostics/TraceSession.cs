@@ -13,35 +13,49 @@ internal sealed class TraceSession : IDisposable
     private readonly CountingStream _stream;
     private int _stopRequested;
 
-    private TraceSession(EventPipeSession session, Action<Stream> read, bool rundown, TraceCounters counters)
+    private TraceSession(EventPipeSession session, Action<Stream> read, TraceCounters counters, Action<Exception> onReadError)
     {
         _session = session;
-        HasRundown = rundown;
         _stream = new CountingStream(session.EventStream, counters);
         // A dedicated thread: the parser blocks on the socket for the session's whole life.
         Completion = Task.Factory.StartNew(
-            () => read(_stream),
+            () =>
+            {
+                try
+                {
+                    read(_stream);
+                }
+                catch (Exception e)
+                {
+                    // A killed process cuts its stream mid-block; what was parsed still counts.
+                    onReadError(e);
+                }
+            },
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
     }
 
-    /// <summary>Completes when the stream has been read to its end (faults if the reader did).</summary>
+    /// <summary>Completes when the stream has been read to its end, or reading it failed (reported, never thrown).</summary>
     public Task Completion { get; }
 
     /// <summary>True once <see cref="StopAsync"/> was called: an end before that means the process went away.</summary>
     public bool StopRequested => Volatile.Read(ref _stopRequested) != 0;
-
-    /// <summary>Whether this session's stop ends with a rundown.</summary>
-    public bool HasRundown { get; }
 
     /// <summary>Starts a session and its reader.</summary>
     /// <param name="client">The connected runtime.</param>
     /// <param name="rundown">Whether the session's stop lists what ran before it (first session of a runtime).</param>
     /// <param name="read">Reads the stream to its end on the session's thread.</param>
     /// <param name="counters">Where the bytes read are counted.</param>
+    /// <param name="onReadError">Told when reading the stream failed (the session then counts as ended).</param>
     /// <param name="cancellationToken">Bounds the start command.</param>
-    public static async Task<TraceSession> StartAsync(DiagnosticsClient client, bool rundown, Action<Stream> read, TraceCounters counters, CancellationToken cancellationToken)
+    public static async Task<TraceSession> StartAsync(
+        DiagnosticsClient client,
+        bool rundown,
+        Action<Stream> read,
+        TraceCounters counters,
+        Action<Exception> onReadError,
+        CancellationToken cancellationToken)
     {
         EventPipeSession session;
         try
@@ -56,7 +70,7 @@ internal sealed class TraceSession : IDisposable
         }
 
         counters.SessionStarted();
-        return new TraceSession(session, read, rundown, counters);
+        return new TraceSession(session, read, counters, onReadError);
     }
 
     /// <summary>
@@ -80,7 +94,7 @@ internal sealed class TraceSession : IDisposable
             {
                 await stop;
             }
-            catch (Exception e) when (e is OperationCanceledException or ServerErrorException or IOException or ObjectDisposedException or EndOfStreamException or TimeoutException)
+            catch (Exception e) when (e is OperationCanceledException or DiagnosticsClientException or IOException or ObjectDisposedException or TimeoutException)
             {
                 // Gone or already stopping: the stream's end below is what counts.
                 cancellationToken.ThrowIfCancellationRequested();

@@ -7,9 +7,11 @@ namespace Sealights.Lambda.Agent.MethodHits;
 /// it wrongly. Layout, checked against R2RGetEntryPoint's MethodID and the module ids of
 /// ModuleLoad on .NET 10 (little-endian):
 /// <c>MethodID u64 | TypeID u64 | MethodToken u32 | TypeParameterCount u32 | LoaderModuleID u64 | TypeParameters u64[count]</c>.
-/// For the methods the agent maps (non-generic, or generic definitions of the application) the
-/// loader module is the defining module; an instantiation of a framework generic over an
-/// application type (<c>List&lt;Point&gt;</c>) reports the framework's module, as observed.
+/// Observed on .NET 10: for the application's own methods (generic or not) the loader module is
+/// the defining module, and a framework generic type instantiated over an application struct
+/// (<c>List&lt;Point&gt;</c>) reports the framework's module; framework generic methods over
+/// application types (<c>Enumerable.First&lt;Point&gt;</c>) are jitted, and JIT events carry the
+/// defining module. So a token is never resolved against the wrong module's metadata.
 /// </summary>
 internal readonly record struct MethodDetailsPayload(long MethodId, int MethodToken, long LoaderModuleId)
 {

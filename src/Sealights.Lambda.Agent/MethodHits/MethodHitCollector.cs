@@ -88,6 +88,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
 
         var application = new ApplicationModules(taskRoot, log);
         var collector = new MethodHitCollector(listener.SocketPath, listener, application, log);
+        log($"listening for the function's runtime at {listener.SocketPath}");
         _ = application.WarmUpAsync();
         collector._acceptLoop = Task.Run(collector.AcceptLoopAsync);
         return collector;
@@ -248,7 +249,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
     }
 
     private static bool IsRuntimeFailure(Exception e) =>
-        e is ServerErrorException or DiagnosticsClientException or IOException or EndOfStreamException
+        e is DiagnosticsClientException or IOException
             or TimeoutException or ObjectDisposedException or UnauthorizedAccessException;
 
     private static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message}";
@@ -311,6 +312,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 connector,
                 stream => RuntimeEventReader.Read(stream, hits, _counters),
                 _counters,
+                e => LogOnce("stream-error", $"a trace stream ended abruptly ({Describe(e)}); what the runtime still had buffered is lost"),
                 timeout.Token);
         }
         catch (Exception e) when (e is OperationCanceledException || IsRuntimeFailure(e))
