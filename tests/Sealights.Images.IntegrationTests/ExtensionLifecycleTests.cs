@@ -28,7 +28,8 @@ public sealed partial class ExtensionLifecycleTests(StandInFixture images) : IDi
             var result = await container.InvokeAsync($$"""{"action":"echo","message":"call {{i}}"}""");
             Assert.Null(result.FunctionError);
         }
-        var logs = await container.LogsAsync();
+        // A REPORT is printed once the runtime and the extension have called next again.
+        var logs = await container.WaitForLogAsync(l => ReportRequestId().Count(l) >= 3, TimeSpan.FromSeconds(15));
         requestIds.AddRange(ReportRequestId().Matches(logs).Select(m => m.Groups[1].Value));
         var stopRequested = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await container.StopAsync();

@@ -35,9 +35,13 @@ public sealed class FunctionInvocationTests(StandInFixture images)
         Assert.StartsWith(runtime + ".", infoJson.RootElement.GetProperty("runtimeVersion").GetString());
         Assert.Equal($"AWS_Lambda_dotnet{runtime}", infoJson.RootElement.GetProperty("executionEnvironment").GetString());
 
-        var logs = await container.LogsAsync();
-        Assert.Equal(3, logs.Split('\n').Count(l => l.StartsWith("REPORT RequestId: ", StringComparison.Ordinal)));
-        Assert.Single(logs.Split('\n'), l => l.StartsWith("REPORT RequestId: ", StringComparison.Ordinal) && l.Contains("Init Duration: "));
+        // A REPORT is printed when the runtime has called next again, just after the answer.
+        var logs = await container.WaitForLogAsync(l => ReportLine.ParseAll(l).Count >= 3, TimeSpan.FromSeconds(15));
+        var reports = ReportLine.ParseAll(logs);
+        Assert.Equal(3, reports.Count);
+        Assert.NotNull(reports[0].InitDurationMs);
+        Assert.All(reports.Skip(1), r => Assert.Null(r.InitDurationMs));
+        Assert.All(reports, r => Assert.InRange(r.MaxMemoryUsedMb, 1, 3008));
     }
 
     [Fact]
