@@ -9,7 +9,7 @@ namespace SampleFunction;
 /// </summary>
 public sealed class Function
 {
-    private static readonly string[] SupportedActions = ["quote", "echo", "info", "fail"];
+    private static readonly string[] SupportedActions = ["quote", "echo", "info", "wait", "fail"];
 
     private readonly PricingEngine pricing = new(new PriceCatalog(), new DiscountRules());
 
@@ -32,6 +32,7 @@ public sealed class Function
                 "quote" => Write(pricing.Price(request.Items, request.Coupon), SampleJsonContext.Default.Quote),
                 "echo" => Echo(request.Message),
                 "info" => Write(Info(), SampleJsonContext.Default.InfoResponse),
+                "wait" => Wait(request.Ms),
                 "fail" => Fail(),
                 null or "" => Write(new ClientError(400, "missing action", SupportedActions), SampleJsonContext.Default.ClientError),
                 _ => Write(
@@ -49,6 +50,14 @@ public sealed class Function
     {
         var text = message ?? "";
         return Write(new EchoResponse("echo", text, text.Length), SampleJsonContext.Default.EchoResponse);
+    }
+
+    // A slow invocation on demand (tests act while the function is busy); capped at 10 s.
+    private static Stream Wait(int? milliseconds)
+    {
+        var ms = Math.Clamp(milliseconds ?? 0, 0, 10_000);
+        Thread.Sleep(ms);
+        return Write(new WaitResponse("wait", ms), SampleJsonContext.Default.WaitResponse);
     }
 
     // Which runtime really runs the function (the :8 and :10 stand-ins must differ here).

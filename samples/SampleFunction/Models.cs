@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace SampleFunction;
 
 /// <summary>Every input shares one shape; <see cref="Action"/> selects the code path.</summary>
-public sealed record FunctionRequest(string? Action, IReadOnlyList<LineItem>? Items, string? Coupon, string? Message);
+public sealed record FunctionRequest(string? Action, IReadOnlyList<LineItem>? Items, string? Coupon, string? Message, int? Ms = null);
 
 public sealed record LineItem(string? Sku, int Qty);
 
@@ -21,6 +21,8 @@ public sealed record Quote(
 
 public sealed record EchoResponse(string Action, string Message, int Length);
 
+public sealed record WaitResponse(string Action, int Ms);
+
 public sealed record InfoResponse(string Action, string Framework, string RuntimeVersion, string? ExecutionEnvironment, string? FunctionName);
 
 /// <summary>A client error, shaped like an HTTP 4xx so callers can tell it from a function error.</summary>
@@ -33,6 +35,7 @@ public sealed record ClientError(int StatusCode, string Error, IReadOnlyList<str
 [JsonSerializable(typeof(FunctionRequest))]
 [JsonSerializable(typeof(Quote))]
 [JsonSerializable(typeof(EchoResponse))]
+[JsonSerializable(typeof(WaitResponse))]
 [JsonSerializable(typeof(InfoResponse))]
 [JsonSerializable(typeof(ClientError))]
 internal sealed partial class SampleJsonContext : JsonSerializerContext;

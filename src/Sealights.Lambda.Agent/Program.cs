@@ -1,2 +1,60 @@
-// Entry point placeholder; the extension lifecycle is wired in Lifecycle/.
-return 0;
+using Sealights.Lambda.Agent.Configuration;
+using Sealights.Lambda.Agent.Delivery;
+using Sealights.Lambda.Agent.Lifecycle;
+using Sealights.Lambda.Agent.MethodHits;
+
+// The Sealights Lambda extension. Started by its launcher (/opt/extensions/sealights-agent),
+// which stays alive whatever happens here: see AgentExitCodes. Every fault ends in "no coverage"
+// with one log line, never in a failed invocation.
+var extensionName = ExtensionName(args);
+var options = AgentOptions.FromEnvironment(Environment.GetEnvironmentVariable);
+var log = new AgentLog(options.LogLevel);
+
+if (!options.Enabled)
+{
+    log.Info($"inactive ({options.DisabledReason}); the function runs without coverage");
+    return AgentExitCodes.Inert;
+}
+var runtimeApi = Environment.GetEnvironmentVariable("AWS_LAMBDA_RUNTIME_API");
+if (string.IsNullOrWhiteSpace(runtimeApi))
+{
+    log.Error("AWS_LAMBDA_RUNTIME_API is not set: not running as a Lambda extension; coverage is off");
+    return AgentExitCodes.Inert;
+}
+
+MethodHitCollector? collector = null;
+try
+{
+    // Listen BEFORE registering: Lambda starts the runtime only after every extension registered,
+    // so the socket is there when the exec wrapper looks for it.
+    collector = await MethodHitCollector.StartAsync(options.StateDirectory, options.TaskRoot, log.Info, CancellationToken.None);
+    if (!collector.IsCollecting)
+    {
+        await collector.DisposeAsync();
+        return AgentExitCodes.Inert;
+    }
+    IMethodHitSink sink = options.HitsDumpFile is { } dump ? new HitsDumpFile(dump) : new CountingSink(log.Info);
+    using var api = new ExtensionsApiClient(runtimeApi);
+    var host = new AgentHost(options, log, api, extensionName, collector, sink);
+    return await host.RunAsync(CancellationToken.None);
+}
+catch (Exception e)
+{
+    log.Error($"stopped by {e.GetType().Name}: {e.Message}; the function continues without coverage");
+    if (collector is not null)
+    {
+        await collector.DisposeAsync();
+    }
+    return AgentExitCodes.Failed;
+}
+
+static string ExtensionName(string[] args)
+{
+    var index = Array.IndexOf(args, "--extension-name");
+    if (index >= 0 && index + 1 < args.Length)
+    {
+        return args[index + 1];
+    }
+    // Lambda requires the registered name to be the file name in /opt/extensions.
+    return Path.GetFileName(Environment.ProcessPath) ?? "sealights-agent";
+}

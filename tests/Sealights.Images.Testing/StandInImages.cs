@@ -20,10 +20,10 @@ public static class StandInImages
             .EnsureSuccess("images/lambda-dotnet-local/build.sh");
     }
 
-    /// <summary>Publishes the sample function for a framework and builds it on the matching base.</summary>
-    public static async Task<string> BuildSampleAsync(string framework)
+    /// <summary>Publishes the sample function for a framework and builds it on the matching stand-in (or the given image).</summary>
+    public static async Task<string> BuildSampleAsync(string framework, string? onImage = null)
     {
-        var baseImage = Base(framework == "net8.0" ? "8" : "10");
+        var baseImage = onImage ?? Base(framework == "net8.0" ? "8" : "10");
         var output = Path.Combine(RepositoryPaths.Artifacts, "sample-publish", framework);
         if (Directory.Exists(output))
         {

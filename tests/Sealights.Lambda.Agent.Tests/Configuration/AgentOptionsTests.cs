@@ -1,0 +1,91 @@
+using System.Text;
+using Sealights.Lambda.Agent.Configuration;
+
+namespace Sealights.Lambda.Agent.Tests.Configuration;
+
+public sealed class AgentOptionsTests
+{
+    private static string Jwt(string payloadJson) =>
+        $"{B64("{\"alg\":\"HS256\"}")}.{B64(payloadJson)}.c2lnbmF0dXJl";
+
+    private static string B64(string text) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static AgentOptions Read(params (string Name, string Value)[] variables)
+    {
+        var map = variables.ToDictionary(v => v.Name, v => v.Value);
+        return AgentOptions.FromEnvironment(name => map.GetValueOrDefault(name));
+    }
+
+    [Fact]
+    public void A_token_with_a_server_claim_enables_the_agent()
+    {
+        var options = Read(("SL_TOKEN", Jwt("""{"x-sl-server":"https://acme.sealights.co/api","subject":"acme@sealights"}""")));
+
+        Assert.True(options.Enabled);
+        Assert.Equal(new Uri("https://acme.sealights.co/api"), options.Token!.Server);
+        Assert.Equal("acme@sealights", options.Token.Subject);
+        Assert.Null(options.DisabledReason);
+    }
+
+    [Fact]
+    public void No_token_leaves_the_agent_inert_with_an_actionable_reason()
+    {
+        var options = Read();
+
+        Assert.False(options.Enabled);
+        Assert.Equal("no token: set SL_TOKEN or SL_TOKEN_FILE on the function", options.DisabledReason);
+    }
+
+    [Theory]
+    [InlineData("abc", "the token is not a JWT (expected 3 dot-separated parts, found 1)")]
+    [InlineData("a.b", "the token is not a JWT (expected 3 dot-separated parts, found 2)")]
+    [InlineData("a.!!!.c", "the token's payload is not base64url")]
+    [InlineData("a.bm90IGpzb24.c", "the token's payload is not valid JSON")]
+    public void A_malformed_token_is_refused_without_quoting_it(string token, string problem)
+    {
+        var options = Read(("SL_TOKEN", token));
+
+        Assert.False(options.Enabled);
+        Assert.Equal($"SL_TOKEN is not usable: {problem}", options.DisabledReason);
+    }
+
+    [Fact]
+    public void SL_ENABLED_false_wins_over_a_valid_token()
+    {
+        var options = Read(("SL_TOKEN", Jwt("""{"x-sl-server":"https://x/api"}""")), ("SL_ENABLED", "false"));
+
+        Assert.False(options.Enabled);
+        Assert.Equal("SL_ENABLED=false", options.DisabledReason);
+    }
+
+    [Fact]
+    public void The_token_can_come_from_a_file_and_is_never_formatted()
+    {
+        var file = Path.GetTempFileName();
+        var raw = Jwt("""{"x-sl-server":"https://x/api"}""");
+        File.WriteAllText(file, raw + "\n");
+        try
+        {
+            var options = Read(("SL_TOKEN_FILE", file));
+
+            Assert.True(options.Enabled);
+            Assert.DoesNotContain(raw, options.ToString());
+            Assert.DoesNotContain(raw, options.Token!.ToString());
+            Assert.Equal("Bearer " + raw, options.Token.BearerValue);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void An_unreadable_token_file_is_named_in_the_reason()
+    {
+        var options = Read(("SL_TOKEN_FILE", "/nonexistent/sl-token"));
+
+        Assert.False(options.Enabled);
+        Assert.StartsWith("SL_TOKEN_FILE /nonexistent/sl-token cannot be read", options.DisabledReason);
+    }
+}
