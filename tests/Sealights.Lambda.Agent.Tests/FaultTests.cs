@@ -91,6 +91,30 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ProcessesStartingRightAfterThePreviousExited_AreEachCollected()
+    {
+        // The exiting runtime reconnects once more after its stream ends; it must not take the
+        // place of the next process.
+        var assembly = FixtureBuilds.JitAssembly;
+        var expected = ExpectedMethods.AllAndLate(assembly);
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        for (var i = 0; i < 3; i++)
+        {
+            await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting);
+            await fixture.WaitForLineAsync("ready");
+            await scope.WaitForRuntimeAsync();
+            await fixture.RunAsync("late");
+            var accuracy = Accuracy.Of(await scope.Collector.FlushAsync(CancellationToken.None), expected);
+            output.WriteLine($"process {i + 1}: {accuracy}");
+            Assert.Equal(1.0, accuracy.Recall);
+            await fixture.ExitAsync();
+            await scope.WaitForRuntimeGoneAsync();
+        }
+
+        Assert.Equal(3, scope.Collector.Statistics.RuntimesConnected);
+    }
+
+    [Fact]
     public async Task ProcessExitingBeforeAnyFlush_IsCollectedFromItsExitRundown()
     {
         var assembly = FixtureBuilds.JitAssembly;

@@ -16,8 +16,20 @@ namespace Sealights.Lambda.Agent.MethodHits;
 /// </summary>
 public sealed class MethodHitCollector : IAsyncDisposable
 {
-    /// <summary>How long a connected peer has to accept the first session before the agent listens for another.</summary>
-    internal static readonly TimeSpan FirstSessionTimeout = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a connected peer has to accept the first session before the agent listens for
+    /// another. A live runtime answers in milliseconds; a runtime that connected while exiting
+    /// never does (its next connection never comes).
+    /// </summary>
+    internal static readonly TimeSpan FirstSessionTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long the exited runtime's server stays up before the agent listens afresh. The
+    /// session stream ends before the process does; closing the server at once makes the dying
+    /// runtime reconnect and be accepted as the next runtime (then time out). While this server
+    /// stays, a new runtime's connection waits in it and reconnects when it closes.
+    /// </summary>
+    internal static readonly TimeSpan ExitGrace = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Upper bound of one flush's rotation, whatever the caller's token allows.</summary>
     internal static readonly TimeSpan RotationLimit = TimeSpan.FromSeconds(5);
@@ -288,6 +300,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 }
 
                 await RetireAsync(runtime, stopping);
+                await Task.Delay(ExitGrace, stopping);
                 await _listener.RelistenAsync(runtime.Connector, stopping);
             }
         }
