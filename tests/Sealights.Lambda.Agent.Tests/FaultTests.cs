@@ -38,6 +38,10 @@ public sealed class FaultTests(ITestOutputHelper output)
             clock.Restart();
             Assert.Empty(await collector.StopAsync(TimeSpan.FromMilliseconds(500)));
             Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500) + Slack, $"stop took {clock.Elapsed}");
+
+            clock.Restart();
+            await collector.DisposeAsync();
+            Assert.True(clock.Elapsed < Slack, $"dispose took {clock.Elapsed}");
         }
 
         Assert.False(File.Exists(scope.Collector.DiagnosticPortPath));
@@ -52,6 +56,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         await using var collector = await MethodHits.MethodHitCollector.StartAsync(tooLong, Path.GetTempPath(), log.Add, CancellationToken.None);
 
         Assert.False(collector.IsCollecting);
+        Assert.False(Directory.Exists(tooLong));
         Assert.Empty(await collector.FlushAsync(CancellationToken.None));
         Assert.Empty(await collector.StopAsync(TimeSpan.FromSeconds(1)));
         output.WriteLine(Assert.Single(log));
@@ -145,6 +150,12 @@ public sealed class FaultTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         await scope.Collector.StopAsync(TimeSpan.FromMilliseconds(10));
         Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(10) + Slack, $"stop took {clock.Elapsed}");
+
+        // The runtime is still attached, its session never stopped: closing must not wait on it.
+        clock.Restart();
+        await scope.Collector.DisposeAsync();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1) + Slack, $"dispose took {clock.Elapsed}");
+        output.WriteLine($"dispose with a live runtime took {clock.Elapsed.TotalMilliseconds:0} ms");
     }
 
     [Fact]

@@ -41,8 +41,9 @@ internal sealed class DiagnosticPortListener : IAsyncDisposable
     /// <exception cref="IOException">The folder or socket could not be created.</exception>
     public static async Task<DiagnosticPortListener> StartAsync(string socketDirectory, CancellationToken cancellationToken)
     {
-        var directory = PrivateSocketDirectory.Create(socketDirectory);
-        var listener = new DiagnosticPortListener(directory, PrivateSocketDirectory.SocketPath(directory, SocketFileName));
+        // Checked before anything is created: a path too long for a socket leaves no folder behind.
+        var socketPath = PrivateSocketDirectory.SocketPath(Path.GetFullPath(socketDirectory), SocketFileName);
+        var listener = new DiagnosticPortListener(PrivateSocketDirectory.Create(socketDirectory), socketPath);
         try
         {
             await listener.ListenAsync(cancellationToken);

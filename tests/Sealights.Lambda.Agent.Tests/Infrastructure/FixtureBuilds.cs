@@ -24,6 +24,7 @@ internal static class FixtureBuilds
     {
         var root = Path.Combine(Path.GetTempPath(), "sl-agent-tests", "r2r-" + Guid.NewGuid().ToString("N")[..8]);
         var output = Path.Combine(root, "out");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteQuietly(root);
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -65,6 +66,17 @@ internal static class FixtureBuilds
         }
 
         return Path.Combine(output, AssemblyName + ".dll");
+    }
+
+    private static void DeleteQuietly(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     private static string Metadata(string key) =>
