@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Sealights.Lambda.Agent.Configuration;
 using Sealights.Lambda.Agent.Delivery;
 using Sealights.Lambda.Agent.Lifecycle;
@@ -36,6 +37,13 @@ try
     IMethodHitSink sink = options.HitsDumpFile is { } dump ? new HitsDumpFile(dump) : new CountingSink(log.Info);
     using var api = new ExtensionsApiClient(runtimeApi);
     var host = new AgentHost(options, log, api, extensionName, collector, sink);
+    // SIGUSR1 from the exec wrapper: the runtime is about to be stopped (see AgentHost).
+    // PosixSignal takes raw signal numbers; 10 is SIGUSR1 on Linux.
+    using var flushRequest = PosixSignalRegistration.Create((PosixSignal)10, context =>
+    {
+        context.Cancel = true;
+        host.FlushBeforeRuntimeExit();
+    });
     return await host.RunAsync(CancellationToken.None);
 }
 catch (Exception e)

@@ -8,6 +8,12 @@ namespace Sealights.Lambda.Agent.Lifecycle;
 /// events into flushes of method hits. Nothing here runs on the function's critical path: at
 /// INVOKE the flush runs in the background and the agent calls next at once, so it never holds
 /// the environment's freeze; at SHUTDOWN it spends at most the deadline minus a margin.
+/// <para>
+/// Lambda stops the runtime (SIGTERM) BEFORE it sends SHUTDOWN, and a .NET process killed by
+/// SIGTERM takes its unflushed EventPipe buffers with it. So the exec wrapper holds the SIGTERM
+/// back, asks for one more flush (<see cref="FlushBeforeRuntimeExit"/>) and forwards it when
+/// <see cref="FlushedMarkerFileName"/> appears: the last invocation's hits are not lost.
+/// </para>
 /// </summary>
 public sealed class AgentHost(
     AgentOptions options,
@@ -22,17 +28,27 @@ public sealed class AgentHost(
 
     public const string IdentifierFileName = "extension-id";
 
+    /// <summary>The agent's pid, for the exec wrapper's flush request (SIGUSR1).</summary>
+    public const string PidFileName = "agent.pid";
+
+    /// <summary>Created when the flush the exec wrapper asked for is done.</summary>
+    public const string FlushedMarkerFileName = "flushed";
+
+    private readonly object _flushLock = new();
+    private Task _flushing = Task.CompletedTask;
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        // A file left by an earlier environment in the same /tmp must never be taken for ours.
-        var identifierFile = Path.Combine(options.StateDirectory, IdentifierFileName);
+        // Files left by an earlier environment in the same /tmp must never be taken for ours.
+        var identifierFile = StateFile(IdentifierFileName);
         File.Delete(identifierFile);
+        File.Delete(StateFile(FlushedMarkerFileName));
+        await File.WriteAllTextAsync(StateFile(PidFileName), Environment.ProcessId.ToString(), cancellationToken);
         var identifier = await api.RegisterAsync(extensionName, ["INVOKE", "SHUTDOWN"], cancellationToken);
         // The launcher continues with this identifier if the agent process dies.
         await File.WriteAllTextAsync(identifierFile, identifier, cancellationToken);
         log.Info($"registered as {extensionName}; collecting method hits from the function's .NET runtime");
 
-        Task flushing = Task.CompletedTask;
         var invocations = 0;
         while (true)
         {
@@ -41,23 +57,53 @@ public sealed class AgentHost(
             {
                 case ExtensionEventType.Invoke:
                     invocations++;
-                    if (flushing.IsCompleted)
+                    lock (_flushLock)
                     {
-                        flushing = FlushAsync(cancellationToken);
-                    }
-                    else
-                    {
-                        // The previous rotation is still running (e.g. frozen mid-way); its hits come out with the next one.
-                        log.Debug($"INVOKE {next.RequestId}: previous flush still running");
+                        if (_flushing.IsCompleted)
+                        {
+                            _flushing = FlushAsync(cancellationToken);
+                        }
+                        else
+                        {
+                            // A rotation is still running (e.g. frozen mid-way); this invocation's hits come with the next one.
+                            log.Debug($"INVOKE {next.RequestId}: previous flush still running");
+                        }
                     }
                     break;
                 case ExtensionEventType.Shutdown:
-                    await ShutdownAsync(next, flushing, invocations);
+                    await ShutdownAsync(next, invocations);
                     return AgentExitCodes.ShutdownComplete;
                 default:
                     log.Warn($"ignoring an event the agent does not understand: {next.Problem}");
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// The runtime is about to get SIGTERM (the exec wrapper holds it until this is done): rotate
+    /// once more so what the last invocation ran leaves the runtime, then drop the marker.
+    /// </summary>
+    public void FlushBeforeRuntimeExit()
+    {
+        lock (_flushLock)
+        {
+            var previous = _flushing;
+            _flushing = FlushThenMarkAsync(previous);
+        }
+    }
+
+    private async Task FlushThenMarkAsync(Task previous)
+    {
+        await previous;
+        await FlushAsync(CancellationToken.None);
+        try
+        {
+            await File.WriteAllTextAsync(StateFile(FlushedMarkerFileName), "");
+        }
+        catch (IOException e)
+        {
+            log.Warn($"cannot tell the exec wrapper the flush is done ({e.Message}); it forwards SIGTERM after its own wait");
         }
     }
 
@@ -77,12 +123,17 @@ public sealed class AgentHost(
         }
     }
 
-    private async Task ShutdownAsync(ExtensionEvent shutdown, Task flushing, int invocations)
+    private async Task ShutdownAsync(ExtensionEvent shutdown, int invocations)
     {
         var deadline = shutdown.Deadline ?? DateTimeOffset.UtcNow.AddMilliseconds(2000);
         TimeSpan Remaining() => deadline - DateTimeOffset.UtcNow - ShutdownMargin;
         log.Info($"SHUTDOWN ({shutdown.ShutdownReason ?? "no reason"}) after {invocations} invocations, {Math.Max(0, Remaining().TotalMilliseconds):0} ms to finish");
 
+        Task flushing;
+        lock (_flushLock)
+        {
+            flushing = _flushing;
+        }
         using var budget = new CancellationTokenSource(Clamp(Remaining()));
         try
         {
@@ -103,6 +154,8 @@ public sealed class AgentHost(
         }
         await source.DisposeAsync();
     }
+
+    private string StateFile(string name) => Path.Combine(options.StateDirectory, name);
 
     private static TimeSpan Clamp(TimeSpan value) => value < TimeSpan.Zero ? TimeSpan.Zero : value;
 }

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Sealights.Images.IntegrationTests.Infrastructure;
+using Sealights.Images.Testing;
+using Xunit.Abstractions;
+
+namespace Sealights.Images.IntegrationTests;
+
+/// <summary>
+/// The agent in the coverage-ready image, under the emulator, with the sample function: what it
+/// reports, and that no fault of the agent ever reaches the function.
+/// </summary>
+[Collection(CoverageCollection.Name)]
+public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper output) : IDisposable
+{
+    private const string HitsFile = "/sl-out/hits.jsonl";
+    private const string Echo = """{"action":"echo","message":"covered"}""";
+    private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
+    private const string EchoAnswer = """{"action":"echo","message":"covered","length":7}""";
+    private const string QuoteAnswer =
+        """{"currency":"USD","lines":[{"sku":"A","qty":2,"unitPrice":5.00,"lineTotal":10.00}],"subtotal":10.00,"discounts":[{"code":"TEN","amount":1.00}],"shipping":4.99,"total":13.99}""";
+
+    // Kills the agent as soon as it has registered, before Lambda starts the runtime.
+    private const string KillAfterRegister = """
+        #!/bin/bash
+        /opt/sealights/bin/sealights-lambda-agent "$@" &
+        pid=$!
+        for _ in $(seq 1 500); do [ -s /tmp/.sealights-agent/extension-id ] && break; sleep 0.01; done
+        kill -9 "$pid"
+        wait "$pid"
+        """;
+
+    private readonly string _outputDirectory = Directory.CreateTempSubdirectory("sl-agent-out-").FullName;
+    private readonly string _token = SealightsTokens.Create();
+
+    public void Dispose() => Directory.Delete(_outputDirectory, recursive: true);
+
+    private string[] Mount => ["--volume", $"{_outputDirectory}:/sl-out"];
+
+    [Fact]
+    public async Task The_hits_are_exactly_the_methods_the_two_inputs_reach()
+    {
+        var started = DateTimeOffset.UtcNow;
+        await using var container = await LambdaContainer.StartAsync(
+            images.SampleImage,
+            new Dictionary<string, string> { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile },
+            Mount);
+
+        var beforeEcho = DateTimeOffset.UtcNow;
+        var echo = await container.InvokeAsync(Echo);
+        var afterEcho = DateTimeOffset.UtcNow;
+        var quote = await container.InvokeAsync(Quote);
+        await container.StopAsync();
+        var stopped = DateTimeOffset.UtcNow;
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Equal(EchoAnswer, echo.Body);
+        Assert.Equal(QuoteAnswer, quote.Body);
+        var hits = ReadHits();
+        var ids = hits.Keys.ToHashSet();
+        output.WriteLine(string.Join('\n', ids.Order()));
+        string[] reached =
+        [
+            "SampleFunction|SampleFunction.Function|Handle(System.IO.Stream)",
+            "SampleFunction|SampleFunction.Function|Echo(System.String)",
+            "SampleFunction|SampleFunction.PricingEngine|Price(System.Collections.Generic.IReadOnlyList<SampleFunction.LineItem>,System.String)",
+            "SampleFunction|SampleFunction.DiscountRules|Apply(System.Decimal,System.Int32,System.String)",
+            "SampleFunction|SampleFunction.PriceCatalog|TryGetPrice(System.String,System.Decimal&)",
+        ];
+        Assert.All(reached, id => Assert.Contains(id, ids));
+        string[] neverReached = ["|Fail()", "|Info()", "|Wait(", "SampleFunction.OrderValidationException|", "SampleFunction.ClientError|"];
+        Assert.All(neverReached, fragment => Assert.DoesNotContain(ids, id => id.Contains(fragment, StringComparison.Ordinal)));
+        Assert.All(ids, id => Assert.StartsWith("SampleFunction|", id));
+        // Stamped with when the method ran (event time), not when the agent read it.
+        var echoSeen = hits["SampleFunction|SampleFunction.Function|Echo(System.String)"];
+        Assert.InRange(echoSeen, beforeEcho.AddMilliseconds(-50), afterEcho.AddMilliseconds(50));
+        Assert.All(hits.Values, seen => Assert.InRange(seen, started.AddSeconds(-1), stopped));
+        Assert.DoesNotContain(_token, logs);
+    }
+
+    public static TheoryData<string> Faults => ["binary missing", "token absent", "token malformed", "killed before the runtime starts"];
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task A_faulty_agent_never_reaches_the_function(string fault)
+    {
+        var image = images.SampleImage;
+        var environment = new Dictionary<string, string> { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile };
+        string expectedLog;
+        switch (fault)
+        {
+            case "binary missing":
+                environment["SL_AGENT_BINARY"] = "/opt/sealights/bin/not-there";
+                expectedLog = "is missing or not executable: the function runs without coverage";
+                break;
+            case "token absent":
+                environment.Remove("SL_TOKEN");
+                expectedLog = "inactive (no token: set SL_TOKEN or SL_TOKEN_FILE on the function)";
+                break;
+            case "token malformed":
+                environment["SL_TOKEN"] = "not-a-jwt-" + _token[..12];
+                expectedLog = "inactive (SL_TOKEN is not usable: the token is not a JWT";
+                break;
+            default:
+                image = await ImageBuilder.BuildAsync(images.SampleImage, [new ImageFile("/var/task/kill-after-register.sh", KillAfterRegister, Executable: true)]);
+                environment["SL_AGENT_BINARY"] = "/var/task/kill-after-register.sh";
+                expectedLog = "agent stopped (exit status 137): the function continues without coverage";
+                break;
+        }
+        await using var container = await LambdaContainer.StartAsync(image, environment, Mount);
+
+        foreach (var (payload, answer) in new[] { (Echo, EchoAnswer), (Quote, QuoteAnswer), (Echo, EchoAnswer) })
+        {
+            var result = await container.InvokeAsync(payload, TimeSpan.FromSeconds(20));
+            Assert.Null(result.FunctionError);
+            Assert.Equal(answer, result.Body);
+        }
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains(expectedLog, logs);
+        var reports = ReportLine.ParseAll(logs);
+        Assert.Equal(3, reports.Count);
+        output.WriteLine($"{fault}: init {reports[0].InitDurationMs:0.0} ms");
+        // A runtime suspended for an absent agent would never start (the runtime says so after 5 s).
+        Assert.InRange(reports[0].InitDurationMs!.Value, 1, 4000);
+        Assert.DoesNotContain(_token, logs);
+    }
+
+    [Fact]
+    public async Task An_agent_killed_mid_invocation_costs_coverage_only()
+    {
+        await using var container = await LambdaContainer.StartAsync(
+            images.SampleImage,
+            new Dictionary<string, string> { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile },
+            Mount);
+        Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
+
+        var slow = container.InvokeAsync("""{"action":"wait","ms":2000}""");
+        await Task.Delay(700);
+        var kill = await DockerCli.RunAsync(
+            ["exec", container.Name, "bash", "-c",
+             "for p in /proc/[0-9]*; do grep -qa sealights-lambda-agent $p/cmdline 2>/dev/null && kill -9 ${p#/proc/} && echo killed ${p#/proc/}; done"]);
+        output.WriteLine(kill.Output);
+        Assert.Contains("killed", kill.StdOut);
+        var stopwatch = Stopwatch.StartNew();
+        Assert.Equal("""{"action":"wait","ms":2000}""", (await slow).Body);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await container.InvokeAsync(Quote, TimeSpan.FromSeconds(20));
+            Assert.Null(result.FunctionError);
+            Assert.Equal(QuoteAnswer, result.Body);
+        }
+        output.WriteLine($"after the kill: {stopwatch.ElapsedMilliseconds} ms for the slow answer and three invocations");
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+        Assert.Contains("agent stopped (exit status 137): the function continues without coverage", logs);
+        Assert.DoesNotContain("Extension.Crash", logs);
+        Assert.DoesNotContain(_token, logs);
+    }
+
+    /// <summary>Method id → first seen, from the debug hits file.</summary>
+    private Dictionary<string, DateTimeOffset> ReadHits()
+    {
+        var path = Path.Combine(_outputDirectory, "hits.jsonl");
+        Assert.True(File.Exists(path), "the agent wrote no hits file");
+        var hits = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        {
+            using var json = JsonDocument.Parse(line);
+            if (json.RootElement.TryGetProperty("method", out var method))
+            {
+                // Each method is reported once per process.
+                Assert.True(hits.TryAdd(method.GetString()!, json.RootElement.GetProperty("firstSeen").GetDateTimeOffset()), $"reported twice: {line}");
+            }
+        }
+        return hits;
+    }
+}
