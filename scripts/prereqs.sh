@@ -21,6 +21,7 @@ command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || need_packages+=(docker-registry)
 command -v debootstrap >/dev/null 2>&1 || need_packages+=(debootstrap)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v readelf >/dev/null 2>&1 || need_packages+=(binutils)
 if [ "${#need_packages[@]}" -gt 0 ]; then
   log "installing ${need_packages[*]}"
   as_root apt-get update -qq
