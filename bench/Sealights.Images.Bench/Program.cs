@@ -1,64 +1,133 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Sealights.Images.Bench;
 using Sealights.Images.Testing;
 
-// Baseline of a function image under the emulator: cold starts (one container each) and warm
-// invocations (one container). Usage: [--cold N] [--warm M] [--framework net10.0|net8.0]
-var cold = 5;
+// The sample function under the emulator in three configurations, measured in the same run and
+// interleaved so machine noise hits all alike:
+//   off    the stand-in base image, no agent at all
+//   inert  the coverage-ready image without a token (agent registered, nothing configured)
+//   on     the coverage-ready image with a token (agent listening, EventPipe sessions, rotation)
+// Usage: [--cold N] [--warm M]
+var cold = 10;
 var warm = 200;
-var framework = "net10.0";
 for (var i = 0; i < args.Length - 1; i += 2)
 {
     switch (args[i])
     {
         case "--cold": cold = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--warm": warm = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-        case "--framework": framework = args[i + 1]; break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
 
 await StandInImages.EnsureBaseImagesAsync();
-var image = await StandInImages.BuildSampleAsync(framework);
+var plain = await StandInImages.BuildSampleAsync("net10.0");
+var covered = await StandInImages.BuildSampleAsync("net10.0", await CoverageImages.BuildAsync(StandInImages.Base("10")));
+var token = SealightsTokens.Create();
+var configurations = new[]
+{
+    new Configuration("off", plain, new Dictionary<string, string>()),
+    new Configuration("inert", covered, new Dictionary<string, string>()),
+    new Configuration("on", covered, new Dictionary<string, string> { ["SL_TOKEN"] = token }),
+};
 const string Payload = """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}""";
 
-var initDurations = new List<double>();
-var coldLatencies = new List<double>();
-var memory = new List<double>();
 for (var run = 0; run < cold; run++)
 {
-    await using var container = await LambdaContainer.StartAsync(image);
-    var result = await container.InvokeAsync(Payload);
-    await container.StopAsync();
-    var report = ReportLine.ParseAll(await container.LogsAsync()).Single();
-    initDurations.Add(report.InitDurationMs ?? double.NaN);
-    coldLatencies.Add(result.Latency.TotalMilliseconds);
-    memory.Add(report.MaxMemoryUsedMb);
+    foreach (var configuration in configurations)
+    {
+        await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment);
+        var result = await container.InvokeAsync(Payload);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        var report = ReportLine.ParseAll(logs).Single();
+        configuration.InitMs.Add(report.InitDurationMs ?? double.NaN);
+        configuration.ColdLatencyMs.Add(result.Latency.TotalMilliseconds);
+        configuration.MemoryMb.Add(report.MaxMemoryUsedMb);
+        AgentFigures.Read(logs, configuration);
+    }
 }
 
-var durations = new List<double>();
-var warmLatencies = new List<double>();
-var postRuntime = new List<double>();
-await using (var container = await LambdaContainer.StartAsync(image))
+foreach (var configuration in configurations)
 {
+    await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment);
     await container.InvokeAsync(Payload);
     for (var i = 0; i < warm; i++)
     {
-        warmLatencies.Add((await container.InvokeAsync(Payload)).Latency.TotalMilliseconds);
+        configuration.WarmLatencyMs.Add((await container.InvokeAsync(Payload)).Latency.TotalMilliseconds);
     }
+    var logs = await container.WaitForLogAsync(l => ReportLine.ParseAll(l).Count >= warm + 1, TimeSpan.FromSeconds(30));
     await container.StopAsync();
-    foreach (var report in ReportLine.ParseAll(await container.LogsAsync()).Skip(1))
+    foreach (var report in ReportLine.ParseAll(logs).Skip(1))
     {
-        durations.Add(report.DurationMs);
-        postRuntime.Add(report.PostRuntimeExtensionsDurationMs);
+        configuration.WarmDurationMs.Add(report.DurationMs);
+        configuration.PostRuntimeMs.Add(report.PostRuntimeExtensionsDurationMs);
     }
 }
 
-static string Ms(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
-Console.WriteLine($"sample function ({framework}) under the emulator, {cold} cold starts, {warm} warm invocations");
-Console.WriteLine($"  cold: init duration median {Ms(Statistics.Median(initDurations))} ms, max {Ms(initDurations.Max())} ms");
-Console.WriteLine($"  cold: caller latency median {Ms(Statistics.Median(coldLatencies))} ms; max memory used median {Statistics.Median(memory)} MB");
-Console.WriteLine($"  warm: duration p50 {Ms(Statistics.Percentile(durations, 50))} ms, p99 {Ms(Statistics.Percentile(durations, 99))} ms");
-Console.WriteLine($"  warm: caller latency p50 {Ms(Statistics.Percentile(warmLatencies, 50))} ms, p99 {Ms(Statistics.Percentile(warmLatencies, 99))} ms");
-Console.WriteLine($"  warm: post-runtime extensions duration median {Ms(Statistics.Median(postRuntime))} ms");
+static string Ms(double value) => double.IsNaN(value) ? "-" : value.ToString("0.00", CultureInfo.InvariantCulture);
+Console.WriteLine($"sample function (net10.0) under the emulator: {cold} cold starts per configuration (interleaved), {warm} warm invocations each");
+Console.WriteLine($"{"",-6} {"init p50",10} {"init max",10} {"cold call",10} {"mem MB",7} {"warm p50",9} {"warm p99",9} {"dur p50",8} {"post-rt p50",12} {"agent ready",12} {"agent RSS",10} {"events",8} {"KB",7} {"methods",8}");
+foreach (var c in configurations)
+{
+    Console.WriteLine(
+        $"{c.Name,-6} {Ms(Statistics.Median(c.InitMs)),10} {Ms(c.InitMs.Max()),10} {Ms(Statistics.Median(c.ColdLatencyMs)),10} {Statistics.Median(c.MemoryMb),7:0} "
+        + $"{Ms(Statistics.Percentile(c.WarmLatencyMs, 50)),9} {Ms(Statistics.Percentile(c.WarmLatencyMs, 99)),9} {Ms(Statistics.Median(c.WarmDurationMs)),8} "
+        + $"{Ms(Statistics.Median(c.PostRuntimeMs)),12} {Ms(Statistics.Median(c.AgentReadyMs)),12} {Ms(Statistics.Median(c.AgentRssMb)),10} "
+        + $"{Statistics.Median(c.Events),8:0} {Statistics.Median(c.Kilobytes),7:0} {Statistics.Median(c.Methods),8:0}");
+}
+var off = configurations[0];
+foreach (var c in configurations.Skip(1))
+{
+    Console.WriteLine(
+        $"{c.Name} vs off: init overhead median {Ms(Statistics.Median(c.InitMs) - Statistics.Median(off.InitMs))} ms "
+        + $"(ratio {Statistics.Median(c.InitMs) / Statistics.Median(off.InitMs):0.00}); "
+        + $"warm caller latency delta p50 {Ms(Statistics.Percentile(c.WarmLatencyMs, 50) - Statistics.Percentile(off.WarmLatencyMs, 50))} ms, "
+        + $"p99 {Ms(Statistics.Percentile(c.WarmLatencyMs, 99) - Statistics.Percentile(off.WarmLatencyMs, 99))} ms");
+}
 return 0;
+
+/// <summary>One measured configuration and its samples.</summary>
+internal sealed class Configuration(string name, string image, IReadOnlyDictionary<string, string> environment)
+{
+    public string Name { get; } = name;
+    public string Image { get; } = image;
+    public IReadOnlyDictionary<string, string> Environment { get; } = environment;
+    public List<double> InitMs { get; } = [];
+    public List<double> ColdLatencyMs { get; } = [];
+    public List<double> MemoryMb { get; } = [];
+    public List<double> WarmLatencyMs { get; } = [];
+    public List<double> WarmDurationMs { get; } = [];
+    public List<double> PostRuntimeMs { get; } = [];
+    public List<double> AgentReadyMs { get; } = [];
+    public List<double> AgentRssMb { get; } = [];
+    public List<double> Events { get; } = [];
+    public List<double> Kilobytes { get; } = [];
+    public List<double> Methods { get; } = [];
+}
+
+/// <summary>The agent's own figures, from its log lines.</summary>
+internal static partial class AgentFigures
+{
+    public static void Read(string logs, Configuration configuration)
+    {
+        if (Ready().Match(logs) is { Success: true } ready)
+        {
+            configuration.AgentReadyMs.Add(double.Parse(ready.Groups[1].Value, CultureInfo.InvariantCulture));
+        }
+        if (Collected().Match(logs) is { Success: true } collected)
+        {
+            configuration.Methods.Add(double.Parse(collected.Groups["methods"].Value, CultureInfo.InvariantCulture));
+            configuration.Events.Add(double.Parse(collected.Groups["events"].Value, CultureInfo.InvariantCulture));
+            configuration.Kilobytes.Add(double.Parse(collected.Groups["kb"].Value, CultureInfo.InvariantCulture));
+            configuration.AgentRssMb.Add(double.Parse(collected.Groups["rss"].Value, CultureInfo.InvariantCulture));
+        }
+    }
+
+    [GeneratedRegex(@"\[sealights-agent\] INFO ready (\d+) ms after the process started")]
+    private static partial Regex Ready();
+
+    [GeneratedRegex(@"collected (?<methods>\d+) application methods .*?: (?<events>\d+) events, (?<kb>\d+) KB, .*agent peak RSS (?<rss>[0-9.]+) MB")]
+    private static partial Regex Collected();
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Sealights.Lambda.Agent.Configuration;
 using Sealights.Lambda.Agent.Delivery;
@@ -29,6 +30,7 @@ try
     // Listen BEFORE registering: Lambda starts the runtime only after every extension registered,
     // so the socket is there when the exec wrapper looks for it.
     collector = await MethodHitCollector.StartAsync(options.StateDirectory, options.TaskRoot, log.Info, CancellationToken.None);
+    log.Info($"ready {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms after the process started");
     if (!collector.IsCollecting)
     {
         await collector.DisposeAsync();
