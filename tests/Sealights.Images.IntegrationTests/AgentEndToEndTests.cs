@@ -130,6 +130,31 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_functions_own_exec_wrapper_is_chained_and_coverage_still_works()
+    {
+        var image = await ImageBuilder.BuildAsync(
+            images.SampleImage,
+            [new ImageFile("/var/task/user-wrapper.sh", "#!/bin/bash\necho \"user wrapper argv: $*\"\nexec \"$@\"\n", Executable: true)]);
+        await using var container = await LambdaContainer.StartAsync(
+            image,
+            new Dictionary<string, string>
+            {
+                ["SL_TOKEN"] = _token,
+                ["SL_DEBUG_HITS_FILE"] = HitsFile,
+                ["AWS_LAMBDA_EXEC_WRAPPER"] = "/var/task/user-wrapper.sh",
+            },
+            Mount);
+
+        Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains("user wrapper argv: /var/lang/bin/dotnet exec --depsfile /var/task/SampleFunction.deps.json", logs);
+        Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", ReadHits().Keys);
+    }
+
+    [Fact]
     public async Task An_agent_killed_mid_invocation_costs_coverage_only()
     {
         await using var container = await LambdaContainer.StartAsync(

@@ -44,7 +44,10 @@ public static class CoverageImages
         var layer = Path.Combine(context, "layer");
         CopyTree(RepositoryPaths.Combine("src", "Sealights.Lambda.Agent", "layer"), layer);
         File.Copy(agent, Path.Combine(layer, "sealights", "bin", "sealights-lambda-agent"));
-        File.Copy(RepositoryPaths.Combine("images", "lambda-dotnet", "Dockerfile"), Path.Combine(context, "Dockerfile"));
+        foreach (var file in new[] { "Dockerfile", "lambda-entrypoint.sh" })
+        {
+            File.Copy(RepositoryPaths.Combine("images", "lambda-dotnet", file), Path.Combine(context, file));
+        }
 
         var baseId = await DockerCli.InspectAsync(baseImage, "{{.Id}}");
         var tag = $"sl-it/coverage:{ContentKey.Of([context], baseId)}";
