@@ -1,0 +1,13 @@
+namespace Sealights.Images.Cli.Commands;
+
+/// <summary>Exit codes shared by every verb, so CI scripts can branch on them.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>The verb ran and found a problem worth failing a pipeline for (e.g. nothing to scan).</summary>
+    public const int Finding = 1;
+
+    /// <summary>Bad input: missing folder, unreadable file, wrong option.</summary>
+    public const int InvalidInput = 2;
+}

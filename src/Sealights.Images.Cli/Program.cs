@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Sealights.Images.Cli.Commands;
+
+var root = new RootCommand("sl-images: coverage-ready AWS Lambda .NET images - scan builds, check base images, collect coverage locally")
+{
+    ScanCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
