@@ -4,5 +4,6 @@ using Sealights.Images.Cli.Commands;
 var root = new RootCommand("sl-images: coverage-ready AWS Lambda .NET images - scan builds, check base images, collect coverage locally")
 {
     ScanCommand.Create(),
+    InspectCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
