@@ -1,0 +1,154 @@
+using Sealights.Lambda.Agent.Configuration;
+using Sealights.Lambda.Agent.Footprints;
+using Sealights.Lambda.Agent.Lifecycle;
+using Sealights.Lambda.Agent.MethodHits;
+
+namespace Sealights.Lambda.Agent.Delivery;
+
+/// <summary>
+/// Method hits → footprints at the backend, under Lambda's rules: <see cref="WriteAsync"/> only
+/// spools (a few ms, bounded) and kicks a background send; the lifecycle offers bounded send
+/// opportunities (<see cref="SendPendingAsync"/>) and a last one at SHUTDOWN
+/// (<see cref="DrainAsync"/>). Nothing here throws; memory and disk are bounded by the spool's
+/// caps. See Delivery/README.md for the rules.
+/// </summary>
+public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
+{
+    private readonly AgentLog _log;
+    private readonly TimeProvider _time;
+    private readonly DeliveryCounters _counters = new();
+    private readonly FootprintsSpool _spool;
+    private readonly FootprintsSender _sender;
+    private readonly OnceLog _once = new();
+    private readonly object _firstInvokeLock = new();
+    private DateTimeOffset? _firstInvokeAt;
+
+    /// <param name="options">From <see cref="DeliveryOptions.TryCreate"/>.</param>
+    /// <param name="token">The agent token (Bearer; never logged).</param>
+    /// <param name="log">The agent's log.</param>
+    /// <param name="time">The clock for backoff, the execution cache and the hold rule (tests shift it).</param>
+    public FootprintsDelivery(DeliveryOptions options, SealightsToken token, AgentLog log, TimeProvider? time = null)
+    {
+        Options = options;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+        _spool = new FootprintsSpool(options, log, _counters, _time);
+        _sender = new FootprintsSender(options, token, _spool, log, _counters, _time);
+        log.Info($"footprints go to the {options.Describe()}");
+        if (_spool.Adopted > 0)
+        {
+            log.Info($"{_spool.Adopted} undelivered footprints batches found in {options.SpoolDirectory}: sent first");
+        }
+    }
+
+    public DeliveryOptions Options { get; }
+
+    /// <summary>The lab's active execution as last seen (null: none or not asked yet).</summary>
+    public ActiveExecution? ActiveExecution => _sender.Executions.Current;
+
+    public DeliveryStatistics Statistics => _counters.Snapshot(_spool.Count, _spool.Bytes, _spool.InMemoryCount);
+
+    /// <summary>
+    /// Call once, when the first INVOKE arrives (with its arrival time): methods first seen
+    /// before it are init footprints (<c>isInitFootprints</c>). Until it is called every hit
+    /// counts as init. Later calls are ignored.
+    /// </summary>
+    public void MarkFirstInvoke(DateTimeOffset receivedAt)
+    {
+        lock (_firstInvokeLock)
+        {
+            _firstInvokeAt ??= receivedAt;
+        }
+    }
+
+    /// <summary>
+    /// Spools the flush (one or two batches; the SHUTDOWN flush is marked final) and kicks a
+    /// background send. Returns when the batches are spooled; never throws, ignores cancellation.
+    /// </summary>
+    public Task WriteAsync(IReadOnlyList<MethodHit> hits, bool isFinal, CancellationToken cancellationToken)
+    {
+        try
+        {
+            DateTimeOffset? firstInvoke;
+            lock (_firstInvokeLock)
+            {
+                firstInvoke = _firstInvokeAt;
+            }
+            var entries = FootprintsHitsBuilder.FromMethodHits(hits, firstInvoke, isFinal);
+            foreach (var entry in entries)
+            {
+                _spool.Append(entry);
+            }
+            if (entries.Count > 0)
+            {
+                _sender.Kick();
+            }
+        }
+        catch (Exception e)
+        {
+            Unexpected("write", e);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A send opportunity (e.g. right after the runtime finished an invocation): sends pending
+    /// batches unless a backoff is running, and returns within <paramref name="budget"/>
+    /// (default <see cref="DeliveryOptions.FlushBudget"/>, SL_FLUSH_BUDGET_MS). Never throws.
+    /// </summary>
+    public async Task<SendOutcome> SendPendingAsync(TimeSpan? budget = null)
+    {
+        var deadline = _time.GetUtcNow() + (budget ?? Options.FlushBudget);
+        try
+        {
+            return await _sender.SendPendingAsync(deadline);
+        }
+        catch (Exception e)
+        {
+            Unexpected("send", e);
+            return SendOutcome.Failed;
+        }
+    }
+
+    /// <summary>
+    /// SHUTDOWN: pass the event's deadline. Sends what it can (ignoring backoff) so that no
+    /// request is in flight after <paramref name="deadline"/> minus
+    /// <see cref="DeliveryOptions.DrainMargin"/>; what is left is counted and logged once, and
+    /// one summary line is logged. Never throws.
+    /// </summary>
+    public async Task<SendOutcome> DrainAsync(DateTimeOffset deadline)
+    {
+        var outcome = SendOutcome.OutOfTime;
+        try
+        {
+            outcome = await _sender.DrainAsync(deadline);
+        }
+        catch (Exception e)
+        {
+            Unexpected("drain", e);
+        }
+        _log.Info($"footprints delivery: {Statistics}");
+        return outcome;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _sender.StopAsync();
+        }
+        catch (Exception e)
+        {
+            Unexpected("dispose", e);
+        }
+        _sender.Dispose();
+    }
+
+    private void Unexpected(string where, Exception e)
+    {
+        if (_once.First(where))
+        {
+            _log.Warn($"footprints delivery ({where}) hit an unexpected {e.GetType().Name}: {e.Message}");
+        }
+    }
+}

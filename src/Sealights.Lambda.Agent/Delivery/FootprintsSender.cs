@@ -1,0 +1,440 @@
+using System.Net;
+using Sealights.Lambda.Agent.Configuration;
+using Sealights.Lambda.Agent.Footprints;
+
+namespace Sealights.Lambda.Agent.Delivery;
+
+/// <summary>How a send pass ended.</summary>
+public enum SendOutcome
+{
+    /// <summary>Nothing was pending.</summary>
+    Nothing,
+
+    /// <summary>Everything pending was delivered (or refused and dropped).</summary>
+    Delivered,
+
+    /// <summary>A recent failure's backoff has not elapsed: nothing was tried.</summary>
+    BackingOff,
+
+    /// <summary>An attempt failed in a retryable way; the batches stay in the spool.</summary>
+    Failed,
+
+    /// <summary>The lab has no active execution: batches wait (see the hold rule).</summary>
+    WaitingForExecution,
+
+    /// <summary>The budget or deadline ran out with batches still pending.</summary>
+    OutOfTime,
+
+    /// <summary>Another pass was running for the whole budget.</summary>
+    Busy,
+}
+
+/// <summary>
+/// Sends spooled batches oldest-first, several per request, one pass at a time (a single gate:
+/// a batch is never in two requests at once, and it leaves the spool only after a 2xx).
+/// No retry inside a pass: a retryable failure (408, 429, 5xx, timeout, connection error) ends
+/// the pass and sets an exponential backoff (SL_RETRY_MIN_MS doubling up to SL_RETRY_MAX_MS,
+/// with jitter) that later passes respect; any other 4xx (and 3xx) drops the request's batches,
+/// counted, with one log line per status. <see cref="DrainAsync"/> ignores the backoff and keeps
+/// trying until its deadline.
+/// </summary>
+public sealed class FootprintsSender : IDisposable
+{
+    private static readonly TimeSpan DrainFirstPause = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan DrainMaxPause = TimeSpan.FromMilliseconds(400);
+
+    private readonly DeliveryOptions _options;
+    private readonly SealightsToken _token;
+    private readonly FootprintsSpool _spool;
+    private readonly AgentLog _log;
+    private readonly DeliveryCounters _counters;
+    private readonly TimeProvider _time;
+    private readonly HttpClient _http;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly OnceLog _once = new();
+    private readonly object _backgroundLock = new();
+    private Task _background = Task.CompletedTask;
+    private int _kickRequested;
+    private volatile bool _draining;
+    private int _consecutiveFailures;
+    private string? _lastFailure;
+    private DateTimeOffset _nextAttemptAt = DateTimeOffset.MinValue;
+
+    internal FootprintsSender(DeliveryOptions options, SealightsToken token, FootprintsSpool spool, AgentLog log, DeliveryCounters counters, TimeProvider time)
+    {
+        _options = options;
+        _token = token;
+        _spool = spool;
+        _log = log;
+        _counters = counters;
+        _time = time;
+        // No client-wide timeout and no retries: every request gets its own bound (timeout, budget, deadline).
+        _http = new HttpClient(CreateHandler(options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        Executions = new ActiveExecutionCache(options, token, _http, log, counters, time);
+    }
+
+    public ActiveExecutionCache Executions { get; }
+
+    /// <summary>No pass (except a drain) attempts anything before this.</summary>
+    public DateTimeOffset NextAttemptAt => _nextAttemptAt;
+
+    public int ConsecutiveFailures => _consecutiveFailures;
+
+    /// <summary>
+    /// SL_PROXY when set (else the runtime's default proxy settings), short idle pooling (a
+    /// connection kept across a long freeze is usually dead), no automatic redirects (they would
+    /// turn a POST into a GET without the token).
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler(DeliveryOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.RequestTimeout < TimeSpan.FromSeconds(5) ? options.RequestTimeout : TimeSpan.FromSeconds(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        if (options.Proxy is { } proxy)
+        {
+            var webProxy = new WebProxy(proxy);
+            if (options.ProxyCredentials is { } credentials)
+            {
+                webProxy.Credentials = new NetworkCredential(credentials.User, credentials.Password);
+            }
+            handler.Proxy = webProxy;
+            handler.UseProxy = true;
+        }
+        return handler;
+    }
+
+    /// <summary>408, 429 and 5xx are worth retrying later; other statuses are final.</summary>
+    public static bool IsRetryable(int status) => status is 408 or 429 or >= 500;
+
+    /// <summary>
+    /// Starts a background pass unless one is running (then it is asked to look again) or the
+    /// sender is draining. Returns at once.
+    /// </summary>
+    public void Kick()
+    {
+        if (_draining)
+        {
+            return;
+        }
+        if (!_gate.Wait(0))
+        {
+            Volatile.Write(ref _kickRequested, 1);
+            return;
+        }
+        Volatile.Write(ref _kickRequested, 0);
+        lock (_backgroundLock)
+        {
+            _background = Task.Run(async () =>
+            {
+                try
+                {
+                    await PumpAsync(DateTimeOffset.MaxValue, ignoreBackoff: false);
+                }
+                catch (Exception e)
+                {
+                    Unexpected(e);
+                }
+                finally
+                {
+                    Release();
+                }
+            });
+        }
+    }
+
+    /// <summary>One pass that ends by <paramref name="deadline"/>: waits for a running pass at most until then.</summary>
+    public async Task<SendOutcome> SendPendingAsync(DateTimeOffset deadline)
+    {
+        var wait = deadline - _time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            return SendOutcome.OutOfTime;
+        }
+        if (!await _gate.WaitAsync(Clamp(wait)))
+        {
+            return SendOutcome.Busy;
+        }
+        try
+        {
+            return await PumpAsync(deadline, ignoreBackoff: false);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    /// <summary>
+    /// SHUTDOWN: sends what it can, ignoring the backoff, with no request in flight past
+    /// <paramref name="deadline"/> minus <see cref="DeliveryOptions.DrainMargin"/>. What is left
+    /// stays in the spool, is counted, and is reported in one log line. Later kicks do nothing.
+    /// </summary>
+    public async Task<SendOutcome> DrainAsync(DateTimeOffset deadline)
+    {
+        _draining = true;
+        var hardStop = deadline - _options.DrainMargin;
+        var left = hardStop - _time.GetUtcNow();
+        // A background pass still in flight (e.g. a hanging request) is cut at the hard stop too.
+        if (left > TimeSpan.Zero)
+        {
+            _stopping.CancelAfter(Clamp(left));
+        }
+        else
+        {
+            _stopping.Cancel();
+        }
+        var outcome = SendOutcome.OutOfTime;
+        if (left > TimeSpan.Zero && await _gate.WaitAsync(Clamp(left)))
+        {
+            try
+            {
+                var pause = DrainFirstPause;
+                while (true)
+                {
+                    outcome = await PumpAsync(hardStop, ignoreBackoff: true);
+                    if (outcome != SendOutcome.Failed)
+                    {
+                        break;
+                    }
+                    if (hardStop - _time.GetUtcNow() <= pause)
+                    {
+                        outcome = SendOutcome.OutOfTime;
+                        break;
+                    }
+                    await Task.Delay(pause);
+                    pause = pause * 2 < DrainMaxPause ? pause * 2 : DrainMaxPause;
+                }
+            }
+            catch (Exception e)
+            {
+                Unexpected(e);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        var pending = _spool.Oldest(int.MaxValue, long.MaxValue);
+        if (pending.Count > 0)
+        {
+            Interlocked.Exchange(ref _counters.UndeliveredAtShutdown, pending.Count);
+            var reason = outcome == SendOutcome.WaitingForExecution
+                ? $"lab {_options.LabId} has no active test execution"
+                : _lastFailure ?? "no time left before the shutdown deadline";
+            _log.Warn($"{pending.Count} footprints batches ({pending.Sum(e => (long)e.Methods)} methods) could not be delivered before shutdown: {reason}");
+        }
+        return outcome;
+    }
+
+    internal async Task StopAsync()
+    {
+        _draining = true;
+        _stopping.Cancel();
+        Task background;
+        lock (_backgroundLock)
+        {
+            background = _background;
+        }
+        try
+        {
+            await background.WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // It ends on its own once its request sees the cancellation.
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _http.Dispose();
+    }
+
+    internal static string Describe(HttpRequestException e) => $"{e.HttpRequestError}: {e.Message}";
+
+    private async Task<SendOutcome> PumpAsync(DateTimeOffset deadline, bool ignoreBackoff)
+    {
+        var delivered = false;
+        while (true)
+        {
+            if (_spool.Count == 0)
+            {
+                return delivered ? SendOutcome.Delivered : SendOutcome.Nothing;
+            }
+            var now = _time.GetUtcNow();
+            if (now >= deadline || _stopping.IsCancellationRequested)
+            {
+                return SendOutcome.OutOfTime;
+            }
+            if (!ignoreBackoff && now < _nextAttemptAt)
+            {
+                return SendOutcome.BackingOff;
+            }
+            var lookup = await Executions.GetAsync(deadline, _stopping.Token);
+            if (lookup.Failed)
+            {
+                Failure(lookup.Failure!);
+                return SendOutcome.Failed;
+            }
+            if (lookup.Execution is not { } execution)
+            {
+                ExpireWaiting(now);
+                if (_spool.Count == 0)
+                {
+                    return delivered ? SendOutcome.Delivered : SendOutcome.Nothing;
+                }
+                return SendOutcome.WaitingForExecution;
+            }
+            var batch = new List<(SpoolEntry Entry, FootprintsHits Hits)>();
+            foreach (var entry in _spool.Oldest(_options.MaxBatchesPerRequest, _options.MaxRequestBytes))
+            {
+                if (_spool.Read(entry) is { } hits)
+                {
+                    batch.Add((entry, hits));
+                }
+            }
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+            var outcome = await PostAsync(execution, batch, deadline);
+            if (outcome != SendOutcome.Delivered)
+            {
+                return outcome;
+            }
+            delivered = true;
+        }
+    }
+
+    private async Task<SendOutcome> PostAsync(ActiveExecution execution, List<(SpoolEntry Entry, FootprintsHits Hits)> batch, DateTimeOffset deadline)
+    {
+        var json = FootprintsV6.Serialize(_options.AgentId, _options.LabId, execution.ExecutionId, batch.ConvertAll(b => b.Hits));
+        var testStage = SealightsRoutes.TestStageFor(_options, execution);
+        using var request = SealightsRoutes.FootprintsRequest(_options, _token, testStage, execution.ExecutionId, json);
+        var timeout = deadline - _time.GetUtcNow();
+        timeout = timeout < _options.RequestTimeout ? timeout : _options.RequestTimeout;
+        if (timeout <= TimeSpan.Zero)
+        {
+            return SendOutcome.OutOfTime;
+        }
+        var methods = batch.Sum(b => (long)b.Hits.Methods.Count);
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeoutSource.CancelAfter(timeout);
+        int status;
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeoutSource.Token);
+            status = (int)response.StatusCode;
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            Failure($"{request.RequestUri} did not answer within {timeout.TotalMilliseconds:0} ms");
+            return SendOutcome.Failed;
+        }
+        catch (OperationCanceledException)
+        {
+            Failure($"the request to {request.RequestUri} was cut at the shutdown deadline");
+            return SendOutcome.OutOfTime;
+        }
+        catch (HttpRequestException e)
+        {
+            Failure($"{request.RequestUri}: {Describe(e)}");
+            return SendOutcome.Failed;
+        }
+
+        if (status is >= 200 and < 300)
+        {
+            _spool.Remove(batch.Select(b => b.Entry));
+            DeliveryCounters.Add(ref _counters.BatchesSent, batch.Count);
+            DeliveryCounters.Add(ref _counters.MethodsSent, methods);
+            DeliveryCounters.Add(ref _counters.RequestsSent, 1);
+            if (_consecutiveFailures > 0)
+            {
+                _log.Info($"footprints delivered again after {_consecutiveFailures} failed attempts");
+            }
+            _consecutiveFailures = 0;
+            _lastFailure = null;
+            _nextAttemptAt = DateTimeOffset.MinValue;
+            _log.Debug($"delivered {batch.Count} footprints batches ({methods} methods) to execution {execution.ExecutionId}");
+            return SendOutcome.Delivered;
+        }
+        if (IsRetryable(status))
+        {
+            Failure($"{request.RequestUri} answered {status}");
+            return SendOutcome.Failed;
+        }
+        // Refused for good (bad token, bad route, unknown build session…): retrying cannot help.
+        _spool.Remove(batch.Select(b => b.Entry));
+        DeliveryCounters.Add(ref _counters.DroppedRejected, batch.Count);
+        DeliveryCounters.Add(ref _counters.MethodsDropped, methods);
+        if (_once.First($"refused-{status}"))
+        {
+            _log.Warn($"{request.RequestUri} refused footprints with {status}: {batch.Count} batches ({methods} methods) dropped; further refusals with {status} are counted without a log line");
+        }
+        return SendOutcome.Delivered;
+    }
+
+    private void ExpireWaiting(DateTimeOffset now)
+    {
+        var cutoff = _options.NoExecutionHold <= TimeSpan.Zero ? DateTimeOffset.MaxValue : now - _options.NoExecutionHold;
+        var expired = _spool.RemoveCreatedBefore(cutoff);
+        if (expired.Count == 0)
+        {
+            return;
+        }
+        DeliveryCounters.Add(ref _counters.DroppedNoExecution, expired.Count);
+        DeliveryCounters.Add(ref _counters.MethodsDropped, expired.Sum(e => (long)e.Methods));
+        if (_once.First("no-execution-drop"))
+        {
+            _log.Warn($"lab {_options.LabId} had no active test execution for {_options.NoExecutionHold.TotalSeconds:0} s (SL_NO_EXECUTION_HOLD_SECONDS): {expired.Count} footprints batches dropped; further drops are counted without a log line");
+        }
+    }
+
+    private void Failure(string reason)
+    {
+        DeliveryCounters.Add(ref _counters.FailedAttempts, 1);
+        _consecutiveFailures++;
+        _lastFailure = reason;
+        var exponent = Math.Min(_consecutiveFailures - 1, 30);
+        var delay = _options.RetryMinDelay.TotalMilliseconds * Math.Pow(2, exponent);
+        delay = Math.Min(delay, _options.RetryMaxDelay.TotalMilliseconds);
+        // Jitter: environments that failed together do not all come back at the same instant.
+        delay *= 0.5 + Random.Shared.NextDouble() * 0.5;
+        _nextAttemptAt = _time.GetUtcNow() + TimeSpan.FromMilliseconds(delay);
+        if (_consecutiveFailures == 1)
+        {
+            _log.Warn($"footprints not delivered ({reason}); {_spool.Count} batches kept in the spool, retried later with backoff");
+        }
+        else
+        {
+            _log.Debug($"footprints still not delivered ({reason}); attempt {_consecutiveFailures}, next in {delay:0} ms");
+        }
+    }
+
+    private void Release()
+    {
+        _gate.Release();
+        if (!_draining && Interlocked.Exchange(ref _kickRequested, 0) == 1)
+        {
+            Kick();
+        }
+    }
+
+    private void Unexpected(Exception e)
+    {
+        if (_once.First("unexpected-" + e.GetType().Name))
+        {
+            _log.Warn($"footprints delivery hit an unexpected {e.GetType().Name}: {e.Message}; batches stay in the spool");
+        }
+    }
+
+    private static TimeSpan Clamp(TimeSpan value) =>
+        value > TimeSpan.FromMilliseconds(int.MaxValue - 1) ? TimeSpan.FromMilliseconds(int.MaxValue - 1) : value;
+}

@@ -1,0 +1,466 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sealights.Lambda.Agent.Configuration;
+using Sealights.Lambda.Agent.Footprints;
+
+namespace Sealights.Lambda.Agent.Delivery;
+
+/// <summary>
+/// Footprints batches not yet delivered, one file per batch under the spool directory (0700):
+/// <c>fp-{sequence:D12}-{createdUnixMs}-{methodCount}.json</c>, written to a <c>.tmp</c> name
+/// and renamed, so a reader never sees half a batch. Oldest first by sequence; a new agent
+/// process adopts the files an earlier one left (leftover <c>.tmp</c> files are deleted).
+/// <para>
+/// Bounded: past <see cref="DeliveryOptions.SpoolMaxFiles"/> or <see cref="DeliveryOptions.SpoolMaxBytes"/>
+/// the OLDEST batches are dropped and counted. A file that cannot be read back is removed,
+/// counted, and logged once. When the directory cannot be written (/tmp full, not a directory)
+/// batches are kept in memory up to <see cref="DeliveryOptions.MemoryMaxBytes"/> (oldest dropped
+/// beyond), logged once. Nothing here throws.
+/// </para>
+/// </summary>
+public sealed class FootprintsSpool
+{
+    private const string FilePrefix = "fp-";
+    private const string FileSuffix = ".json";
+    private const string TempSuffix = ".tmp";
+
+    private readonly DeliveryOptions _options;
+    private readonly AgentLog _log;
+    private readonly DeliveryCounters _counters;
+    private readonly TimeProvider _time;
+    private readonly OnceLog _once = new();
+    private readonly object _gate = new();
+    private readonly List<SpoolEntry> _entries = [];
+    private long _bytes;
+    private long _memoryBytes;
+    private long _nextSequence = 1;
+    private bool _memoryMode;
+
+    internal FootprintsSpool(DeliveryOptions options, AgentLog log, DeliveryCounters counters, TimeProvider time)
+    {
+        _options = options;
+        _log = log;
+        _counters = counters;
+        _time = time;
+        Open();
+    }
+
+    public string Directory => _options.SpoolDirectory;
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    public long Bytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bytes;
+            }
+        }
+    }
+
+    public int InMemoryCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _entries.Count(e => e.Memory is not null);
+            }
+        }
+    }
+
+    /// <summary>Batches found at start, left by an earlier agent process in this environment.</summary>
+    public int Adopted { get; private set; }
+
+    /// <summary>Adds a batch as the newest; drops the oldest when a cap is reached. Never throws.</summary>
+    public void Append(FootprintsHits hits)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = JsonSerializer.SerializeToUtf8Bytes(SpoolRecord.From(hits), SpoolJsonContext.Default.SpoolRecord);
+        }
+        catch (Exception e)
+        {
+            Drop(ref _counters.DroppedUnreadable, 1, hits.Methods.Count);
+            LogOnce("serialize", $"a footprints batch could not be serialized ({e.GetType().Name}); dropped");
+            return;
+        }
+        lock (_gate)
+        {
+            if (bytes.Length > _options.SpoolMaxBytes)
+            {
+                Drop(ref _counters.DroppedSpoolFull, 1, hits.Methods.Count);
+                LogOnce("too-big", $"a footprints batch of {hits.Methods.Count} methods ({bytes.Length} bytes) is larger than the spool (SL_SPOOL_MAX_BYTES={_options.SpoolMaxBytes}); dropped");
+                return;
+            }
+            while (_entries.Count > 0 && (_entries.Count + 1 > _options.SpoolMaxFiles || _bytes + bytes.Length > _options.SpoolMaxBytes))
+            {
+                DropOldestLocked($"the spool is full ({_entries.Count} batches, {_bytes} bytes; SL_SPOOL_MAX_FILES={_options.SpoolMaxFiles}, SL_SPOOL_MAX_BYTES={_options.SpoolMaxBytes}): dropping the oldest batches; they are counted");
+            }
+            var entry = new SpoolEntry(_nextSequence++, _time.GetUtcNow().ToUnixTimeMilliseconds(), hits.Methods.Count, bytes.Length);
+            if (!TryWriteFileLocked(entry, bytes))
+            {
+                if (bytes.Length > _options.MemoryMaxBytes)
+                {
+                    Drop(ref _counters.DroppedSpoolFull, 1, hits.Methods.Count);
+                    return;
+                }
+                while (_memoryBytes + bytes.Length > _options.MemoryMaxBytes)
+                {
+                    var oldest = _entries.First(e => e.Memory is not null);
+                    RemoveLocked(oldest);
+                    Drop(ref _counters.DroppedSpoolFull, 1, oldest.Methods);
+                    LogOnce("memory-full", $"the in-memory spool is full ({_options.MemoryMaxBytes} bytes): dropping its oldest batches; they are counted");
+                }
+                entry.Memory = bytes;
+                _memoryBytes += bytes.Length;
+            }
+            _entries.Add(entry);
+            _bytes += bytes.Length;
+        }
+        DeliveryCounters.Add(ref _counters.BatchesSpooled, 1);
+        DeliveryCounters.Add(ref _counters.MethodsSpooled, hits.Methods.Count);
+    }
+
+    /// <summary>The oldest batches: at most <paramref name="maxCount"/>, and within <paramref name="maxBytes"/> except that the first always comes.</summary>
+    public IReadOnlyList<SpoolEntry> Oldest(int maxCount, long maxBytes)
+    {
+        lock (_gate)
+        {
+            var batch = new List<SpoolEntry>();
+            long size = 0;
+            foreach (var entry in _entries)
+            {
+                if (batch.Count >= maxCount || (batch.Count > 0 && size + entry.Size > maxBytes))
+                {
+                    break;
+                }
+                batch.Add(entry);
+                size += entry.Size;
+            }
+            return batch;
+        }
+    }
+
+    /// <summary>Reads a batch back; an unreadable one is removed, counted and null is returned.</summary>
+    public FootprintsHits? Read(SpoolEntry entry)
+    {
+        lock (_gate)
+        {
+            if (!_entries.Contains(entry))
+            {
+                return null;
+            }
+            string? problem;
+            try
+            {
+                var bytes = entry.Memory ?? File.ReadAllBytes(entry.Path(Directory));
+                var record = JsonSerializer.Deserialize(bytes, SpoolJsonContext.Default.SpoolRecord);
+                var hits = record?.ToHits();
+                if (hits is not null)
+                {
+                    return hits;
+                }
+                problem = "not a footprints batch";
+            }
+            catch (JsonException)
+            {
+                problem = "not valid JSON";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problem = e.GetType().Name;
+            }
+            RemoveLocked(entry);
+            Drop(ref _counters.DroppedUnreadable, 1, entry.Methods);
+            LogOnce("unreadable", $"spool file {entry.FileName} cannot be read back ({problem}): removed; further unreadable files are removed and counted without a log line");
+            return null;
+        }
+    }
+
+    /// <summary>Removes delivered (or deliberately dropped) batches.</summary>
+    public void Remove(IEnumerable<SpoolEntry> entries)
+    {
+        lock (_gate)
+        {
+            foreach (var entry in entries)
+            {
+                RemoveLocked(entry);
+            }
+        }
+    }
+
+    /// <summary>Removes the batches spooled before <paramref name="cutoff"/>; returns them.</summary>
+    public IReadOnlyList<SpoolEntry> RemoveCreatedBefore(DateTimeOffset cutoff)
+    {
+        var limit = cutoff.ToUnixTimeMilliseconds();
+        lock (_gate)
+        {
+            var expired = _entries.Where(e => e.CreatedAtMs < limit).ToList();
+            foreach (var entry in expired)
+            {
+                RemoveLocked(entry);
+            }
+            return expired;
+        }
+    }
+
+    private void Open()
+    {
+        try
+        {
+            CreatePrivateDirectory(Directory);
+            var found = new List<SpoolEntry>();
+            foreach (var path in System.IO.Directory.EnumerateFiles(Directory))
+            {
+                var name = Path.GetFileName(path);
+                if (name.EndsWith(TempSuffix, StringComparison.Ordinal))
+                {
+                    // A write the previous process did not finish: never a complete batch.
+                    TryDelete(path);
+                }
+                else if (SpoolEntry.TryParse(name, out var entry))
+                {
+                    try
+                    {
+                        entry.Size = new FileInfo(path).Length;
+                    }
+                    catch (IOException)
+                    {
+                        continue;
+                    }
+                    found.Add(entry);
+                }
+            }
+            found.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+            _entries.AddRange(found);
+            _bytes = found.Sum(e => e.Size);
+            _nextSequence = found.Count == 0 ? 1 : found[^1].Sequence + 1;
+            Adopted = found.Count;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            EnterMemoryMode(e);
+        }
+    }
+
+    private bool TryWriteFileLocked(SpoolEntry entry, byte[] bytes)
+    {
+        var path = entry.Path(Directory);
+        var temp = path + TempSuffix;
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            try
+            {
+                File.WriteAllBytes(temp, bytes);
+                File.Move(temp, path, overwrite: false);
+                if (_memoryMode)
+                {
+                    _memoryMode = false;
+                    _log.Info($"footprints spool {Directory} is writable again");
+                }
+                return true;
+            }
+            catch (DirectoryNotFoundException) when (attempt == 0)
+            {
+                // The folder went away (someone cleaned /tmp): make it again, once.
+                try
+                {
+                    CreatePrivateDirectory(Directory);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    TryDelete(temp);
+                    EnterMemoryMode(e);
+                    return false;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                TryDelete(temp);
+                EnterMemoryMode(e);
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private void EnterMemoryMode(Exception cause)
+    {
+        if (_memoryMode)
+        {
+            return;
+        }
+        _memoryMode = true;
+        if (_once.First("memory-mode"))
+        {
+            _log.Warn($"footprints spool {Directory} cannot be written ({cause.GetType().Name}: {cause.Message}); keeping up to {_options.MemoryMaxBytes / 1024} KB of undelivered footprints in memory instead");
+        }
+    }
+
+    private void DropOldestLocked(string message)
+    {
+        var oldest = _entries[0];
+        RemoveLocked(oldest);
+        Drop(ref _counters.DroppedSpoolFull, 1, oldest.Methods);
+        LogOnce("spool-full", message);
+    }
+
+    private void RemoveLocked(SpoolEntry entry)
+    {
+        if (!_entries.Remove(entry))
+        {
+            return;
+        }
+        _bytes -= entry.Size;
+        if (entry.Memory is not null)
+        {
+            _memoryBytes -= entry.Memory.Length;
+            entry.Memory = null;
+        }
+        else
+        {
+            TryDelete(entry.Path(Directory));
+        }
+    }
+
+    private void Drop(ref long counter, long batches, long methods)
+    {
+        DeliveryCounters.Add(ref counter, batches);
+        DeliveryCounters.Add(ref _counters.MethodsDropped, methods);
+    }
+
+    private void LogOnce(string key, string message)
+    {
+        if (_once.First(key))
+        {
+            _log.Warn(message);
+        }
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(path);
+        }
+        else
+        {
+            System.IO.Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left behind: the index no longer refers to it, so it is never sent twice by this process.
+        }
+    }
+}
+
+/// <summary>One spooled batch: its place in the order, when it was spooled, and where it is.</summary>
+public sealed class SpoolEntry
+{
+    internal SpoolEntry(long sequence, long createdAtMs, int methods, long size)
+    {
+        Sequence = sequence;
+        CreatedAtMs = createdAtMs;
+        Methods = methods;
+        Size = size;
+    }
+
+    public long Sequence { get; }
+
+    /// <summary>When it was spooled, Unix epoch ms (the delivery clock).</summary>
+    public long CreatedAtMs { get; }
+
+    /// <summary>Number of methods in the batch.</summary>
+    public int Methods { get; }
+
+    public long Size { get; internal set; }
+
+    /// <summary>Set while the batch lives in memory only (the directory could not be written).</summary>
+    internal byte[]? Memory { get; set; }
+
+    public string FileName => string.Create(CultureInfo.InvariantCulture, $"fp-{Sequence:D12}-{CreatedAtMs}-{Methods}.json");
+
+    internal string Path(string directory) => System.IO.Path.Combine(directory, FileName);
+
+    internal static bool TryParse(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SpoolEntry? entry)
+    {
+        entry = null;
+        if (!name.StartsWith("fp-", StringComparison.Ordinal) || !name.EndsWith(".json", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var parts = name["fp-".Length..^".json".Length].Split('-');
+        if (parts.Length != 3
+            || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)
+            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var created)
+            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var methods))
+        {
+            return false;
+        }
+        entry = new SpoolEntry(sequence, created, methods, 0);
+        return true;
+    }
+
+    public override string ToString() => FileName;
+}
+
+/// <summary>A spool file's content: one footprints hits entry (not the wire format).</summary>
+internal sealed class SpoolRecord
+{
+    [JsonPropertyName("v")]
+    public int Version { get; init; } = 1;
+
+    [JsonPropertyName("start")]
+    public long Start { get; init; }
+
+    [JsonPropertyName("end")]
+    public long End { get; init; }
+
+    [JsonPropertyName("init")]
+    public bool Init { get; init; }
+
+    [JsonPropertyName("final")]
+    public bool Final { get; init; }
+
+    [JsonPropertyName("methods")]
+    public List<string>? Methods { get; init; }
+
+    public static SpoolRecord From(FootprintsHits hits) => new()
+    {
+        Start = hits.StartMs,
+        End = hits.EndMs,
+        Init = hits.IsInit,
+        Final = hits.IsFinal,
+        Methods = [.. hits.Methods],
+    };
+
+    public FootprintsHits? ToHits() =>
+        Version == 1 && Methods is { Count: > 0 } methods && methods.All(m => !string.IsNullOrEmpty(m)) && Start <= End
+            ? new FootprintsHits(methods, Start, End, Init, Final)
+            : null;
+}
+
+[JsonSerializable(typeof(SpoolRecord))]
+internal sealed partial class SpoolJsonContext : JsonSerializerContext;

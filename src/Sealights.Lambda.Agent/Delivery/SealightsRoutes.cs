@@ -1,0 +1,194 @@
+using System.IO.Compression;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sealights.Lambda.Agent.Configuration;
+
+namespace Sealights.Lambda.Agent.Delivery;
+
+/// <summary>
+/// THE one place for the Sealights wire protocol: routes, headers, body encoding and the active
+/// execution answer. Taken from Sealights' public Node agent, not verified against the service,
+/// hence every route is a template that can be replaced by a setting (see Delivery/README.md).
+/// The footprints JSON itself is <see cref="Footprints.FootprintsV6"/>'s business.
+/// </summary>
+public static class SealightsRoutes
+{
+    /// <summary><c>POST {server}/v6/agents/{bsid}/footprints/{testStage}/{bsid}/</c> (SL_FOOTPRINTS_ROUTE).</summary>
+    public const string DefaultFootprintsRoute = "v6/agents/{bsid}/footprints/{testStage}/{bsid}/";
+
+    /// <summary><c>POST {collector}/v6/agents/{bsid}/footprints</c> (SL_COLLECTOR_FOOTPRINTS_ROUTE).</summary>
+    public const string DefaultCollectorFootprintsRoute = "v6/agents/{bsid}/footprints";
+
+    /// <summary><c>GET {server}/v4/testExecution/{labId}/</c> (SL_EXECUTION_ROUTE).</summary>
+    public const string DefaultActiveExecutionRoute = "v4/testExecution/{labId}/";
+
+    public const string LabIdHeader = "x-sl-labId";
+    public const string BuildSessionIdHeader = "x-sl-bsid";
+    public const string ExecutionIdHeader = "x-sl-executionId";
+    public const string AgentIdHeader = "x-sl-agentId";
+
+    /// <summary>Placeholders a route template may use; values are URL-escaped as one path segment.</summary>
+    public static readonly IReadOnlyList<string> Placeholders = ["bsid", "labId", "testStage", "agentId"];
+
+    /// <summary>Execution statuses that mean "not active" (compared case-insensitively); any other status counts as active.</summary>
+    public static readonly IReadOnlyList<string> EndedExecutionStatuses = ["ended", "closed", "deleted"];
+
+    /// <summary>Why a route template is unusable, or null.</summary>
+    public static string? TemplateProblem(string template)
+    {
+        if (template.Contains("://", StringComparison.Ordinal) || template.StartsWith("//", StringComparison.Ordinal))
+        {
+            return "must be a path relative to the server or collector address, not a URL";
+        }
+        if (template.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '?' or '#'))
+        {
+            return "must be a plain path (no spaces, query or fragment)";
+        }
+        var rest = template.AsSpan();
+        while (true)
+        {
+            var open = rest.IndexOf('{');
+            var close = rest.IndexOf('}');
+            if (open < 0 && close < 0)
+            {
+                return null;
+            }
+            if (open < 0 || close < open)
+            {
+                return "has an unbalanced '}'";
+            }
+            var end = rest[(open + 1)..].IndexOf('}');
+            if (end < 0)
+            {
+                return "has an unbalanced '{'";
+            }
+            var name = rest.Slice(open + 1, end).ToString();
+            if (!Placeholders.Contains(name))
+            {
+                return $"uses an unknown placeholder {{{name}}} (known: {string.Join(", ", Placeholders.Select(p => "{" + p + "}"))})";
+            }
+            rest = rest[(open + end + 2)..];
+        }
+    }
+
+    public static Uri FootprintsUri(DeliveryOptions options, string testStage) =>
+        Expand(options, options.UsesCollector ? options.CollectorFootprintsRoute : options.FootprintsRoute, testStage);
+
+    public static Uri ActiveExecutionUri(DeliveryOptions options) => Expand(options, options.ActiveExecutionRoute, testStage: null);
+
+    /// <summary>
+    /// A footprints POST: the JSON gzipped (<c>Content-Encoding: gzip</c>, both to Sealights and to
+    /// a collector), Bearer auth and the <c>x-sl-*</c> headers.
+    /// </summary>
+    public static HttpRequestMessage FootprintsRequest(DeliveryOptions options, SealightsToken token, string testStage, string executionId, byte[] json)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, FootprintsUri(options, testStage))
+        {
+            Content = new ByteArrayContent(Gzip(json)),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Content.Headers.ContentEncoding.Add("gzip");
+        AddCommonHeaders(request, options, token);
+        request.Headers.TryAddWithoutValidation(ExecutionIdHeader, executionId);
+        return request;
+    }
+
+    /// <summary>The lab's active execution: <c>GET</c> answering <c>{"execution":{executionId, buildSessionId, testStage, status}}</c>.</summary>
+    public static HttpRequestMessage ActiveExecutionRequest(DeliveryOptions options, SealightsToken token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, ActiveExecutionUri(options));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        AddCommonHeaders(request, options, token);
+        return request;
+    }
+
+    /// <summary>
+    /// Reads the active execution answer. None (null) when the body has no <c>execution</c>, no
+    /// <c>executionId</c>, or an ended status. Throws <see cref="JsonException"/> on a body that is not JSON.
+    /// </summary>
+    public static ActiveExecution? ParseActiveExecution(ReadOnlySpan<byte> body)
+    {
+        if (body.Trim(" \t\r\n"u8).Length == 0)
+        {
+            return null;
+        }
+        var answer = JsonSerializer.Deserialize(body, ExecutionJsonContext.Default.ExecutionAnswer);
+        var execution = answer?.Execution;
+        if (execution is null || string.IsNullOrWhiteSpace(execution.ExecutionId))
+        {
+            return null;
+        }
+        if (execution.Status is { } status && EndedExecutionStatuses.Contains(status, StringComparer.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        return new ActiveExecution(execution.ExecutionId, execution.BuildSessionId, NullIfBlank(execution.TestStage), execution.Status);
+    }
+
+    /// <summary>The test stage in the route: SL_TEST_STAGE, else the active execution's, else the default.</summary>
+    public static string TestStageFor(DeliveryOptions options, ActiveExecution execution) =>
+        options.TestStage ?? execution.TestStage ?? DeliveryOptions.DefaultTestStage;
+
+    private static void AddCommonHeaders(HttpRequestMessage request, DeliveryOptions options, SealightsToken token)
+    {
+        // The only place the token's value is used; it never reaches a log line.
+        request.Headers.TryAddWithoutValidation("Authorization", token.BearerValue);
+        request.Headers.TryAddWithoutValidation(LabIdHeader, options.LabId);
+        request.Headers.TryAddWithoutValidation(BuildSessionIdHeader, options.BuildSessionId);
+        request.Headers.TryAddWithoutValidation(AgentIdHeader, options.AgentId);
+    }
+
+    private static Uri Expand(DeliveryOptions options, string template, string? testStage)
+    {
+        var path = new StringBuilder(template.TrimStart('/'));
+        path.Replace("{bsid}", Uri.EscapeDataString(options.BuildSessionId))
+            .Replace("{labId}", Uri.EscapeDataString(options.LabId))
+            .Replace("{agentId}", Uri.EscapeDataString(options.AgentId))
+            .Replace("{testStage}", Uri.EscapeDataString(testStage ?? options.TestStage ?? DeliveryOptions.DefaultTestStage));
+        // The base's own path (e.g. https://acme.sealights.co/api) is kept: routes are relative to it.
+        var baseText = options.BaseAddress.GetLeftPart(UriPartial.Path);
+        var baseUri = new Uri(baseText.EndsWith('/') ? baseText : baseText + "/");
+        return new Uri(baseUri, path.ToString());
+    }
+
+    private static byte[] Gzip(byte[] json)
+    {
+        using var buffer = new MemoryStream(json.Length / 4 + 64);
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(json);
+        }
+        return buffer.ToArray();
+    }
+
+    private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
+
+/// <summary>The lab's active test execution, as the backend answered it.</summary>
+public sealed record ActiveExecution(string ExecutionId, string? BuildSessionId, string? TestStage, string? Status);
+
+internal sealed class ExecutionAnswer
+{
+    [JsonPropertyName("execution")]
+    public ExecutionBody? Execution { get; init; }
+}
+
+internal sealed class ExecutionBody
+{
+    [JsonPropertyName("executionId")]
+    public string? ExecutionId { get; init; }
+
+    [JsonPropertyName("buildSessionId")]
+    public string? BuildSessionId { get; init; }
+
+    [JsonPropertyName("testStage")]
+    public string? TestStage { get; init; }
+
+    [JsonPropertyName("status")]
+    public string? Status { get; init; }
+}
+
+[JsonSerializable(typeof(ExecutionAnswer))]
+internal sealed partial class ExecutionJsonContext : JsonSerializerContext;

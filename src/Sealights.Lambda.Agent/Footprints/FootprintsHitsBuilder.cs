@@ -1,0 +1,75 @@
+using Sealights.Lambda.Agent.MethodHits;
+
+namespace Sealights.Lambda.Agent.Footprints;
+
+/// <summary>Turns one flush of method hits into footprints hits entries.</summary>
+public static class FootprintsHitsBuilder
+{
+    /// <summary>
+    /// Splits a flush into at most two entries: the methods first seen before
+    /// <paramref name="firstInvokeAt"/> (init footprints) and the others, each with
+    /// <c>start</c>/<c>end</c> = min/max of its hits' event timestamps. While the first INVOKE is
+    /// unknown (<c>null</c>) every hit counts as init. Duplicate method ids keep their earliest
+    /// hit. An empty flush gives no entry.
+    /// </summary>
+    public static IReadOnlyList<FootprintsHits> FromMethodHits(IReadOnlyList<MethodHit> hits, DateTimeOffset? firstInvokeAt, bool isFinal)
+    {
+        if (hits.Count == 0)
+        {
+            return [];
+        }
+        var earliest = new Dictionary<string, DateTimeOffset>(hits.Count, StringComparer.Ordinal);
+        var order = new List<string>(hits.Count);
+        foreach (var hit in hits)
+        {
+            var id = hit.Method.Id;
+            if (earliest.TryGetValue(id, out var seen))
+            {
+                if (hit.FirstSeen < seen)
+                {
+                    earliest[id] = hit.FirstSeen;
+                }
+            }
+            else
+            {
+                earliest.Add(id, hit.FirstSeen);
+                order.Add(id);
+            }
+        }
+        var init = new Group();
+        var invoked = new Group();
+        foreach (var id in order)
+        {
+            var at = earliest[id];
+            (firstInvokeAt is null || at < firstInvokeAt.Value ? init : invoked).Add(id, at);
+        }
+        var entries = new List<FootprintsHits>(2);
+        if (init.Methods.Count > 0)
+        {
+            entries.Add(init.ToHits(isInit: true, isFinal));
+        }
+        if (invoked.Methods.Count > 0)
+        {
+            entries.Add(invoked.ToHits(isInit: false, isFinal));
+        }
+        return entries;
+    }
+
+    private sealed class Group
+    {
+        public List<string> Methods { get; } = [];
+
+        private long _start = long.MaxValue;
+        private long _end = long.MinValue;
+
+        public void Add(string id, DateTimeOffset at)
+        {
+            Methods.Add(id);
+            var ms = at.ToUnixTimeMilliseconds();
+            _start = Math.Min(_start, ms);
+            _end = Math.Max(_end, ms);
+        }
+
+        public FootprintsHits ToHits(bool isInit, bool isFinal) => new(Methods, _start, _end, isInit, isFinal);
+    }
+}
