@@ -60,6 +60,16 @@ public static class CoverageImages
         return tag;
     }
 
+    /// <summary>The product build (images/lambda-dotnet/build.sh) on a stand-in base, pushed as {registry}/sealights/lambda-dotnet:{tag}.</summary>
+    public static async Task<string> BuildAndPushAsync(string tag)
+    {
+        (await ProcessRunner.RunAsync(
+            "bash",
+            [RepositoryPaths.Combine("images", "lambda-dotnet", "build.sh"), "--tag", tag, "--base", StandInImages.Base(tag), "--registry", StandInImages.Registry],
+            TimeSpan.FromMinutes(15))).EnsureSuccess($"images/lambda-dotnet/build.sh --tag {tag}");
+        return $"{StandInImages.Registry}/sealights/lambda-dotnet:{tag}";
+    }
+
     private static void CopyTree(string from, string to)
     {
         foreach (var path in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))

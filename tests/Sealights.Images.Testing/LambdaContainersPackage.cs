@@ -1,0 +1,62 @@
+namespace Sealights.Images.Testing;
+
+/// <summary>
+/// The MSBuild package packed from msbuild/Sealights.Lambda.Containers into a local feed, and
+/// throwaway consumer projects outside the repository (so none of its build settings leak in).
+/// The version carries a content key: a changed package is never served from NuGet's cache.
+/// </summary>
+public static class LambdaContainersPackage
+{
+    public static string Feed => Path.Combine(RepositoryPaths.Artifacts, "it-feed");
+
+    public static async Task<string> PackAsync()
+    {
+        var key = ContentKey.Of(
+            [RepositoryPaths.Combine("msbuild", "Sealights.Lambda.Containers"), RepositoryPaths.Combine("src", "Sealights.Images.Cli"), RepositoryPaths.Combine("src", "Sealights.Coverage")]);
+        var version = $"0.1.0-it.{key}";
+        if (!File.Exists(Path.Combine(Feed, $"Sealights.Lambda.Containers.{version}.nupkg")))
+        {
+            (await ProcessRunner.RunAsync(
+                "dotnet",
+                ["pack", RepositoryPaths.Combine("msbuild", "Sealights.Lambda.Containers"), "-c", "Release", "-o", Feed, $"-p:PackageVersion={version}", "--nologo"],
+                TimeSpan.FromMinutes(5))).EnsureSuccess("dotnet pack Sealights.Lambda.Containers");
+        }
+        return version;
+    }
+
+    /// <summary>A copy of the sample function as a project that consumes the package.</summary>
+    public static string CreateConsumer(string packageVersion, string targetFramework, string extraProperties = "")
+    {
+        var directory = Directory.CreateTempSubdirectory("sl-consumer-").FullName;
+        foreach (var source in Directory.EnumerateFiles(RepositoryPaths.Combine("samples", "SampleFunction"), "*.cs"))
+        {
+            File.Copy(source, Path.Combine(directory, Path.GetFileName(source)));
+        }
+        File.WriteAllText(Path.Combine(directory, "SampleFunction.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>{targetFramework}</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <LambdaHandler>SampleFunction::SampleFunction.Function::Handle</LambdaHandler>
+                <SealightsBaseImageRegistry>{StandInImages.Registry}</SealightsBaseImageRegistry>
+                {extraProperties}
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Sealights.Lambda.Containers" Version="{packageVersion}" PrivateAssets="all" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{Feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+            </configuration>
+            """);
+        return directory;
+    }
+}
