@@ -43,15 +43,23 @@ internal static class RuntimeEventProviders
         [new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, Keywords)];
 
     /// <summary>
-    /// A session's configuration. Only a runtime's first session needs rundown (what ran before
-    /// the agent attached); later sessions overlap their predecessor, so nothing falls between.
+    /// A session's configurations, most economical first. Only a runtime's first session needs
+    /// rundown (what ran before the agent attached); later sessions overlap their predecessor, so
+    /// nothing falls between. Older runtimes refuse the newer IPC commands: .NET 8 has neither the
+    /// custom rundown keyword (CollectTracing4, .NET 9) nor the stack-walk switch (CollectTracing3),
+    /// so its last resort is the legacy command, which records a stack with every event.
     /// </summary>
-    public static EventPipeSessionConfiguration Session(bool rundown) =>
+    public static IReadOnlyList<EventPipeSessionConfiguration> Sessions(bool rundown) =>
         rundown
-            ? new EventPipeSessionConfiguration(Providers, BufferSizeMb, RundownKeywords, requestStackwalk: false)
-            : new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: false, requestStackwalk: false);
-
-    /// <summary>Rundown with the client's default keywords, for runtimes that refuse a custom rundown keyword (before .NET 9).</summary>
-    public static EventPipeSessionConfiguration SessionWithDefaultRundown() =>
-        new(Providers, BufferSizeMb, requestRundown: true, requestStackwalk: false);
+            ?
+            [
+                new EventPipeSessionConfiguration(Providers, BufferSizeMb, RundownKeywords, requestStackwalk: false),
+                new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: true, requestStackwalk: false),
+                new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: true, requestStackwalk: true),
+            ]
+            :
+            [
+                new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: false, requestStackwalk: false),
+                new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: false, requestStackwalk: true),
+            ];
 }

@@ -57,16 +57,18 @@ internal sealed class TraceSession : IDisposable
         Action<Exception> onReadError,
         CancellationToken cancellationToken)
     {
-        EventPipeSession session;
-        try
+        EventPipeSession? session = null;
+        var configurations = RuntimeEventProviders.Sessions(rundown);
+        for (var i = 0; session is null; i++)
         {
-            session = await client.StartEventPipeSessionAsync(RuntimeEventProviders.Session(rundown), cancellationToken);
-        }
-        catch (ServerErrorException) when (rundown)
-        {
-            // A runtime that refuses a custom rundown keyword (older than the client expects)
-            // still gets rundown, with the default keywords.
-            session = await client.StartEventPipeSessionAsync(RuntimeEventProviders.SessionWithDefaultRundown(), cancellationToken);
+            try
+            {
+                session = await client.StartEventPipeSessionAsync(configurations[i], cancellationToken);
+            }
+            catch (DiagnosticsClientException) when (i < configurations.Count - 1)
+            {
+                // An older runtime refuses this command version; the next configuration asks less of it.
+            }
         }
 
         counters.SessionStarted();

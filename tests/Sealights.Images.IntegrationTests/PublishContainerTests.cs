@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Sealights.Images.Testing;
+using Xunit.Abstractions;
+
+namespace Sealights.Images.IntegrationTests;
+
+/// <summary>Pushes the coverage-ready base images (:10 on the .NET 10 stand-in, :8 on the .NET 8 one) once per run.</summary>
+public sealed class PackageFixture : IAsyncLifetime
+{
+    public string PackageVersion { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        await StandInImages.EnsureBaseImagesAsync();
+        await CoverageImages.BuildAndPushAsync("10");
+        await CoverageImages.BuildAndPushAsync("8");
+        PackageVersion = await LambdaContainersPackage.PackAsync();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
+
+/// <summary>
+/// `dotnet publish -t:PublishContainer` of a project that references the packed
+/// Sealights.Lambda.Containers package, pushed to the local registry and run under the emulator.
+/// </summary>
+public sealed class PublishContainerTests(PackageFixture package, ITestOutputHelper output) : IClassFixture<PackageFixture>
+{
+    private const string Handler = "SampleFunction::SampleFunction.Function::Handle";
+    private static readonly string Cli = RepositoryPaths.Combine("src", "Sealights.Images.Cli", "bin", "Release", "net8.0", "sl-images.dll");
+
+    public static TheoryData<string, bool> Builds => new()
+    {
+        { "net10.0", false },
+        { "net10.0", true },
+        { "net8.0", false },
+        { "net8.0", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Builds))]
+    public async Task A_function_publishes_into_a_covered_lambda_image(string framework, bool readyToRun)
+    {
+        var baseTag = framework == "net8.0" ? "8" : "10";
+        var project = LambdaContainersPackage.CreateConsumer(package.PackageVersion, framework);
+        var tag = $"{framework.Replace(".", "")}-{(readyToRun ? "r2r" : "jit")}";
+        var arguments = new List<string>
+        {
+            "publish", project, "-t:PublishContainer", "-c", "Release", "--nologo",
+            $"-p:ContainerRegistry={StandInImages.Registry}", "-p:ContainerRepository=it/publish-container", $"-p:ContainerImageTag={tag}",
+        };
+        if (readyToRun)
+        {
+            arguments.AddRange(["-r", "linux-x64", "-p:PublishReadyToRun=true"]);
+        }
+
+        var publish = await ProcessRunner.RunAsync("dotnet", arguments, TimeSpan.FromMinutes(10));
+        output.WriteLine(publish.Output);
+        publish.EnsureSuccess("dotnet publish -t:PublishContainer");
+
+        // lambda-container.json: the pushed image and the base it was built on, by digest.
+        var outDir = Path.Combine(project, "bin", "Release", framework, readyToRun ? "linux-x64" : "");
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "lambda-container.json")));
+        var image = $"{StandInImages.Registry}/it/publish-container:{tag}";
+        var baseImage = $"{StandInImages.Registry}/sealights/lambda-dotnet:{baseTag}";
+        Assert.Equal($"{StandInImages.Registry}/it/publish-container", manifest.RootElement.GetProperty("image").GetString());
+        Assert.Equal(await DigestAsync(image), manifest.RootElement.GetProperty("digest").GetString());
+        Assert.Equal(baseImage, manifest.RootElement.GetProperty("baseImage").GetString());
+        Assert.Equal(await DigestAsync(baseImage), manifest.RootElement.GetProperty("baseDigest").GetString());
+        Assert.True(File.Exists(Path.Combine(outDir, "sealights-buildmap.json")), "build map missing from the build output");
+
+        // The image as Lambda would run it.
+        (await DockerCli.RunAsync(["pull", "--quiet", image])).EnsureSuccess("docker pull");
+        Assert.Equal("[\"/lambda-entrypoint.sh\"]", await DockerCli.InspectAsync(image, "{{json .Config.Entrypoint}}"));
+        Assert.Equal($"[\"{Handler}\"]", await DockerCli.InspectAsync(image, "{{json .Config.Cmd}}"));
+        Assert.Equal("/var/task", (await DockerCli.InspectAsync(image, "{{.Config.WorkingDir}}")).TrimEnd('/'));
+        Assert.Equal(baseImage, await DockerCli.InspectAsync(image, "{{index .Config.Labels \"org.opencontainers.image.base.name\"}}"));
+        Assert.Equal(await DigestAsync(baseImage), await DockerCli.InspectAsync(image, "{{index .Config.Labels \"org.opencontainers.image.base.digest\"}}"));
+        var buildMap = await DockerCli.RunAsync(["run", "--rm", "--network", "host", "--entrypoint", "cat", image, "/var/task/sealights-buildmap.json"]);
+        Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", buildMap.EnsureSuccess("cat build map").StdOut);
+
+        // It runs under the emulator, and the agent in its base reports what ran.
+        var hits = Directory.CreateTempSubdirectory("sl-pc-hits-").FullName;
+        await using (var container = await LambdaContainer.StartAsync(
+            image,
+            new Dictionary<string, string> { ["SL_TOKEN"] = SealightsTokens.Create(), ["SL_DEBUG_HITS_FILE"] = "/sl-out/hits.jsonl" },
+            ["--volume", $"{hits}:/sl-out"]))
+        {
+            var echo = await container.InvokeAsync("""{"action":"echo","message":"published"}""");
+            var info = await container.InvokeAsync("""{"action":"info"}""");
+            await container.StopAsync();
+            output.WriteLine(await container.LogsAsync());
+            Assert.Equal("""{"action":"echo","message":"published","length":9}""", echo.Body);
+            Assert.Contains($"\"runtimeVersion\":\"{baseTag}.", info.Body);
+        }
+        var recorded = File.ReadAllText(Path.Combine(hits, "hits.jsonl"));
+        Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", recorded);
+        Assert.Contains("SampleFunction|SampleFunction.Function|Info()", recorded);
+        Assert.DoesNotContain("SampleFunction|SampleFunction.Function|Fail()", recorded);
+    }
+
+    public static TheoryData<string, string, string, string> BadInputs => new()
+    {
+        { "malformed handler", "net10.0", "<LambdaHandler>SampleFunction: Function.Handle</LambdaHandler>", "SLC001" },
+        { "unsupported framework", "net9.0", "", "SLC002" },
+        { "several runtime identifiers", "net10.0", "<ContainerRuntimeIdentifiers>linux-x64;linux-arm64</ContainerRuntimeIdentifiers>", "SLC003" },
+        { "no base image", "net10.0", "<SealightsBaseImageRegistry></SealightsBaseImageRegistry>", "SLC004" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public async Task Bad_input_fails_with_a_clear_error_code(string name, string framework, string properties, string code)
+    {
+        var project = LambdaContainersPackage.CreateConsumer(package.PackageVersion, framework, properties);
+
+        var publish = await ProcessRunner.RunAsync(
+            "dotnet",
+            ["publish", project, "-t:PublishContainer", "-c", "Release", "--nologo", $"-p:ContainerRegistry={StandInImages.Registry}", "-p:ContainerRepository=it/bad-input"],
+            TimeSpan.FromMinutes(5));
+        output.WriteLine($"{name}:\n{publish.Output}");
+
+        Assert.NotEqual(0, publish.ExitCode);
+        Assert.Contains($"error {code}:", publish.Output);
+        Assert.DoesNotContain("mcr.microsoft.com", publish.Output);
+    }
+
+    private static async Task<string> DigestAsync(string image) =>
+        (await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", image, "--digest"], TimeSpan.FromMinutes(1))).EnsureSuccess($"sl-images inspect {image}").StdOut.Trim();
+}
