@@ -99,6 +99,22 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         Assert.DoesNotContain("SampleFunction|SampleFunction.Function|Fail()", recorded);
     }
 
+    [Theory]
+    [InlineData("10")]
+    [InlineData("8")]
+    public async Task The_coverage_ready_image_is_labelled_with_the_base_it_was_built_on(string tag)
+    {
+        var image = $"{StandInImages.Registry}/sealights/lambda-dotnet:{tag}";
+        var labels = await LabelsAsync(image);
+
+        Assert.Equal(StandInImages.Base(tag), labels["org.opencontainers.image.base.name"]);
+        Assert.Equal(await DigestAsync(StandInImages.Base(tag)), labels["org.opencontainers.image.base.digest"]);
+        Assert.Equal("0.1.0", labels["io.sealights.agent.version"]);
+        Assert.Matches("^[0-9a-f]{40}$", labels["org.opencontainers.image.revision"]);
+        // The versioned tag is the same image.
+        Assert.Equal(await DigestAsync(image), await DigestAsync($"{image}-0.1.0"));
+    }
+
     public static TheoryData<string, string, string, string> BadInputs => new()
     {
         { "malformed handler", "net10.0", "<LambdaHandler>SampleFunction: Function.Handle</LambdaHandler>", "SLC001" },
@@ -122,6 +138,13 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         Assert.NotEqual(0, publish.ExitCode);
         Assert.Contains($"error {code}:", publish.Output);
         Assert.DoesNotContain("mcr.microsoft.com", publish.Output);
+    }
+
+    private static async Task<Dictionary<string, string>> LabelsAsync(string image)
+    {
+        var result = (await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", image], TimeSpan.FromMinutes(1))).EnsureSuccess($"sl-images inspect {image}");
+        using var json = JsonDocument.Parse(result.StdOut);
+        return json.RootElement.GetProperty("labels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
     }
 
     private static async Task<string> DigestAsync(string image) =>
