@@ -82,11 +82,11 @@ public sealed class ActiveExecutionCache
         timeoutSource.CancelAfter(timeout);
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeoutSource.Token);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeoutSource.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
-                var body = await response.Content.ReadAsByteArrayAsync(timeoutSource.Token);
+                var body = await response.Content.ReadAsByteArrayAsync(timeoutSource.Token).ConfigureAwait(false);
                 ActiveExecution? execution;
                 try
                 {

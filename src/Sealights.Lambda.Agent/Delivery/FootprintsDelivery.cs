@@ -46,7 +46,8 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     /// <summary>The lab's active execution as last seen (null: none or not asked yet).</summary>
     public ActiveExecution? ActiveExecution => _sender.Executions.Current;
 
-    public DeliveryStatistics Statistics => _counters.Snapshot(_spool.Count, _spool.Bytes, _spool.InMemoryCount);
+    /// <summary>A consistent snapshot: a batch that left the spool is already counted as sent or dropped.</summary>
+    public DeliveryStatistics Statistics => _spool.Snapshot();
 
     /// <summary>
     /// Call once, when the first INVOKE arrives (with its arrival time): methods first seen
@@ -101,7 +102,7 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
         var deadline = _time.GetUtcNow() + (budget ?? Options.FlushBudget);
         try
         {
-            return await _sender.SendPendingAsync(deadline);
+            return await _sender.SendPendingAsync(deadline).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -121,7 +122,7 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
         var outcome = SendOutcome.OutOfTime;
         try
         {
-            outcome = await _sender.DrainAsync(deadline);
+            outcome = await _sender.DrainAsync(deadline).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -135,7 +136,7 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     {
         try
         {
-            await _sender.StopAsync();
+            await _sender.StopAsync().ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -134,7 +134,7 @@ public sealed class FootprintsSender : IDisposable
             {
                 try
                 {
-                    await PumpAsync(DateTimeOffset.MaxValue, ignoreBackoff: false);
+                    await PumpAsync(DateTimeOffset.MaxValue, ignoreBackoff: false).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
@@ -156,13 +156,13 @@ public sealed class FootprintsSender : IDisposable
         {
             return SendOutcome.OutOfTime;
         }
-        if (!await _gate.WaitAsync(Clamp(wait)))
+        if (!await _gate.WaitAsync(Clamp(wait)).ConfigureAwait(false))
         {
             return SendOutcome.Busy;
         }
         try
         {
-            return await PumpAsync(deadline, ignoreBackoff: false);
+            return await PumpAsync(deadline, ignoreBackoff: false).ConfigureAwait(false);
         }
         finally
         {
@@ -190,14 +190,14 @@ public sealed class FootprintsSender : IDisposable
             _stopping.Cancel();
         }
         var outcome = SendOutcome.OutOfTime;
-        if (left > TimeSpan.Zero && await _gate.WaitAsync(Clamp(left)))
+        if (left > TimeSpan.Zero && await _gate.WaitAsync(Clamp(left)).ConfigureAwait(false))
         {
             try
             {
                 var pause = DrainFirstPause;
                 while (true)
                 {
-                    outcome = await PumpAsync(hardStop, ignoreBackoff: true);
+                    outcome = await PumpAsync(hardStop, ignoreBackoff: true).ConfigureAwait(false);
                     if (outcome != SendOutcome.Failed)
                     {
                         break;
@@ -207,7 +207,7 @@ public sealed class FootprintsSender : IDisposable
                         outcome = SendOutcome.OutOfTime;
                         break;
                     }
-                    await Task.Delay(pause);
+                    await Task.Delay(pause).ConfigureAwait(false);
                     pause = pause * 2 < DrainMaxPause ? pause * 2 : DrainMaxPause;
                 }
             }
@@ -243,7 +243,7 @@ public sealed class FootprintsSender : IDisposable
         }
         try
         {
-            await background.WaitAsync(TimeSpan.FromSeconds(2));
+            await background.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
@@ -277,7 +277,7 @@ public sealed class FootprintsSender : IDisposable
             {
                 return SendOutcome.BackingOff;
             }
-            var lookup = await Executions.GetAsync(deadline, _stopping.Token);
+            var lookup = await Executions.GetAsync(deadline, _stopping.Token).ConfigureAwait(false);
             if (lookup.Failed)
             {
                 Failure(lookup.Failure!);
@@ -304,7 +304,7 @@ public sealed class FootprintsSender : IDisposable
             {
                 continue;
             }
-            var outcome = await PostAsync(execution, batch, deadline);
+            var outcome = await PostAsync(execution, batch, deadline).ConfigureAwait(false);
             if (outcome != SendOutcome.Delivered)
             {
                 return outcome;
@@ -330,7 +330,7 @@ public sealed class FootprintsSender : IDisposable
         int status;
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeoutSource.Token);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeoutSource.Token).ConfigureAwait(false);
             status = (int)response.StatusCode;
         }
         catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
@@ -351,10 +351,12 @@ public sealed class FootprintsSender : IDisposable
 
         if (status is >= 200 and < 300)
         {
-            _spool.Remove(batch.Select(b => b.Entry));
-            DeliveryCounters.Add(ref _counters.BatchesSent, batch.Count);
-            DeliveryCounters.Add(ref _counters.MethodsSent, methods);
-            DeliveryCounters.Add(ref _counters.RequestsSent, 1);
+            _spool.Remove(batch.Select(b => b.Entry), static (counters, batches, methods) =>
+            {
+                DeliveryCounters.Add(ref counters.BatchesSent, batches);
+                DeliveryCounters.Add(ref counters.MethodsSent, methods);
+                DeliveryCounters.Add(ref counters.RequestsSent, 1);
+            });
             if (_consecutiveFailures > 0)
             {
                 _log.Info($"footprints delivered again after {_consecutiveFailures} failed attempts");
@@ -371,9 +373,11 @@ public sealed class FootprintsSender : IDisposable
             return SendOutcome.Failed;
         }
         // Refused for good (bad token, bad route, unknown build session…): retrying cannot help.
-        _spool.Remove(batch.Select(b => b.Entry));
-        DeliveryCounters.Add(ref _counters.DroppedRejected, batch.Count);
-        DeliveryCounters.Add(ref _counters.MethodsDropped, methods);
+        _spool.Remove(batch.Select(b => b.Entry), static (counters, batches, methods) =>
+        {
+            DeliveryCounters.Add(ref counters.DroppedRejected, batches);
+            DeliveryCounters.Add(ref counters.MethodsDropped, methods);
+        });
         if (_once.First($"refused-{status}"))
         {
             _log.Warn($"{request.RequestUri} refused footprints with {status}: {batch.Count} batches ({methods} methods) dropped; further refusals with {status} are counted without a log line");
@@ -384,13 +388,15 @@ public sealed class FootprintsSender : IDisposable
     private void ExpireWaiting(DateTimeOffset now)
     {
         var cutoff = _options.NoExecutionHold <= TimeSpan.Zero ? DateTimeOffset.MaxValue : now - _options.NoExecutionHold;
-        var expired = _spool.RemoveCreatedBefore(cutoff);
+        var expired = _spool.RemoveCreatedBefore(cutoff, static (counters, batches, methods) =>
+        {
+            DeliveryCounters.Add(ref counters.DroppedNoExecution, batches);
+            DeliveryCounters.Add(ref counters.MethodsDropped, methods);
+        });
         if (expired.Count == 0)
         {
             return;
         }
-        DeliveryCounters.Add(ref _counters.DroppedNoExecution, expired.Count);
-        DeliveryCounters.Add(ref _counters.MethodsDropped, expired.Sum(e => (long)e.Methods));
         if (_once.First("no-execution-drop"))
         {
             _log.Warn($"lab {_options.LabId} had no active test execution for {_options.NoExecutionHold.TotalSeconds:0} s (SL_NO_EXECUTION_HOLD_SECONDS): {expired.Count} footprints batches dropped; further drops are counted without a log line");

@@ -130,9 +130,9 @@ public sealed class FootprintsSpool
             }
             _entries.Add(entry);
             _bytes += bytes.Length;
+            DeliveryCounters.Add(ref _counters.BatchesSpooled, 1);
+            DeliveryCounters.Add(ref _counters.MethodsSpooled, hits.Methods.Count);
         }
-        DeliveryCounters.Add(ref _counters.BatchesSpooled, 1);
-        DeliveryCounters.Add(ref _counters.MethodsSpooled, hits.Methods.Count);
     }
 
     /// <summary>The oldest batches: at most <paramref name="maxCount"/>, and within <paramref name="maxBytes"/> except that the first always comes.</summary>
@@ -191,20 +191,31 @@ public sealed class FootprintsSpool
         }
     }
 
-    /// <summary>Removes delivered (or deliberately dropped) batches.</summary>
-    public void Remove(IEnumerable<SpoolEntry> entries)
+    /// <summary>
+    /// Removes delivered (or deliberately dropped) batches; <paramref name="account"/> counts
+    /// the ones actually removed (batches, methods) under the same lock, so a
+    /// <see cref="Snapshot"/> never shows a batch gone but not yet counted.
+    /// </summary>
+    internal void Remove(IEnumerable<SpoolEntry> entries, Action<DeliveryCounters, int, long> account)
     {
         lock (_gate)
         {
+            var batches = 0;
+            long methods = 0;
             foreach (var entry in entries)
             {
-                RemoveLocked(entry);
+                if (RemoveLocked(entry))
+                {
+                    batches++;
+                    methods += entry.Methods;
+                }
             }
+            account(_counters, batches, methods);
         }
     }
 
-    /// <summary>Removes the batches spooled before <paramref name="cutoff"/>; returns them.</summary>
-    public IReadOnlyList<SpoolEntry> RemoveCreatedBefore(DateTimeOffset cutoff)
+    /// <summary>Removes the batches spooled before <paramref name="cutoff"/>, counted by <paramref name="account"/>; returns them.</summary>
+    internal IReadOnlyList<SpoolEntry> RemoveCreatedBefore(DateTimeOffset cutoff, Action<DeliveryCounters, int, long> account)
     {
         var limit = cutoff.ToUnixTimeMilliseconds();
         lock (_gate)
@@ -214,7 +225,17 @@ public sealed class FootprintsSpool
             {
                 RemoveLocked(entry);
             }
+            account(_counters, expired.Count, expired.Sum(e => (long)e.Methods));
             return expired;
+        }
+    }
+
+    /// <summary>The counters and the spool's state, consistent with each other.</summary>
+    internal DeliveryStatistics Snapshot()
+    {
+        lock (_gate)
+        {
+            return _counters.Snapshot(_entries.Count, _bytes, _entries.Count(e => e.Memory is not null));
         }
     }
 
@@ -319,11 +340,11 @@ public sealed class FootprintsSpool
         LogOnce("spool-full", message);
     }
 
-    private void RemoveLocked(SpoolEntry entry)
+    private bool RemoveLocked(SpoolEntry entry)
     {
         if (!_entries.Remove(entry))
         {
-            return;
+            return false;
         }
         _bytes -= entry.Size;
         if (entry.Memory is not null)
@@ -335,6 +356,7 @@ public sealed class FootprintsSpool
         {
             TryDelete(entry.Path(Directory));
         }
+        return true;
     }
 
     private void Drop(ref long counter, long batches, long methods)

@@ -55,12 +55,12 @@ public static class SealightsRoutes
             {
                 return null;
             }
-            if (open < 0 || close < open)
+            if (open < 0 || (close >= 0 && close < open))
             {
                 return "has an unbalanced '}'";
             }
             var end = rest[(open + 1)..].IndexOf('}');
-            if (end < 0)
+            if (end < 0 || rest.Slice(open + 1, end).Contains('{'))
             {
                 return "has an unbalanced '{'";
             }

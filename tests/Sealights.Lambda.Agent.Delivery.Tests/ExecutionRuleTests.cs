@@ -1,0 +1,97 @@
+using Sealights.Lambda.Agent.Delivery.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Sealights.Lambda.Agent.Delivery.Tests;
+
+/// <summary>The documented rule when the lab has no active execution, against a real backend process.</summary>
+public sealed class ExecutionRuleTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly DeliveryScope _scope = new(output);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _scope.DisposeAsync();
+
+    private static Task Write(FootprintsDelivery delivery, int batch) =>
+        delivery.WriteAsync(Hits.Batch(batch, 2, DateTimeOffset.UtcNow), false, CancellationToken.None);
+
+    [Fact]
+    public async Task Without_an_active_execution_batches_wait_and_go_to_the_execution_that_starts_later()
+    {
+        var backend = await _scope.StartBackendAsync(execution: null);
+        var delivery = _scope.Delivery(_scope.Options(("SL_NO_EXECUTION_HOLD_SECONDS", "600")));
+
+        await Write(delivery, 1);
+        await Write(delivery, 2);
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        await backend.SetModeAsync(new { mode = "active-execution", executionId = "exec-late" });
+        // Within 10 s of the last answer the backend is not asked again.
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        Assert.Single(backend.ExecutionQueries());
+        Assert.Empty(backend.FootprintsRecords());
+        Assert.Equal(2, delivery.Statistics.PendingBatches);
+
+        _scope.Clock.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal(SendOutcome.Delivered, await delivery.SendPendingAsync());
+
+        Assert.Equal(2, backend.ExecutionQueries().Count);
+        var record = Assert.Single(backend.FootprintsRecords());
+        Assert.Equal("exec-late", (string?)record["body"]!["executions"]![0]!["executionId"]);
+        Assert.Equal([1, 1, 2, 2], backend.DeliveredMethods().Select(Hits.BatchOf));
+        Assert.Equal(0, delivery.Statistics.BatchesDropped);
+        Assert.Equal(1, _scope.Log.Count("has no active test execution: footprints wait for one"));
+    }
+
+    [Fact]
+    public async Task Batches_that_waited_longer_than_the_hold_are_dropped_counted_and_logged_once()
+    {
+        var backend = await _scope.StartBackendAsync(execution: null);
+        var delivery = _scope.Delivery(_scope.Options(("SL_NO_EXECUTION_HOLD_SECONDS", "60")));
+
+        await Write(delivery, 1);
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        _scope.Clock.Advance(TimeSpan.FromSeconds(45));
+        await Write(delivery, 2);
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        Assert.Equal(0, delivery.Statistics.DroppedNoExecution);
+        _scope.Clock.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        _scope.Clock.Advance(TimeSpan.FromSeconds(45));
+        Assert.Equal(SendOutcome.Nothing, await delivery.SendPendingAsync());
+
+        var statistics = delivery.Statistics;
+        Assert.Equal((2, 4, 0), (statistics.DroppedNoExecution, statistics.MethodsDropped, statistics.PendingBatches));
+        Assert.Equal(1, _scope.Log.Count("had no active test execution for 60 s"));
+        Assert.Empty(backend.FootprintsRecords());
+        Assert.Empty(Directory.GetFiles(_scope.SpoolDirectory));
+    }
+
+    [Fact]
+    public async Task A_hold_of_zero_drops_at_once()
+    {
+        await _scope.StartBackendAsync(execution: null);
+        var delivery = _scope.Delivery(_scope.Options(("SL_NO_EXECUTION_HOLD_SECONDS", "0")));
+
+        await Write(delivery, 1);
+        await Sending.UntilAsync(() => delivery.Statistics.PendingBatches == 0, "the batch to be dropped");
+
+        Assert.Equal(1, delivery.Statistics.DroppedNoExecution);
+        Assert.Equal(0, delivery.Statistics.BatchesSent);
+    }
+
+    [Fact]
+    public async Task An_execution_query_that_fails_backs_off_and_keeps_the_batches()
+    {
+        var backend = await _scope.StartBackendAsync();
+        await backend.SetModeAsync(new { mode = "error500", scope = "all", count = 2 });
+        var delivery = _scope.Delivery(_scope.Options());
+
+        await Write(delivery, 1);
+        await delivery.SendUntilDeliveredAsync();
+
+        Assert.Equal(2, delivery.Statistics.FailedAttempts);
+        Assert.Equal([1, 1], backend.DeliveredMethods().Select(Hits.BatchOf));
+        Assert.Single(backend.ExecutionQueries());
+    }
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace Sealights.Lambda.Agent.Delivery.Tests.Infrastructure;
+
+/// <summary>
+/// The test backend (tests/Sealights.TestBackend) as a real process on a loopback port, its
+/// accepted requests recorded to a file that survives restarts (stop = connection refused).
+/// </summary>
+public sealed class TestBackendProcess : IAsyncDisposable
+{
+    private static readonly HttpClient Control = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+
+    private readonly string? _token;
+    private readonly string? _execution;
+    private readonly ITestOutputHelper? _output;
+    private Process? _process;
+
+    private TestBackendProcess(int port, string recordFile, string? token, string? execution, ITestOutputHelper? output)
+    {
+        Port = port;
+        RecordFile = recordFile;
+        _token = token;
+        _execution = execution;
+        _output = output;
+    }
+
+    public static string Assembly =>
+        typeof(TestBackendProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TestBackendAssembly").Value!;
+
+    public int Port { get; }
+
+    public string RecordFile { get; }
+
+    /// <summary>The "server" as a token's x-sl-server names it, with a path like Sealights' (/api).</summary>
+    public Uri Server => new($"http://127.0.0.1:{Port}/api");
+
+    /// <param name="token">When set, the only Bearer token accepted (others get 401).</param>
+    /// <param name="execution">An execution id active from the start (also after a restart).</param>
+    public static async Task<TestBackendProcess> StartAsync(string recordDirectory, int port, string? token = null, string? execution = null, ITestOutputHelper? output = null)
+    {
+        Assert.True(File.Exists(Assembly), $"the test backend is not built at {Assembly}");
+        var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output);
+        await backend.StartProcessAsync();
+        return backend;
+    }
+
+    /// <summary>Kills the process: afterwards connections are refused.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts it again on the same port with the same record file.</summary>
+    public Task RestartAsync() => StartProcessAsync();
+
+    public async Task SetModeAsync(object mode)
+    {
+        using var response = await Control.PostAsJsonAsync($"http://127.0.0.1:{Port}/_control/mode", mode);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task<JsonObject> StatsAsync() =>
+        JsonNode.Parse(await Control.GetStringAsync($"http://127.0.0.1:{Port}/_control/stats"))!.AsObject();
+
+    /// <summary>Every accepted request so far, in arrival order.</summary>
+    public IReadOnlyList<JsonObject> Records() =>
+        File.Exists(RecordFile)
+            ? File.ReadAllLines(RecordFile).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
+            : [];
+
+    public IReadOnlyList<JsonObject> FootprintsRecords() =>
+        Records().Where(r => ((string?)r["route"])!.EndsWith("footprints", StringComparison.Ordinal)).ToList();
+
+    public IReadOnlyList<JsonObject> ExecutionQueries() => Records().Where(r => (string?)r["route"] == "execution").ToList();
+
+    /// <summary>Every method id delivered, in delivery order (duplicates kept: tests count them).</summary>
+    public IReadOnlyList<string> DeliveredMethods() =>
+        FootprintsRecords().SelectMany(r =>
+        {
+            var body = r["body"]!;
+            var methods = body["methods"]!.AsArray().Select(m => (string)m!).ToList();
+            return body["executions"]!.AsArray().SelectMany(e => e!["hits"]!.AsArray())
+                .SelectMany(h => h!["methods"]!.AsArray().Select(i => methods[(int)i!]));
+        }).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+    }
+
+    private async Task StartProcessAsync()
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Assembly);
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add($"http://127.0.0.1:{Port}");
+        info.ArgumentList.Add("--record");
+        info.ArgumentList.Add(RecordFile);
+        if (_token is not null)
+        {
+            info.ArgumentList.Add("--token");
+            info.ArgumentList.Add(_token);
+        }
+        if (_execution is not null)
+        {
+            info.ArgumentList.Add("--execution");
+            info.ArgumentList.Add(_execution);
+        }
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Echo("backend: ", e.Data);
+        process.ErrorDataReceived += (_, e) => Echo("backend! ", e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var response = await Control.GetAsync($"http://127.0.0.1:{Port}/_control/health");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            Assert.False(process.HasExited, "the test backend exited at start");
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the test backend did not start listening");
+            await Task.Delay(50);
+        }
+    }
+
+    private void Echo(string prefix, string? line)
+    {
+        if (line is null || _output is null)
+        {
+            return;
+        }
+        try
+        {
+            _output.WriteLine(prefix + line);
+        }
+        catch (InvalidOperationException)
+        {
+            // The test is over.
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Sealights.Lambda.Agent.Delivery.Tests;
+
+public sealed class SealightsRoutesTests
+{
+    private static DeliveryOptions Options(string baseAddress, bool collector = false) => new()
+    {
+        BuildSessionId = "bsid/1",
+        LabId = "lab 7",
+        BaseAddress = new Uri(baseAddress),
+        UsesCollector = collector,
+        AgentId = "agent-1",
+    };
+
+    [Theory]
+    [InlineData("https://acme.sealights.co/api")]
+    [InlineData("https://acme.sealights.co/api/")]
+    public void The_footprints_route_is_relative_to_the_servers_path_with_escaped_segments(string server)
+    {
+        var uri = SealightsRoutes.FootprintsUri(Options(server), "Functional Tests");
+
+        Assert.Equal("https://acme.sealights.co/api/v6/agents/bsid%2F1/footprints/Functional%20Tests/bsid%2F1/", uri.AbsoluteUri);
+    }
+
+    [Fact]
+    public void A_collector_gets_the_collector_route()
+    {
+        var uri = SealightsRoutes.FootprintsUri(Options("http://collector:8080", collector: true), "ignored");
+
+        Assert.Equal("http://collector:8080/v6/agents/bsid%2F1/footprints", uri.AbsoluteUri);
+    }
+
+    [Fact]
+    public void The_active_execution_is_asked_for_the_lab()
+    {
+        Assert.Equal("https://acme.sealights.co/api/v4/testExecution/lab%207/", SealightsRoutes.ActiveExecutionUri(Options("https://acme.sealights.co/api")).AbsoluteUri);
+    }
+
+    [Fact]
+    public void Routes_are_templates_that_settings_can_replace()
+    {
+        var options = Options("https://x.example/api") with { FootprintsRoute = "/v7/{labId}/{agentId}/fp" };
+
+        Assert.Equal("https://x.example/api/v7/lab%207/agent-1/fp", SealightsRoutes.FootprintsUri(options, "s").AbsoluteUri);
+    }
+
+    [Theory]
+    [InlineData("v6/{bsid}/{oops}", "uses an unknown placeholder {oops} (known: {bsid}, {labId}, {testStage}, {agentId})")]
+    [InlineData("v6/{bsid", "has an unbalanced '{'")]
+    [InlineData("v6/{bs{id}", "has an unbalanced '{'")]
+    [InlineData("v6/bsid}", "has an unbalanced '}'")]
+    [InlineData("https://elsewhere/v6", "must be a path relative to the server or collector address, not a URL")]
+    [InlineData("v6/x?y=1", "must be a plain path (no spaces, query or fragment)")]
+    public void Unusable_templates_are_named(string template, string problem)
+    {
+        Assert.StartsWith(problem, SealightsRoutes.TemplateProblem(template));
+    }
+
+    [Fact]
+    public void The_default_templates_are_usable()
+    {
+        Assert.Null(SealightsRoutes.TemplateProblem(SealightsRoutes.DefaultFootprintsRoute));
+        Assert.Null(SealightsRoutes.TemplateProblem(SealightsRoutes.DefaultCollectorFootprintsRoute));
+        Assert.Null(SealightsRoutes.TemplateProblem(SealightsRoutes.DefaultActiveExecutionRoute));
+    }
+
+    [Fact]
+    public void An_active_execution_is_read_from_its_answer()
+    {
+        var execution = SealightsRoutes.ParseActiveExecution(Encoding.UTF8.GetBytes(
+            """{"execution":{"executionId":"e-1","buildSessionId":"b","testStage":"Regression","status":"created","other":1},"more":true}"""));
+
+        Assert.Equal(new ActiveExecution("e-1", "b", "Regression", "created"), execution);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{}")]
+    [InlineData("""{"execution":null}""")]
+    [InlineData("""{"execution":{"executionId":""}}""")]
+    [InlineData("""{"execution":{"executionId":"e-1","status":"Ended"}}""")]
+    public void No_execution_id_or_an_ended_status_means_none(string body)
+    {
+        Assert.Null(SealightsRoutes.ParseActiveExecution(Encoding.UTF8.GetBytes(body)));
+    }
+
+    [Fact]
+    public void A_body_that_is_not_json_is_an_error_not_a_silent_none()
+    {
+        Assert.ThrowsAny<JsonException>(() => SealightsRoutes.ParseActiveExecution("<html>"u8));
+    }
+
+    [Fact]
+    public void The_test_stage_is_the_setting_else_the_executions_else_the_default()
+    {
+        var execution = new ActiveExecution("e", null, "From Execution", null);
+        var options = Options("https://x");
+
+        Assert.Equal("Set", SealightsRoutes.TestStageFor(options with { TestStage = "Set" }, execution));
+        Assert.Equal("From Execution", SealightsRoutes.TestStageFor(options, execution));
+        Assert.Equal("Functional Tests", SealightsRoutes.TestStageFor(options, execution with { TestStage = null }));
+    }
+
+    [Fact]
+    public async Task A_footprints_request_is_gzipped_json_with_bearer_auth_and_the_sl_headers()
+    {
+        Assert.True(Sealights.Lambda.Agent.Configuration.SealightsToken.TryParse(Sealights.Images.Testing.SealightsTokens.Create(), out var token, out _));
+        var json = """{"formatVersion":"6.0"}"""u8.ToArray();
+
+        using var request = SealightsRoutes.FootprintsRequest(Options("https://x/api"), token, "Stage", "exec-3", json);
+
+        Assert.Equal(HttpMethod.Post, request.Method);
+        Assert.Equal(token.BearerValue, request.Headers.GetValues("Authorization").Single());
+        Assert.Equal("lab 7", request.Headers.GetValues("x-sl-labId").Single());
+        Assert.Equal("bsid/1", request.Headers.GetValues("x-sl-bsid").Single());
+        Assert.Equal("exec-3", request.Headers.GetValues("x-sl-executionId").Single());
+        Assert.Equal("agent-1", request.Headers.GetValues("x-sl-agentId").Single());
+        Assert.Equal(["gzip"], request.Content!.Headers.ContentEncoding);
+        Assert.Equal("application/json", request.Content.Headers.ContentType!.MediaType);
+        var body = await request.Content.ReadAsByteArrayAsync();
+        using var unzipped = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(new MemoryStream(body), System.IO.Compression.CompressionMode.Decompress))
+        {
+            gzip.CopyTo(unzipped);
+        }
+        Assert.Equal(json, unzipped.ToArray());
+    }
+}
