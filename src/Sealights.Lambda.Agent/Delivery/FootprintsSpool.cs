@@ -291,7 +291,7 @@ public sealed class FootprintsSpool
                 if (_memoryMode)
                 {
                     _memoryMode = false;
-                    _log.Info($"footprints spool {Directory} is writable again");
+                    LogOnce("writable-again", $"footprints spool {Directory} is writable again");
                 }
                 return true;
             }
