@@ -6,8 +6,6 @@ namespace Sealights.Images.Testing;
 /// </summary>
 public static class CoverageImages
 {
-    private static readonly SemaphoreSlim Gate = new(1, 1);
-
     /// <summary>The published agent (sealights-lambda-agent), rebuilt only when its sources change.</summary>
     public static async Task<string> PublishAgentAsync()
     {
@@ -17,8 +15,7 @@ public static class CoverageImages
             File.ReadAllText(RepositoryPaths.Combine("Directory.Packages.props")));
         var output = Path.Combine(RepositoryPaths.Artifacts, "agent-publish", key);
         var binary = Path.Combine(output, "sealights-lambda-agent");
-        await Gate.WaitAsync();
-        try
+        return await BuildLock.RunAsync(async () =>
         {
             if (!File.Exists(binary))
             {
@@ -29,11 +26,7 @@ public static class CoverageImages
                     .EnsureSuccess("dotnet publish (NativeAOT) of the agent");
             }
             return binary;
-        }
-        finally
-        {
-            Gate.Release();
-        }
+        });
     }
 
     /// <summary>Builds the coverage-ready image on a base and returns its tag.</summary>
@@ -63,10 +56,10 @@ public static class CoverageImages
     /// <summary>The product build (images/lambda-dotnet/build.sh) on a stand-in base, pushed as {registry}/sealights/lambda-dotnet:{tag}.</summary>
     public static async Task<string> BuildAndPushAsync(string tag)
     {
-        (await ProcessRunner.RunAsync(
+        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
             "bash",
             [RepositoryPaths.Combine("images", "lambda-dotnet", "build.sh"), "--tag", tag, "--base", StandInImages.Base(tag), "--registry", StandInImages.Registry],
-            TimeSpan.FromMinutes(15))).EnsureSuccess($"images/lambda-dotnet/build.sh --tag {tag}");
+            TimeSpan.FromMinutes(15))).EnsureSuccess($"images/lambda-dotnet/build.sh --tag {tag}"));
         return $"{StandInImages.Registry}/sealights/lambda-dotnet:{tag}";
     }
 

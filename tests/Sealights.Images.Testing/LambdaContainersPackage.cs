@@ -16,10 +16,10 @@ public static class LambdaContainersPackage
         var version = $"0.1.0-it.{key}";
         if (!File.Exists(Path.Combine(Feed, $"Sealights.Lambda.Containers.{version}.nupkg")))
         {
-            (await ProcessRunner.RunAsync(
+            await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
                 "dotnet",
                 ["pack", RepositoryPaths.Combine("msbuild", "Sealights.Lambda.Containers"), "-c", "Release", "-o", Feed, $"-p:PackageVersion={version}", "--nologo"],
-                TimeSpan.FromMinutes(5))).EnsureSuccess("dotnet pack Sealights.Lambda.Containers");
+                TimeSpan.FromMinutes(5))).EnsureSuccess("dotnet pack Sealights.Lambda.Containers"));
         }
         return version;
     }

@@ -15,9 +15,9 @@ public static class StandInImages
 
     public static async Task EnsureBaseImagesAsync()
     {
-        (await ProcessRunner.RunAsync(
+        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
             "bash", [RepositoryPaths.Combine("images", "lambda-dotnet-local", "build.sh")], TimeSpan.FromMinutes(20)))
-            .EnsureSuccess("images/lambda-dotnet-local/build.sh");
+            .EnsureSuccess("images/lambda-dotnet-local/build.sh"));
     }
 
     /// <summary>Publishes the sample function for a framework and builds it on the matching stand-in (or the given image).</summary>
@@ -29,11 +29,11 @@ public static class StandInImages
         {
             Directory.Delete(output, recursive: true);
         }
-        (await ProcessRunner.RunAsync(
+        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
             "dotnet",
             ["publish", RepositoryPaths.Combine("samples", "SampleFunction"), "-c", "Release", "-f", framework, "-o", output, "--nologo"],
             TimeSpan.FromMinutes(5)))
-            .EnsureSuccess($"dotnet publish SampleFunction -f {framework}");
+            .EnsureSuccess($"dotnet publish SampleFunction -f {framework}"));
         return await ImageBuilder.BuildAsync(baseImage, [], cmd: SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: output);
     }
 }
