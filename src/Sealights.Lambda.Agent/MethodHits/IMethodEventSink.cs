@@ -1,6 +1,6 @@
 namespace Sealights.Lambda.Agent.MethodHits;
 
-/// <summary>What the event reader extracts from a runtime's stream, stripped of TraceEvent types.</summary>
+/// <summary>What the event reader extracts from a runtime's stream, as plain values.</summary>
 internal interface IMethodEventSink
 {
     /// <summary>A module's IL file (ModuleLoad live, ModuleDCStop in rundown).</summary>

@@ -3,8 +3,8 @@ using System.Buffers.Binary;
 namespace Sealights.Lambda.Agent.MethodHits;
 
 /// <summary>
-/// The MethodDetails event (id 72), read from its raw payload because TraceEvent 4.0.0 decodes
-/// it wrongly. Layout, checked against R2RGetEntryPoint's MethodID and the module ids of
+/// The MethodDetails event (id 72), read from its raw payload (TraceEvent 4.0.0 decoded it
+/// wrongly, which is how this layout was pinned down). Layout, checked against R2RGetEntryPoint's MethodID and the module ids of
 /// ModuleLoad on .NET 10 (little-endian):
 /// <c>MethodID u64 | TypeID u64 | MethodToken u32 | TypeParameterCount u32 | LoaderModuleID u64 | TypeParameters u64[count]</c>.
 /// Observed on .NET 10: for the application's own methods (generic or not) the loader module is

@@ -1,87 +1,138 @@
-using Microsoft.Diagnostics.Tracing;
-using Microsoft.Diagnostics.Tracing.Parsers.Clr;
+using System.Buffers.Binary;
 using Sealights.Lambda.Agent.Diagnostics;
+using Sealights.Lambda.Agent.Diagnostics.NetTrace;
 
 namespace Sealights.Lambda.Agent.MethodHits;
 
 /// <summary>
-/// Reads one EventPipe session's stream with TraceEvent and passes on only what identifies a
-/// method's first call: (module, MethodDef token, timestamp), plus module id → IL path. Runs on
-/// the session's thread; it must keep up with the runtime, so it does no lookups of its own.
+/// Reads one EventPipe session's stream and passes on only what identifies a method's first
+/// call: (module, MethodDef token, timestamp), plus module id → IL path. Runs on the session's
+/// thread; it must keep up with the runtime, so it decodes fixed payload offsets and does no
+/// lookups of its own.
+/// <para>
+/// Payload layouts (ClrEtwAll.man; every version only appends fields, so the offsets hold for
+/// all of them):
+/// <list type="bullet">
+/// <item>MethodLoad(141) / MethodLoadVerbose(143), rundown MethodDCEnd(142) / MethodDCEndVerbose(144):
+/// <c>MethodID u64 | ModuleID u64 | StartAddress u64 | Size u32 | MethodToken u32 | …</c></item>
+/// <item>MethodJittingStarted(145): <c>MethodID u64 | ModuleID u64 | MethodToken u32 | …</c></item>
+/// <item>ModuleLoad(152), rundown ModuleDCEnd(154):
+/// <c>ModuleID u64 | AssemblyID u64 | Flags u32 | Reserved u32 | ModuleILPath utf16z | …</c></item>
+/// <item>R2RGetEntryPoint(159): <c>MethodID u64 | …</c>; MethodDetails(72): see <see cref="MethodDetailsPayload"/>.</item>
+/// </list>
+/// </para>
 /// </summary>
-internal sealed class RuntimeEventReader
+internal sealed class RuntimeEventReader : INetTraceEventHandler
 {
     // MethodDetails precedes its R2RGetEntryPoint on the same thread; anything left unmatched
     // (a details event whose entry point was never reported) is dropped past this many.
     private const int MaxUnmatchedDetails = 4096;
 
-    private readonly IMethodEventSink _sink;
-    private readonly Dictionary<long, MethodDetailsPayload> _details = [];
-    private DateTimeOffset? _sessionStart;
+    private const int MethodDetails = 72;
+    private const int MethodLoad = 141;
+    private const int MethodDCEnd = 142;
+    private const int MethodLoadVerbose = 143;
+    private const int MethodDCEndVerbose = 144;
+    private const int MethodJittingStarted = 145;
+    private const int ModuleLoad = 152;
+    private const int ModuleDCEnd = 154;
+    private const int R2RGetEntryPoint = 159;
 
-    private RuntimeEventReader(IMethodEventSink sink)
+    private readonly IMethodEventSink _sink;
+    private readonly NetTraceReader _reader;
+    private readonly Dictionary<long, MethodDetailsPayload> _details = [];
+
+    private RuntimeEventReader(IMethodEventSink sink, NetTraceReader reader)
     {
         _sink = sink;
+        _reader = reader;
     }
 
     /// <summary>Reads <paramref name="stream"/> to its end.</summary>
     public static void Read(Stream stream, IMethodEventSink sink, TraceCounters counters)
     {
-        using var source = new EventPipeEventSource(stream);
-        var reader = new RuntimeEventReader(sink);
-        reader.Subscribe(source);
-        long events = 0;
-        source.AllEvents += _ => events++;
+        var reader = new NetTraceReader(stream);
         try
         {
-            source.Process();
+            reader.Read(new RuntimeEventReader(sink, reader));
         }
         finally
         {
-            counters.AddEvents(events);
-            counters.AddEventsLost(source.EventsLost);
+            counters.AddEvents(reader.EventsRead);
+            counters.AddEventsLost(reader.EventsLost);
         }
     }
 
-    private static DateTimeOffset At(TraceEvent e) => new(e.TimeStamp.ToUniversalTime(), TimeSpan.Zero);
+    public void OnEvent(in NetTraceEvent e)
+    {
+        var payload = e.Payload;
+        switch (e.Provider, e.EventId)
+        {
+            case (TraceProvider.Runtime, ModuleLoad):
+            case (TraceProvider.Rundown, ModuleDCEnd):
+                OnModule(payload);
+                break;
+            case (TraceProvider.Runtime, MethodJittingStarted) when payload.Length >= 20:
+                Called(ReadInt64(payload, 8), ReadInt32(payload, 16), e.TimestampUtc);
+                break;
+            // Also sent for tier-1 rejits and OSR versions: the sink reports each method once.
+            case (TraceProvider.Runtime, MethodLoad or MethodLoadVerbose) when payload.Length >= 32:
+                Called(ReadInt64(payload, 8), ReadInt32(payload, 28), e.TimestampUtc);
+                break;
+            case (TraceProvider.Runtime, MethodDetails):
+                OnMethodDetails(payload);
+                break;
+            case (TraceProvider.Runtime, R2RGetEntryPoint) when payload.Length >= 8:
+                OnReadyToRunEntryPoint(ReadInt64(payload, 0), e.TimestampUtc);
+                break;
+            case (TraceProvider.Rundown, MethodDCEnd or MethodDCEndVerbose) when payload.Length >= 32:
+                Listed(ReadInt64(payload, 8), ReadInt32(payload, 28));
+                break;
+        }
+    }
+
+    private static long ReadInt64(ReadOnlySpan<byte> payload, int offset) => BinaryPrimitives.ReadInt64LittleEndian(payload[offset..]);
+
+    private static int ReadInt32(ReadOnlySpan<byte> payload, int offset) => BinaryPrimitives.ReadInt32LittleEndian(payload[offset..]);
+
+    private static DateTimeOffset Utc(DateTime time) => new(time, TimeSpan.Zero);
 
     private static bool IsMethodDef(long moduleId, int token) =>
         // Dynamic (LCG) methods have no module or token; anything but a MethodDef cannot be mapped.
         moduleId != 0 && (token >>> 24) == 0x06 && (token & 0x00FFFFFF) != 0;
 
-    private void Subscribe(EventPipeEventSource source)
+    private void OnModule(ReadOnlySpan<byte> payload)
     {
-        var clr = source.Clr;
-        clr.LoaderModuleLoad += e => _sink.OnModule(e.ModuleID, e.ModuleILPath);
-        clr.MethodJittingStarted += e => Called(e.ModuleID, e.MethodToken, At(e));
-        // Also sent for tier-1 rejits and OSR versions: the sink reports each method once.
-        clr.MethodLoadVerbose += e => Called(e.ModuleID, e.MethodToken, At(e));
-        clr.MethodMethodDetails += OnMethodDetails;
-        clr.MethodR2RGetEntryPoint += OnReadyToRunEntryPoint;
-
-        var rundown = new ClrRundownTraceEventParser(source);
-        rundown.LoaderModuleDCStop += e => _sink.OnModule(e.ModuleID, e.ModuleILPath);
-        rundown.MethodDCStopVerbose += e =>
+        if (payload.Length < 26)
         {
-            if (IsMethodDef(e.ModuleID, e.MethodToken))
-            {
-                _sessionStart ??= new DateTimeOffset(source.SessionStartTime.ToUniversalTime(), TimeSpan.Zero);
-                _sink.OnMethodListed(e.ModuleID, e.MethodToken, _sessionStart.Value);
-            }
-        };
+            return;
+        }
+
+        var path = payload[24..];
+        var ilPath = Utf16.ReadNullTerminated(ref path);
+        _sink.OnModule(ReadInt64(payload, 0), ilPath);
     }
 
-    private void Called(long moduleId, int token, DateTimeOffset timestamp)
+    private void Called(long moduleId, int token, DateTime timestamp)
     {
         if (IsMethodDef(moduleId, token))
         {
-            _sink.OnMethodCalled(moduleId, token, timestamp);
+            _sink.OnMethodCalled(moduleId, token, Utc(timestamp));
         }
     }
 
-    private void OnMethodDetails(MethodDetailsTraceData e)
+    private void Listed(long moduleId, int token)
     {
-        if (!MethodDetailsPayload.TryRead(e.EventData(), out var details))
+        if (IsMethodDef(moduleId, token))
+        {
+            // Rundown has no call time: the session's start is the earliest time the trace covers.
+            _sink.OnMethodListed(moduleId, token, Utc(_reader.SessionStartUtc));
+        }
+    }
+
+    private void OnMethodDetails(ReadOnlySpan<byte> payload)
+    {
+        if (!MethodDetailsPayload.TryRead(payload, out var details))
         {
             return;
         }
@@ -94,13 +145,13 @@ internal sealed class RuntimeEventReader
         _details[details.MethodId] = details;
     }
 
-    private void OnReadyToRunEntryPoint(R2RGetEntryPointTraceData e)
+    private void OnReadyToRunEntryPoint(long methodId, DateTime timestamp)
     {
         // Also sent when the lookup finds no precompiled code and the method is jitted next:
         // a call either way.
-        if (_details.Remove(e.MethodID, out var details))
+        if (_details.Remove(methodId, out var details))
         {
-            Called(details.LoaderModuleId, details.MethodToken, At(e));
+            Called(details.LoaderModuleId, details.MethodToken, timestamp);
         }
     }
 }

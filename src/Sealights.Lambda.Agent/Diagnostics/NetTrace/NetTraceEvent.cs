@@ -1,0 +1,33 @@
+namespace Sealights.Lambda.Agent.Diagnostics.NetTrace;
+
+/// <summary>The providers whose events the agent reads; every other provider's events are skipped.</summary>
+internal enum TraceProvider
+{
+    Other = 0,
+
+    /// <summary>Microsoft-Windows-DotNETRuntime: live events.</summary>
+    Runtime,
+
+    /// <summary>Microsoft-Windows-DotNETRuntimeRundown: what the runtime lists when a session stops.</summary>
+    Rundown,
+}
+
+/// <summary>One event of a CLR provider; the payload is only valid during the handler call.</summary>
+internal readonly ref struct NetTraceEvent(TraceProvider provider, int eventId, int version, DateTime timestampUtc, ReadOnlySpan<byte> payload)
+{
+    public TraceProvider Provider { get; } = provider;
+
+    public int EventId { get; } = eventId;
+
+    public int Version { get; } = version;
+
+    public DateTime TimestampUtc { get; } = timestampUtc;
+
+    public ReadOnlySpan<byte> Payload { get; } = payload;
+}
+
+/// <summary>Receives the CLR events of a stream, on the thread reading it.</summary>
+internal interface INetTraceEventHandler
+{
+    void OnEvent(in NetTraceEvent traceEvent);
+}
