@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Sealights.Lambda.Agent.Configuration;
 using Sealights.Lambda.Agent.Delivery;
@@ -8,6 +7,7 @@ using Sealights.Lambda.Agent.MethodHits;
 // The Sealights Lambda extension. Started by its launcher (/opt/extensions/sealights-agent),
 // which stays alive whatever happens here: see AgentExitCodes. Every fault ends in "no coverage"
 // with one log line, never in a failed invocation.
+var startup = StartupTimeline.FromArguments(args);
 var extensionName = ExtensionName(args);
 var options = AgentOptions.FromEnvironment(Environment.GetEnvironmentVariable);
 var log = new AgentLog(options.LogLevel);
@@ -29,8 +29,8 @@ try
 {
     // Listen BEFORE registering: Lambda starts the runtime only after every extension registered,
     // so the socket is there when the exec wrapper looks for it.
-    collector = await MethodHitCollector.StartAsync(options.StateDirectory, options.TaskRoot, log.Info, CancellationToken.None);
-    log.Info($"ready {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms after the process started");
+    collector = await MethodHitCollector.ListenAsync(options.StateDirectory, options.TaskRoot, log.Info, CancellationToken.None);
+    startup.Listening();
     if (!collector.IsCollecting)
     {
         await collector.DisposeAsync();
@@ -38,7 +38,7 @@ try
     }
     IMethodHitSink sink = options.HitsDumpFile is { } dump ? new HitsDumpFile(dump) : new CountingSink(log.Info);
     using var api = new ExtensionsApiClient(runtimeApi);
-    var host = new AgentHost(options, log, api, extensionName, collector, sink);
+    var host = new AgentHost(options, log, api, extensionName, collector, sink, startup);
     // SIGUSR1 from the exec wrapper: the runtime is about to be stopped (see AgentHost).
     // PosixSignal takes raw signal numbers; 10 is SIGUSR1 on Linux.
     using var flushRequest = PosixSignalRegistration.Create((PosixSignal)10, context =>
@@ -46,7 +46,7 @@ try
         context.Cancel = true;
         host.FlushBeforeRuntimeExit();
     });
-    return await host.RunAsync(CancellationToken.None);
+    return host.Run();
 }
 catch (Exception e)
 {

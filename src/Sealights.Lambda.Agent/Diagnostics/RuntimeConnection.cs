@@ -18,10 +18,12 @@ internal sealed class RuntimeConnection : IDisposable
     private readonly object _lock = new();
     private readonly TraceCounters _counters;
     private readonly Action<Exception> _onReadError;
+    private readonly bool _readyToRun;
     private TraceSession? _active;
 
-    private RuntimeConnection(DiagnosticsClientConnector connector, Action<Stream> read, TraceCounters counters, Action<Exception> onReadError)
+    private RuntimeConnection(DiagnosticsClientConnector connector, bool readyToRun, Action<Stream> read, TraceCounters counters, Action<Exception> onReadError)
     {
+        _readyToRun = readyToRun;
         _counters = counters;
         _onReadError = onReadError;
         Connector = connector;
@@ -37,18 +39,20 @@ internal sealed class RuntimeConnection : IDisposable
 
     /// <summary>Starts the runtime's first session, with rundown: it recovers what ran before the agent attached.</summary>
     /// <param name="connector">The accepted runtime.</param>
+    /// <param name="readyToRun">Whether its sessions ask for first calls into ReadyToRun code (the application has some).</param>
     /// <param name="read">Reads one session's stream to its end (runs on that session's thread).</param>
     /// <param name="counters">Where sessions and bytes are counted.</param>
     /// <param name="onReadError">Told when reading a session's stream failed.</param>
     /// <param name="cancellationToken">Bounds the start; a fake or dying peer never answers.</param>
     public static async Task<RuntimeConnection> StartAsync(
         DiagnosticsClientConnector connector,
+        bool readyToRun,
         Action<Stream> read,
         TraceCounters counters,
         Action<Exception> onReadError,
         CancellationToken cancellationToken)
     {
-        var runtime = new RuntimeConnection(connector, read, counters, onReadError);
+        var runtime = new RuntimeConnection(connector, readyToRun, read, counters, onReadError);
         await runtime.StartSessionAsync(rundown: true, cancellationToken);
         return runtime;
     }
@@ -118,7 +122,7 @@ internal sealed class RuntimeConnection : IDisposable
 
     private async Task StartSessionAsync(bool rundown, CancellationToken cancellationToken)
     {
-        var session = await TraceSession.StartAsync(_client, rundown, _read, _counters, _onReadError, cancellationToken);
+        var session = await TraceSession.StartAsync(_client, rundown, _readyToRun, _read, _counters, _onReadError, cancellationToken);
         lock (_lock)
         {
             _sessions.Add(session);

@@ -23,7 +23,11 @@ internal static class RuntimeEventProviders
     /// <summary>MethodDetails, sent just before R2RGetEntryPoint: the token and module it lacks.</summary>
     public const long MethodDiagnosticKeyword = 0x4000000000;
 
-    public const long Keywords = LoaderKeyword | JitKeyword | CompilationDiagnosticKeyword | MethodDiagnosticKeyword;
+    /// <summary>Jitted methods only: all an application without ReadyToRun code can hit.</summary>
+    public const long JitKeywords = LoaderKeyword | JitKeyword;
+
+    /// <summary>Jitted and ReadyToRun methods.</summary>
+    public const long ReadyToRunKeywords = JitKeywords | CompilationDiagnosticKeyword | MethodDiagnosticKeyword;
 
     /// <summary>
     /// Rundown at session stop (Loader | Jit | EndEnumeration): MethodDCStopVerbose for every
@@ -39,9 +43,6 @@ internal static class RuntimeEventProviders
     /// </summary>
     public const int BufferSizeMb = 4;
 
-    private static readonly EventPipeProvider[] Providers =
-        [new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, Keywords)];
-
     /// <summary>
     /// A session's configurations, most economical first. Only a runtime's first session needs
     /// rundown (what ran before the agent attached); later sessions overlap their predecessor, so
@@ -49,17 +50,27 @@ internal static class RuntimeEventProviders
     /// custom rundown keyword (CollectTracing4, .NET 9) nor the stack-walk switch (CollectTracing3),
     /// so its last resort is the legacy command, which records a stack with every event.
     /// </summary>
-    public static IReadOnlyList<EventPipeSessionConfiguration> Sessions(bool rundown) =>
-        rundown
+    /// <param name="rundown">List what ran before the session when it stops.</param>
+    /// <param name="readyToRun">
+    /// Also report first calls into ReadyToRun code. Those events fire for every precompiled
+    /// method the process enters, the framework's included (thousands in a cold start, most of its
+    /// events, each with its name formatted by the runtime on the function's own thread), so they
+    /// are only asked for when the application itself has ReadyToRun code.
+    /// </param>
+    public static IReadOnlyList<EventPipeSessionConfiguration> Sessions(bool rundown, bool readyToRun)
+    {
+        EventPipeProvider[] providers = [new(RuntimeProvider, EventLevel.Verbose, readyToRun ? ReadyToRunKeywords : JitKeywords)];
+        return rundown
             ?
             [
-                new EventPipeSessionConfiguration(Providers, BufferSizeMb, RundownKeywords, requestStackwalk: false),
-                new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: true, requestStackwalk: false),
-                new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: true, requestStackwalk: true),
+                new EventPipeSessionConfiguration(providers, BufferSizeMb, RundownKeywords, requestStackwalk: false),
+                new EventPipeSessionConfiguration(providers, BufferSizeMb, requestRundown: true, requestStackwalk: false),
+                new EventPipeSessionConfiguration(providers, BufferSizeMb, requestRundown: true, requestStackwalk: true),
             ]
             :
             [
-                new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: false, requestStackwalk: false),
-                new EventPipeSessionConfiguration(Providers, BufferSizeMb, requestRundown: false, requestStackwalk: true),
+                new EventPipeSessionConfiguration(providers, BufferSizeMb, requestRundown: false, requestStackwalk: false),
+                new EventPipeSessionConfiguration(providers, BufferSizeMb, requestRundown: false, requestStackwalk: true),
             ];
+    }
 }

@@ -45,6 +45,7 @@ internal sealed class TraceSession : IDisposable
     /// <summary>Starts a session and its reader.</summary>
     /// <param name="client">The connected runtime.</param>
     /// <param name="rundown">Whether the session's stop lists what ran before it (first session of a runtime).</param>
+    /// <param name="readyToRun">Whether to ask for first calls into ReadyToRun code too (see <see cref="RuntimeEventProviders.Sessions"/>).</param>
     /// <param name="read">Reads the stream to its end on the session's thread.</param>
     /// <param name="counters">Where the bytes read are counted.</param>
     /// <param name="onReadError">Told when reading the stream failed (the session then counts as ended).</param>
@@ -52,13 +53,14 @@ internal sealed class TraceSession : IDisposable
     public static async Task<TraceSession> StartAsync(
         DiagnosticsClient client,
         bool rundown,
+        bool readyToRun,
         Action<Stream> read,
         TraceCounters counters,
         Action<Exception> onReadError,
         CancellationToken cancellationToken)
     {
         EventPipeSession? session = null;
-        var configurations = RuntimeEventProviders.Sessions(rundown);
+        var configurations = RuntimeEventProviders.Sessions(rundown, readyToRun);
         for (var i = 0; session is null; i++)
         {
             try

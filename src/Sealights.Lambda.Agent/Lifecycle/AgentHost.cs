@@ -21,7 +21,8 @@ public sealed class AgentHost(
     ExtensionsApiClient api,
     string extensionName,
     MethodHitCollector source,
-    IMethodHitSink sink)
+    IMethodHitSink sink,
+    StartupTimeline startup)
 {
     /// <summary>Left of SHUTDOWN's deadline for writing the last hits and exiting before SIGKILL.</summary>
     public static readonly TimeSpan ShutdownMargin = TimeSpan.FromMilliseconds(250);
@@ -38,22 +39,31 @@ public sealed class AgentHost(
     private Task _flushing = Task.CompletedTask;
     private int _methodsReported;
 
-    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The extension's event loop, on the calling thread (the agent's main thread, which has
+    /// nothing else to do): register, then wait in next until SHUTDOWN. Flushes run in the
+    /// background; this thread only starts them.
+    /// </summary>
+    public int Run()
     {
         // Files left by an earlier environment in the same /tmp must never be taken for ours.
         var identifierFile = StateFile(IdentifierFileName);
         File.Delete(identifierFile);
         File.Delete(StateFile(FlushedMarkerFileName));
-        await File.WriteAllTextAsync(StateFile(PidFileName), Environment.ProcessId.ToString(), cancellationToken);
-        var identifier = await api.RegisterAsync(extensionName, ["INVOKE", "SHUTDOWN"], cancellationToken);
+        // Registering is the last step of the agent's part of every cold start: Lambda starts
+        // the runtime once every extension registered. So nothing else comes before it.
+        var identifier = api.Register(extensionName, ["INVOKE", "SHUTDOWN"]);
+        startup.Registered();
+        source.StartCollecting();
         // The launcher continues with this identifier if the agent process dies.
-        await File.WriteAllTextAsync(identifierFile, identifier, cancellationToken);
-        log.Info($"registered as {extensionName}; collecting method hits from the function's .NET runtime");
+        File.WriteAllText(identifierFile, identifier);
+        File.WriteAllText(StateFile(PidFileName), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        log.Info($"registered as {extensionName} ({startup.Describe()}); collecting method hits from the function's .NET runtime");
 
         var invocations = 0;
         while (true)
         {
-            var next = await api.NextAsync(cancellationToken);
+            var next = api.Next();
             switch (next.Type)
             {
                 case ExtensionEventType.Invoke:
@@ -62,7 +72,7 @@ public sealed class AgentHost(
                     {
                         if (_flushing.IsCompleted)
                         {
-                            _flushing = FlushAsync(cancellationToken);
+                            _flushing = FlushAsync(CancellationToken.None);
                         }
                         else
                         {
@@ -72,7 +82,8 @@ public sealed class AgentHost(
                     }
                     break;
                 case ExtensionEventType.Shutdown:
-                    await ShutdownAsync(next, invocations);
+                    // Waiting on this thread is safe: it has no synchronization context.
+                    ShutdownAsync(next, invocations).GetAwaiter().GetResult();
                     return AgentExitCodes.ShutdownComplete;
                 default:
                     log.Warn($"ignoring an event the agent does not understand: {next.Problem}");

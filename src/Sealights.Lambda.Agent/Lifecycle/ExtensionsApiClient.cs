@@ -1,77 +1,62 @@
-using System.Net.Http.Headers;
-using System.Text;
-
 namespace Sealights.Lambda.Agent.Lifecycle;
 
 /// <summary>
 /// The Lambda Extensions API (<c>http://$AWS_LAMBDA_RUNTIME_API/2020-01-01</c>) as one explicit
-/// client: register, next, and the two error calls.
+/// client: register, next, and the two error calls. Blocking calls, one at a time, over one
+/// loopback connection (<see cref="LoopbackHttpConnection"/>), made by the extension's event
+/// loop; next blocks until the next event, which may be hours away, so there is no timeout.
 /// </summary>
 public sealed class ExtensionsApiClient : IDisposable
 {
+    private const string BasePath = "/2020-01-01/extension/";
     private const string NameHeader = "Lambda-Extension-Name";
     private const string IdentifierHeader = "Lambda-Extension-Identifier";
 
-    private readonly HttpClient _http;
+    private readonly LoopbackHttpConnection _connection;
     private string? _identifier;
 
     public ExtensionsApiClient(string runtimeApiAddress)
     {
-        // next blocks until the next event, which may be hours away: no client timeout.
-        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false })
-        {
-            BaseAddress = new Uri($"http://{runtimeApiAddress}/2020-01-01/extension/"),
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        _connection = new LoopbackHttpConnection(runtimeApiAddress);
     }
 
     public string? Identifier => _identifier;
 
     /// <summary>Registers under the extension's file name (Lambda's rule for external extensions).</summary>
-    public async Task<string> RegisterAsync(string extensionName, IReadOnlyCollection<string> events, CancellationToken cancellationToken)
+    public string Register(string extensionName, IReadOnlyCollection<string> events)
     {
         var body = "{\"events\":[" + string.Join(',', events.Select(e => $"\"{e}\"")) + "]}";
-        using var request = new HttpRequestMessage(HttpMethod.Post, "register")
+        var reply = _connection.Send(
+            "POST", BasePath + "register", [(NameHeader, extensionName), ("Content-Type", "application/json")], body);
+        if (!reply.IsSuccess)
         {
-            Content = new StringContent(body, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add(NameHeader, extensionName);
-        using var response = await _http.SendAsync(request, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new ExtensionsApiException($"register answered {(int)response.StatusCode}: {Truncate(text)}");
+            throw new ExtensionsApiException($"register answered {reply.Status}: {Truncate(reply.Body)}");
         }
-        _identifier = response.Headers.TryGetValues(IdentifierHeader, out var values) ? values.FirstOrDefault() : null;
+        _identifier = reply.Headers.TryGetValue(IdentifierHeader, out var identifier) && identifier.Length > 0 ? identifier : null;
         return _identifier ?? throw new ExtensionsApiException($"register answered without a {IdentifierHeader} header");
     }
 
-    public async Task<ExtensionEvent> NextAsync(CancellationToken cancellationToken)
+    public ExtensionEvent Next()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "event/next");
-        request.Headers.Add(IdentifierHeader, RequireIdentifier());
-        using var response = await _http.SendAsync(request, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
+        var reply = _connection.Send("GET", BasePath + "event/next", [(IdentifierHeader, RequireIdentifier())], null);
+        if (!reply.IsSuccess)
         {
-            throw new ExtensionsApiException($"event/next answered {(int)response.StatusCode}: {Truncate(text)}");
+            throw new ExtensionsApiException($"event/next answered {reply.Status}: {Truncate(reply.Body)}");
         }
-        return ExtensionEvent.Parse(text);
+        return ExtensionEvent.Parse(reply.Body);
     }
 
     /// <summary>Reports a fatal extension error; Lambda then fails the function. Use only when that is intended.</summary>
-    public async Task ReportErrorAsync(string phase, string errorType, CancellationToken cancellationToken)
+    public void ReportError(string phase, string errorType)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{phase}/error")
-        {
-            Content = new StringContent("{}", Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
-        };
-        request.Headers.Add(IdentifierHeader, RequireIdentifier());
-        request.Headers.Add("Lambda-Extension-Function-Error-Type", errorType);
-        using var response = await _http.SendAsync(request, cancellationToken);
+        _connection.Send(
+            "POST",
+            $"{BasePath}{phase}/error",
+            [(IdentifierHeader, RequireIdentifier()), ("Lambda-Extension-Function-Error-Type", errorType), ("Content-Type", "application/json")],
+            "{}");
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _connection.Dispose();
 
     private string RequireIdentifier() => _identifier ?? throw new InvalidOperationException("the extension is not registered");
 

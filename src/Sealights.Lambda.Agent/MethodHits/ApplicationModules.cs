@@ -6,8 +6,9 @@ namespace Sealights.Lambda.Agent.MethodHits;
 /// <summary>
 /// Which loaded modules are the application and their source-method catalogs: a module counts
 /// when its IL file is under the task root and <see cref="ApplicationAssemblyFinder"/> accepts it
-/// (not framework, not a package, has a portable PDB). Catalogs are read once per file and
-/// shared by every runtime process (the files do not change while the environment lives).
+/// (not framework, not a package, has a portable PDB). Catalogs are read once per file, when a
+/// drain first needs them (off the function's init path), and shared by every runtime process
+/// (the files do not change while the environment lives).
 /// </summary>
 internal sealed class ApplicationModules
 {
@@ -15,13 +16,22 @@ internal sealed class ApplicationModules
     private readonly string _taskRootPrefix;
     private readonly Action<string> _log;
     private readonly ConcurrentDictionary<string, Lazy<SourceMethodCatalog?>> _catalogs = new(StringComparer.Ordinal);
+    private readonly Lazy<Task<bool>> _readyToRun;
 
     public ApplicationModules(string taskRoot, Action<string> log)
     {
         _taskRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(taskRoot));
         _taskRootPrefix = _taskRoot + Path.DirectorySeparatorChar;
         _log = log;
+        _readyToRun = new Lazy<Task<bool>>(() => Task.Run(HasReadyToRunCode));
     }
+
+    /// <summary>
+    /// Whether the application may run ReadyToRun code, from a scan of the task root started on
+    /// first use (headers only, no PDBs). True when unsure: asking for ReadyToRun events costs
+    /// time, missing them costs hits.
+    /// </summary>
+    public Task<bool> HasReadyToRunCodeAsync() => _readyToRun.Value;
 
     /// <summary>Cheap test on the event path: could this module be the application at all?</summary>
     public bool IsCandidate(string? ilPath) =>
@@ -31,21 +41,25 @@ internal sealed class ApplicationModules
     public SourceMethodCatalog? CatalogFor(string ilPath) =>
         _catalogs.GetOrAdd(ilPath, path => new Lazy<SourceMethodCatalog?>(() => Load(path))).Value;
 
-    /// <summary>Reads the task root's application catalogs in the background, so the first flush need not.</summary>
-    public Task WarmUpAsync() => Task.Run(() =>
+    // The application's own assemblies at the top (the finder's rules), and any assembly in a
+    // subfolder: those are package assets or satellites as a rule, but a module loaded from
+    // there is still judged as application when it has a PDB, so they are not ruled out.
+    private bool HasReadyToRunCode()
     {
         try
         {
-            foreach (var assembly in ApplicationAssemblyFinder.Find(_taskRoot).Assemblies)
-            {
-                CatalogFor(assembly.Path);
-            }
+            return ApplicationAssemblyFinder.Find(_taskRoot).Assemblies.Any(a => ReadyToRunImages.IsReadyToRun(a.Path))
+                || Directory.EnumerateDirectories(_taskRoot)
+                    .SelectMany(d => Directory.EnumerateFiles(d, "*.dll", SearchOption.AllDirectories))
+                    .Any(ReadyToRunImages.IsReadyToRun);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
-            _log($"cannot list the application in {_taskRoot} ({e.Message}); its modules are read when the runtime loads them");
+            // Unreadable folder, malformed deps.json, …: never a reason to miss hits.
+            _log($"cannot tell whether the application in {_taskRoot} has ReadyToRun code ({e.GetType().Name}: {e.Message}); asking the runtime for its events");
+            return true;
         }
-    });
+    }
 
     private SourceMethodCatalog? Load(string path)
     {

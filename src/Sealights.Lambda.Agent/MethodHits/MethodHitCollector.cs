@@ -31,6 +31,12 @@ public sealed class MethodHitCollector : IAsyncDisposable
     /// </summary>
     internal static readonly TimeSpan ExitGrace = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long a connected runtime's first session waits for the application scan that decides
+    /// whether to ask for ReadyToRun events; past it they are asked for (never miss a hit).
+    /// </summary>
+    internal static readonly TimeSpan ApplicationScanLimit = TimeSpan.FromSeconds(1);
+
     /// <summary>Upper bound of one flush's rotation, whatever the caller's token allows.</summary>
     internal static readonly TimeSpan RotationLimit = TimeSpan.FromSeconds(5);
 
@@ -50,6 +56,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private volatile bool _faulted;
     private int _stopped;
     private int _disposed;
+    private int _collectingStarted;
 
     private MethodHitCollector(string diagnosticPortPath, DiagnosticPortListener? listener, ApplicationModules? application, Action<string> log)
     {
@@ -76,15 +83,34 @@ public sealed class MethodHitCollector : IAsyncDisposable
     public CollectionStatistics Statistics => _counters.Snapshot();
 
     /// <summary>
-    /// Creates the private socket folder and listens; returns once the socket accepts
-    /// connections, so the caller can register the extension and start the runtime. On failure
-    /// (logged) it returns a collector that collects nothing.
+    /// Creates the private socket folder and listens, then starts collecting (see
+    /// <see cref="ListenAsync"/> and <see cref="StartCollecting"/>). On failure (logged) it
+    /// returns a collector that collects nothing.
     /// </summary>
     /// <param name="socketDirectory">A folder only the agent uses, e.g. <c>/tmp/.sealights/&lt;random&gt;</c>; created 0700.</param>
     /// <param name="taskRoot">The function's folder (<c>/var/task</c>): only assemblies there are the application.</param>
     /// <param name="log">One line per notable event; never called for each method.</param>
     /// <param name="cancellationToken">Abandons listening (the result then collects nothing).</param>
     public static async Task<MethodHitCollector> StartAsync(string socketDirectory, string taskRoot, Action<string> log, CancellationToken cancellationToken)
+    {
+        var collector = await ListenAsync(socketDirectory, taskRoot, log, cancellationToken);
+        collector.StartCollecting();
+        return collector;
+    }
+
+    /// <summary>
+    /// Creates the private socket folder and listens; returns once the socket accepts
+    /// connections, so the caller can register the extension and Lambda can start the runtime.
+    /// Nothing else happens yet: this is on the function's init path (Lambda starts the runtime
+    /// only after every extension registered), and a runtime that connects before
+    /// <see cref="StartCollecting"/> waits in the socket's backlog. On failure (logged) it
+    /// returns a collector that collects nothing.
+    /// </summary>
+    /// <param name="socketDirectory">A folder only the agent uses, e.g. <c>/tmp/.sealights/&lt;random&gt;</c>; created 0700.</param>
+    /// <param name="taskRoot">The function's folder (<c>/var/task</c>): only assemblies there are the application.</param>
+    /// <param name="log">One line per notable event; never called for each method.</param>
+    /// <param name="cancellationToken">Abandons listening (the result then collects nothing).</param>
+    public static async Task<MethodHitCollector> ListenAsync(string socketDirectory, string taskRoot, Action<string> log, CancellationToken cancellationToken)
     {
         var intendedPath = Path.Combine(socketDirectory, DiagnosticPortListener.SocketFileName);
         DiagnosticPortListener listener;
@@ -98,12 +124,21 @@ public sealed class MethodHitCollector : IAsyncDisposable
             return new MethodHitCollector(intendedPath, null, null, log);
         }
 
-        var application = new ApplicationModules(taskRoot, log);
-        var collector = new MethodHitCollector(listener.SocketPath, listener, application, log);
-        log($"listening for the function's runtime at {listener.SocketPath}");
-        _ = application.WarmUpAsync();
-        collector._acceptLoop = Task.Run(collector.AcceptLoopAsync);
-        return collector;
+        return new MethodHitCollector(listener.SocketPath, listener, new ApplicationModules(taskRoot, log), log);
+    }
+
+    /// <summary>Accepts the function's runtime and scans the application (ReadyToRun or not) before it connects. Once.</summary>
+    public void StartCollecting()
+    {
+        if (_listener is null || Interlocked.Exchange(ref _collectingStarted, 1) != 0)
+        {
+            return;
+        }
+
+        _log($"listening for the function's runtime at {_listener.SocketPath}");
+        // The runtime takes ~10 ms to start and connect; the scan takes ~2 ms for a small application.
+        _ = _application!.HasReadyToRunCodeAsync();
+        _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     /// <summary>
@@ -288,6 +323,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private async Task<RuntimeConnection?> ConnectAsync(DiagnosticsClientConnector connector, CancellationToken stopping)
     {
         var hits = new ProcessMethodHits(_application!);
+        var readyToRun = await ReadyToRunEventsNeededAsync(stopping);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(FirstSessionTimeout);
         RuntimeConnection runtime;
@@ -295,6 +331,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
         {
             runtime = await RuntimeConnection.StartAsync(
                 connector,
+                readyToRun,
                 stream => RuntimeEventReader.Read(stream, hits, _counters),
                 _counters,
                 e => LogOnce("stream-error", $"a trace stream ended abruptly ({Describe(e)}); what the runtime still had buffered is lost"),
@@ -331,8 +368,21 @@ public sealed class MethodHitCollector : IAsyncDisposable
         }
 
         _counters.RuntimeConnected();
-        _log("the function's runtime connected; collecting method hits");
+        _log($"the function's runtime connected; collecting method hits ({(readyToRun ? "jitted and ReadyToRun" : "jitted: the application has no ReadyToRun code")})");
         return runtime;
+    }
+
+    private async Task<bool> ReadyToRunEventsNeededAsync(CancellationToken stopping)
+    {
+        try
+        {
+            return await _application!.HasReadyToRunCodeAsync().WaitAsync(ApplicationScanLimit, stopping);
+        }
+        catch (TimeoutException)
+        {
+            LogOnce("scan-slow", $"the application scan took over {ApplicationScanLimit.TotalSeconds:0} s; asking the runtime for ReadyToRun events too");
+            return true;
+        }
     }
 
     private async Task RetireAsync(RuntimeConnection runtime, CancellationToken stopping)
