@@ -3,20 +3,24 @@ using System.Text.RegularExpressions;
 using Sealights.Images.Bench;
 using Sealights.Images.Testing;
 
-// The sample function under the emulator in three configurations, measured in the same run and
-// interleaved so machine noise hits all alike:
+// The sample function under the emulator in several configurations, measured in the same run and
+// interleaved (the order reversed every other round) so machine noise hits all alike:
 //   off    the stand-in base image, no agent at all
 //   inert  the coverage-ready image without a token (agent registered, nothing configured)
 //   on     the coverage-ready image with a token (agent listening, EventPipe sessions, rotation)
-// Usage: [--cold N] [--warm M]
+// With --baseline <git-ref>, inert@<ref> and on@<ref> run the coverage image as that revision
+// built it, for a before/after comparison in one run.
+// Usage: [--cold N] [--warm M] [--baseline <git-ref>]
 var cold = 10;
 var warm = 200;
+string? baseline = null;
 for (var i = 0; i < args.Length - 1; i += 2)
 {
     switch (args[i])
     {
         case "--cold": cold = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--warm": warm = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--baseline": baseline = args[i + 1]; break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
@@ -25,26 +29,31 @@ await StandInImages.EnsureBaseImagesAsync();
 var plain = await StandInImages.BuildSampleAsync("net10.0");
 var covered = await StandInImages.BuildSampleAsync("net10.0", await CoverageImages.BuildAsync(StandInImages.Base("10")));
 var token = SealightsTokens.Create();
-var configurations = new[]
+var configurations = new List<Configuration> { new("off", plain, new Dictionary<string, string>()) };
+if (baseline is not null)
 {
-    new Configuration("off", plain, new Dictionary<string, string>()),
-    new Configuration("inert", covered, new Dictionary<string, string>()),
-    new Configuration("on", covered, new Dictionary<string, string> { ["SL_TOKEN"] = token }),
-};
+    var before = await StandInImages.BuildSampleAsync("net10.0", await BaselineCoverageImage.BuildAsync(baseline, StandInImages.Base("10")));
+    configurations.Add(new Configuration($"inert@{baseline}", before, new Dictionary<string, string>()));
+    configurations.Add(new Configuration($"on@{baseline}", before, new Dictionary<string, string> { ["SL_TOKEN"] = token }));
+}
+configurations.Add(new Configuration("inert", covered, new Dictionary<string, string>()));
+configurations.Add(new Configuration("on", covered, new Dictionary<string, string> { ["SL_TOKEN"] = token }));
 const string Payload = """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}""";
 
 for (var run = 0; run < cold; run++)
 {
-    foreach (var configuration in configurations)
+    foreach (var configuration in run % 2 == 0 ? configurations : Enumerable.Reverse(configurations))
     {
         await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment);
         var result = await container.InvokeAsync(Payload);
+        var cpu = await ContainerCpu.MillisecondsAsync(container.Name);
         await container.StopAsync();
         var logs = await container.LogsAsync();
         var report = ReportLine.ParseAll(logs).Single();
         configuration.InitMs.Add(report.InitDurationMs ?? double.NaN);
         configuration.ColdLatencyMs.Add(result.Latency.TotalMilliseconds);
         configuration.MemoryMb.Add(report.MaxMemoryUsedMb);
+        configuration.ColdCpuMs.Add(cpu ?? double.NaN);
         AgentFigures.Read(logs, configuration);
     }
 }
@@ -67,22 +76,27 @@ foreach (var configuration in configurations)
 }
 
 static string Ms(double value) => double.IsNaN(value) ? "-" : value.ToString("0.00", CultureInfo.InvariantCulture);
+static string Whole(double value) => double.IsNaN(value) ? "-" : value.ToString("0", CultureInfo.InvariantCulture);
+var width = Math.Max(6, configurations.Max(c => c.Name.Length));
 Console.WriteLine($"sample function (net10.0) under the emulator: {cold} cold starts per configuration (interleaved), {warm} warm invocations each");
-Console.WriteLine($"{"",-6} {"init p50",10} {"init max",10} {"cold call",10} {"mem MB",7} {"warm p50",9} {"warm p99",9} {"dur p50",8} {"post-rt p50",12} {"agent ready",12} {"agent RSS",10} {"events",8} {"KB",7} {"methods",8}");
+Console.WriteLine(
+    $"{"".PadRight(width)} {"init p50",9} {"init p25",9} {"init max",9} {"cold call",10} {"cold CPU",9} {"mem MB",7} {"warm p50",9} {"warm p99",9} {"dur p50",8} "
+    + $"{"post-rt p50",12} {"agent ready",12} {"agent RSS",10} {"events",7} {"KB",6} {"methods",8}");
 foreach (var c in configurations)
 {
     Console.WriteLine(
-        $"{c.Name,-6} {Ms(Statistics.Median(c.InitMs)),10} {Ms(c.InitMs.Max()),10} {Ms(Statistics.Median(c.ColdLatencyMs)),10} {Statistics.Median(c.MemoryMb),7:0} "
+        $"{c.Name.PadRight(width)} {Ms(Statistics.Median(c.InitMs)),9} {Ms(Statistics.Percentile(c.InitMs, 25)),9} {Ms(c.InitMs.Max()),9} "
+        + $"{Ms(Statistics.Median(c.ColdLatencyMs)),10} {Whole(Statistics.Median(c.ColdCpuMs)),9} {Whole(Statistics.Median(c.MemoryMb)),7} "
         + $"{Ms(Statistics.Percentile(c.WarmLatencyMs, 50)),9} {Ms(Statistics.Percentile(c.WarmLatencyMs, 99)),9} {Ms(Statistics.Median(c.WarmDurationMs)),8} "
         + $"{Ms(Statistics.Median(c.PostRuntimeMs)),12} {Ms(Statistics.Median(c.AgentReadyMs)),12} {Ms(Statistics.Median(c.AgentRssMb)),10} "
-        + $"{Statistics.Median(c.Events),8:0} {Statistics.Median(c.Kilobytes),7:0} {Statistics.Median(c.Methods),8:0}");
+        + $"{Whole(Statistics.Median(c.Events)),7} {Whole(Statistics.Median(c.Kilobytes)),6} {Whole(Statistics.Median(c.Methods)),8}");
 }
 var off = configurations[0];
 foreach (var c in configurations.Skip(1))
 {
     Console.WriteLine(
         $"{c.Name} vs off: init overhead median {Ms(Statistics.Median(c.InitMs) - Statistics.Median(off.InitMs))} ms "
-        + $"(ratio {Statistics.Median(c.InitMs) / Statistics.Median(off.InitMs):0.00}); "
+        + $"(ratio {Statistics.Median(c.InitMs) / Statistics.Median(off.InitMs):0.00}), cold CPU +{Whole(Statistics.Median(c.ColdCpuMs) - Statistics.Median(off.ColdCpuMs))} ms; "
         + $"warm caller latency delta p50 {Ms(Statistics.Percentile(c.WarmLatencyMs, 50) - Statistics.Percentile(off.WarmLatencyMs, 50))} ms, "
         + $"p99 {Ms(Statistics.Percentile(c.WarmLatencyMs, 99) - Statistics.Percentile(off.WarmLatencyMs, 99))} ms");
 }
@@ -96,6 +110,7 @@ internal sealed class Configuration(string name, string image, IReadOnlyDictiona
     public IReadOnlyDictionary<string, string> Environment { get; } = environment;
     public List<double> InitMs { get; } = [];
     public List<double> ColdLatencyMs { get; } = [];
+    public List<double> ColdCpuMs { get; } = [];
     public List<double> MemoryMb { get; } = [];
     public List<double> WarmLatencyMs { get; } = [];
     public List<double> WarmDurationMs { get; } = [];
@@ -107,12 +122,17 @@ internal sealed class Configuration(string name, string image, IReadOnlyDictiona
     public List<double> Methods { get; } = [];
 }
 
-/// <summary>The agent's own figures, from its log lines.</summary>
+/// <summary>The agent's own figures, from its log lines (this revision's and older ones').</summary>
 internal static partial class AgentFigures
 {
     public static void Read(string logs, Configuration configuration)
     {
-        if (Ready().Match(logs) is { Success: true } ready)
+        // Agent ready: registered with the Extensions API (Lambda starts the runtime after that).
+        if (Registered().Match(logs) is { Success: true } registered)
+        {
+            configuration.AgentReadyMs.Add(double.Parse(registered.Groups[1].Value, CultureInfo.InvariantCulture));
+        }
+        else if (Ready().Match(logs) is { Success: true } ready)
         {
             configuration.AgentReadyMs.Add(double.Parse(ready.Groups[1].Value, CultureInfo.InvariantCulture));
         }
@@ -124,6 +144,9 @@ internal static partial class AgentFigures
             configuration.AgentRssMb.Add(double.Parse(collected.Groups["rss"].Value, CultureInfo.InvariantCulture));
         }
     }
+
+    [GeneratedRegex(@"and registered ([0-9.]+) ms after")]
+    private static partial Regex Registered();
 
     [GeneratedRegex(@"\[sealights-agent\] INFO ready (\d+) ms after the process started")]
     private static partial Regex Ready();
