@@ -38,6 +38,9 @@ public sealed record AgentOptions
             HitsDumpFile = NonEmpty(getVariable("SL_DEBUG_HITS_FILE")),
         };
 
+        // The launcher (layer/extensions/sealights-agent) makes the SL_ENABLED and "no token"
+        // decisions itself, with these exact words, so as not to start this process for them:
+        // change both together.
         var enabled = NonEmpty(getVariable("SL_ENABLED"));
         if (enabled is not null && !IsTrue(enabled))
         {
