@@ -37,7 +37,10 @@ internal sealed class RuntimeConnection : IDisposable
     /// <summary>Completes when a session's stream ended without the agent stopping it: the process exited or was killed.</summary>
     public Task Exited => _exited.Task;
 
-    /// <summary>Starts the runtime's first session, with rundown: it recovers what ran before the agent attached.</summary>
+    /// <summary>
+    /// Starts the runtime's first session, live from then on. What ran before it is recovered
+    /// separately, and only when it may matter (<see cref="RecoverEarlierCallsAsync"/>).
+    /// </summary>
     /// <param name="connector">The accepted runtime.</param>
     /// <param name="readyToRun">Whether its sessions ask for first calls into ReadyToRun code (the application has some).</param>
     /// <param name="read">Reads one session's stream to its end (runs on that session's thread).</param>
@@ -53,7 +56,7 @@ internal sealed class RuntimeConnection : IDisposable
         CancellationToken cancellationToken)
     {
         var runtime = new RuntimeConnection(connector, readyToRun, read, counters, onReadError);
-        await runtime.StartSessionAsync(rundown: true, cancellationToken);
+        await runtime.StartSessionAsync(rundown: false, cancellationToken);
         return runtime;
     }
 
@@ -115,6 +118,24 @@ internal sealed class RuntimeConnection : IDisposable
         }
 
         foreach (var session in sessions)
+        {
+            session.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Lists what the process ran before its first session: a session started and stopped at
+    /// once, for its rundown (every jitted and entered ReadyToRun method). With the live session
+    /// already running, nothing falls between (what runs meanwhile arrives twice, and counts once).
+    /// </summary>
+    public async Task RecoverEarlierCallsAsync(CancellationToken cancellationToken)
+    {
+        var session = await TraceSession.StartAsync(_client, rundown: true, _readyToRun, _read, _counters, _onReadError, cancellationToken);
+        try
+        {
+            await session.StopAsync(cancellationToken);
+        }
+        finally
         {
             session.Dispose();
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Sealights.Coverage;
+using Sealights.Lambda.Agent.Diagnostics;
 
 namespace Sealights.Lambda.Agent.MethodHits;
 
@@ -32,6 +33,13 @@ internal sealed class ApplicationModules
     /// time, missing them costs hits.
     /// </summary>
     public Task<bool> HasReadyToRunCodeAsync() => _readyToRun.Value;
+
+    /// <summary>
+    /// Whether process <paramref name="processId"/> may already have run application code: it
+    /// has mapped a file from the task root (assemblies are mapped before any of their code
+    /// runs), or that cannot be told.
+    /// </summary>
+    public bool MayHaveRunIn(int processId) => ProcessMaps.HasMappedFileUnder(processId, _taskRootPrefix) != false;
 
     /// <summary>Cheap test on the event path: could this module be the application at all?</summary>
     public bool IsCandidate(string? ilPath) =>

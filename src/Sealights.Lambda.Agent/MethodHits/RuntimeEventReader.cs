@@ -40,21 +40,27 @@ internal sealed class RuntimeEventReader : INetTraceEventHandler
 
     private readonly IMethodEventSink _sink;
     private readonly NetTraceReader _reader;
+    private readonly Action<int>? _onProcessId;
     private readonly Dictionary<long, MethodDetailsPayload> _details = [];
 
-    private RuntimeEventReader(IMethodEventSink sink, NetTraceReader reader)
+    private RuntimeEventReader(IMethodEventSink sink, NetTraceReader reader, Action<int>? onProcessId)
     {
         _sink = sink;
         _reader = reader;
+        _onProcessId = onProcessId;
     }
 
     /// <summary>Reads <paramref name="stream"/> to its end.</summary>
-    public static void Read(Stream stream, IMethodEventSink sink, TraceCounters counters)
+    /// <param name="stream">One session's stream.</param>
+    /// <param name="sink">Where module and method events go.</param>
+    /// <param name="counters">Where events read and lost are counted.</param>
+    /// <param name="onProcessId">Told the traced process's id as soon as the stream's header is read.</param>
+    public static void Read(Stream stream, IMethodEventSink sink, TraceCounters counters, Action<int>? onProcessId = null)
     {
         var reader = new NetTraceReader(stream);
         try
         {
-            reader.Read(new RuntimeEventReader(sink, reader));
+            reader.Read(new RuntimeEventReader(sink, reader, onProcessId));
         }
         finally
         {
@@ -62,6 +68,8 @@ internal sealed class RuntimeEventReader : INetTraceEventHandler
             counters.AddEventsLost(reader.EventsLost);
         }
     }
+
+    public void OnTraceStarted(int processId) => _onProcessId?.Invoke(processId);
 
     public void OnEvent(in NetTraceEvent e)
     {

@@ -29,5 +29,8 @@ internal readonly ref struct NetTraceEvent(TraceProvider provider, int eventId, 
 /// <summary>Receives the CLR events of a stream, on the thread reading it.</summary>
 internal interface INetTraceEventHandler
 {
+    /// <summary>The stream's header was read: it comes from process <paramref name="processId"/>.</summary>
+    void OnTraceStarted(int processId);
+
     void OnEvent(in NetTraceEvent traceEvent);
 }

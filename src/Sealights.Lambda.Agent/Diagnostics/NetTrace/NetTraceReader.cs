@@ -70,7 +70,7 @@ internal sealed class NetTraceReader
             switch (typeName)
             {
                 case "Trace":
-                    ReadTraceObject(version);
+                    ReadTraceObject(version, handler);
                     break;
                 case "MetadataBlock":
                     ParseEventBlock(ReadBlock(), handler, isMetadata: true);
@@ -141,7 +141,7 @@ internal sealed class NetTraceReader
         return Encoding.UTF8.GetString(bytes);
     }
 
-    private void ReadTraceObject(int version)
+    private void ReadTraceObject(int version, INetTraceEventHandler handler)
     {
         // Version 4 is the Trace object of NetTrace V4 and V5; V6 changed the whole layout.
         if (version != 4)
@@ -158,6 +158,8 @@ internal sealed class NetTraceReader
             syncTime,
             BinaryPrimitives.ReadInt64LittleEndian(fields[16..]),
             BinaryPrimitives.ReadInt64LittleEndian(fields[24..]));
+        // PointerSize | ProcessId | NumberOfProcessors | ExpectedCPUSamplingRate
+        handler.OnTraceStarted(BinaryPrimitives.ReadInt32LittleEndian(fields[36..]));
     }
 
     private static short Part(ReadOnlySpan<byte> systemTime, int index) => BinaryPrimitives.ReadInt16LittleEndian(systemTime[(index * 2)..]);
