@@ -44,6 +44,8 @@ for (var run = 0; run < cold; run++)
 {
     foreach (var configuration in run % 2 == 0 ? configurations : Enumerable.Reverse(configurations))
     {
+        // The previous container's teardown (docker, overlay unmount) must not land in this cold start.
+        await Task.Delay(300);
         await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment);
         var result = await container.InvokeAsync(Payload);
         var cpu = await ContainerCpu.MillisecondsAsync(container.Name);
