@@ -24,6 +24,15 @@ if (string.IsNullOrWhiteSpace(runtimeApi))
     return AgentExitCodes.Inert;
 }
 
+// Where the hits go is settled before anything listens: without a place to send them (no bsid,
+// nowhere to send, as DeliveryOptions logs) the agent has no reason to cost the function anything.
+var delivery = DeliveryOptions.TryCreate(Environment.GetEnvironmentVariable, options.TaskRoot, options.Token!, log.Warn);
+if (delivery is null && options.HitsDumpFile is null)
+{
+    log.Info("inactive (footprints cannot be delivered, see above); the function runs without coverage");
+    return AgentExitCodes.Inert;
+}
+
 MethodHitCollector? collector = null;
 try
 {
@@ -36,9 +45,24 @@ try
         await collector.DisposeAsync();
         return AgentExitCodes.Inert;
     }
-    IMethodHitSink sink = options.HitsDumpFile is { } dump ? new HitsDumpFile(dump) : new CountingSink(log.Info);
+    IMethodHitSink CreateSink()
+    {
+        var sinks = new List<IMethodHitSink>();
+        if (delivery is not null)
+        {
+            sinks.Add(new FootprintsDelivery(delivery, options.Token!, log));
+        }
+        if (options.HitsDumpFile is { } dump)
+        {
+            sinks.Add(new HitsDumpFile(dump));
+        }
+        return sinks.Count == 1 ? sinks[0] : new MethodHitSinks(sinks);
+    }
+    var policy = delivery is null
+        ? FlushPolicy.AtInvokeOnly
+        : new FlushPolicy(delivery.UseTelemetryApi, delivery.FlushInterval, delivery.FlushBudget);
     using var api = new ExtensionsApiClient(runtimeApi);
-    var host = new AgentHost(options, log, api, extensionName, collector, sink, startup);
+    var host = new AgentHost(options, log, api, extensionName, collector, CreateSink, policy, startup);
     // SIGUSR1 from the exec wrapper: the runtime is about to be stopped (see AgentHost).
     // PosixSignal takes raw signal numbers; 10 is SIGUSR1 on Linux.
     using var flushRequest = PosixSignalRegistration.Create((PosixSignal)10, context =>

@@ -254,7 +254,7 @@ public sealed class DeliveryOptionsTests(ITestOutputHelper output) : IAsyncLifet
             ("SL_NO_EXECUTION_HOLD_SECONDS", "0"), ("SL_SPOOL_DIR", "/tmp/elsewhere"), ("SL_SPOOL_MAX_BYTES", "65536"),
             ("SL_SPOOL_MAX_FILES", "7"), ("SL_REQUEST_TIMEOUT_MS", "1500"), ("SL_FLUSH_BUDGET_MS", "0"), ("SL_RETRY_MIN_MS", "100"),
             ("SL_RETRY_MAX_MS", "900"), ("SL_FOOTPRINTS_ROUTE", "v7/{labId}/fp"), ("SL_COLLECTOR_FOOTPRINTS_ROUTE", "c/{bsid}"),
-            ("SL_EXECUTION_ROUTE", "exec/{labId}"),
+            ("SL_EXECUTION_ROUTE", "exec/{labId}"), ("SL_FLUSH_INTERVAL_SECONDS", "0"), ("SL_TELEMETRY_API", "false"),
         };
 
         var options = Read(env)!;
@@ -265,6 +265,7 @@ public sealed class DeliveryOptionsTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal((TimeSpan.FromMilliseconds(1500), TimeSpan.Zero), (options.RequestTimeout, options.FlushBudget));
         Assert.Equal((TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(900)), (options.RetryMinDelay, options.RetryMaxDelay));
         Assert.Equal(("v7/{labId}/fp", "c/{bsid}", "exec/{labId}"), (options.FootprintsRoute, options.CollectorFootprintsRoute, options.ActiveExecutionRoute));
+        Assert.Equal((TimeSpan.Zero, false), (options.FlushInterval, options.UseTelemetryApi));
         Assert.Empty(_scope.Log.Lines);
         // The README lists exactly these (plus SL_CONFIG_FILE, which only the environment can set).
         Assert.Equal(DeliveryOptions.Settings.Order(), env.Select(e => e.Item1).Append("SL_BUILD_SESSION_ID_FILE").Append("SL_COLLECTOR_URL").Append("SL_PROXY").Order());

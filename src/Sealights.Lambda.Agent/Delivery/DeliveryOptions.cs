@@ -63,6 +63,16 @@ public sealed record DeliveryOptions
     /// <summary>Default budget of <see cref="FootprintsDelivery.SendPendingAsync"/>: post-runtime work per invoke.</summary>
     public TimeSpan FlushBudget { get; init; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>
+    /// With the Telemetry API, an invocation's hits are flushed and sent right after its response
+    /// when this long has passed since the last such flush (0: after every invocation); the
+    /// invocations in between are flushed at the next INVOKE, in the background.
+    /// </summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Subscribe to the Telemetry API for <c>platform.runtimeDone</c> (SL_TELEMETRY_API=false: never).</summary>
+    public bool UseTelemetryApi { get; init; } = true;
+
     /// <summary>Kept free before a drain's deadline: no request is in flight past deadline minus this.</summary>
     public TimeSpan DrainMargin { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -98,7 +108,7 @@ public sealed record DeliveryOptions
     [
         "SL_BUILD_SESSION_ID", "SL_BUILD_SESSION_ID_FILE", "SL_LAB_ID", "SL_TEST_STAGE", "SL_COLLECTOR_URL", "SL_PROXY",
         "SL_EXECUTION_ID", "SL_NO_EXECUTION_HOLD_SECONDS", "SL_SPOOL_DIR", "SL_SPOOL_MAX_BYTES", "SL_SPOOL_MAX_FILES",
-        "SL_REQUEST_TIMEOUT_MS", "SL_FLUSH_BUDGET_MS", "SL_RETRY_MIN_MS", "SL_RETRY_MAX_MS",
+        "SL_REQUEST_TIMEOUT_MS", "SL_FLUSH_BUDGET_MS", "SL_FLUSH_INTERVAL_SECONDS", "SL_TELEMETRY_API", "SL_RETRY_MIN_MS", "SL_RETRY_MAX_MS",
         "SL_FOOTPRINTS_ROUTE", "SL_COLLECTOR_FOOTPRINTS_ROUTE", "SL_EXECUTION_ROUTE",
     ];
 
@@ -273,6 +283,18 @@ public sealed record DeliveryOptions
             Warn($"SL_RETRY_MAX_MS ({retryMax}) is below SL_RETRY_MIN_MS ({retryMin}); using {retryMin} for both");
             retryMax = retryMin;
         }
+        var useTelemetryApi = defaults.UseTelemetryApi;
+        if (Get("SL_TELEMETRY_API") is { } telemetryText)
+        {
+            if (telemetryText.ToLowerInvariant() is "false" or "0" or "no")
+            {
+                useTelemetryApi = false;
+            }
+            else if (telemetryText.ToLowerInvariant() is not ("true" or "1" or "yes"))
+            {
+                Warn($"{Where("SL_TELEMETRY_API")}={telemetryText} is not true or false; using true");
+            }
+        }
         var options = new DeliveryOptions
         {
             BuildSessionId = bsid ?? "",
@@ -288,6 +310,8 @@ public sealed record DeliveryOptions
             SpoolMaxFiles = (int)Number("SL_SPOOL_MAX_FILES", defaults.SpoolMaxFiles, 1, 1_000_000),
             RequestTimeout = TimeSpan.FromMilliseconds(Number("SL_REQUEST_TIMEOUT_MS", (long)defaults.RequestTimeout.TotalMilliseconds, 10, 600_000)),
             FlushBudget = TimeSpan.FromMilliseconds(Number("SL_FLUSH_BUDGET_MS", (long)defaults.FlushBudget.TotalMilliseconds, 0, 600_000)),
+            FlushInterval = TimeSpan.FromSeconds(Number("SL_FLUSH_INTERVAL_SECONDS", (long)defaults.FlushInterval.TotalSeconds, 0, 86_400)),
+            UseTelemetryApi = useTelemetryApi,
             NoExecutionHold = TimeSpan.FromSeconds(Number("SL_NO_EXECUTION_HOLD_SECONDS", (long)defaults.NoExecutionHold.TotalSeconds, 0, 7 * 24 * 3600)),
             RetryMinDelay = TimeSpan.FromMilliseconds(retryMin),
             RetryMaxDelay = TimeSpan.FromMilliseconds(retryMax),

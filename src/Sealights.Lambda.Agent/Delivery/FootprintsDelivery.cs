@@ -132,6 +132,12 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
         return outcome;
     }
 
+    void IMethodHitSink.FirstInvoke(DateTimeOffset receivedAt) => MarkFirstInvoke(receivedAt);
+
+    Task IMethodHitSink.SendPendingAsync(TimeSpan budget) => SendPendingAsync(budget);
+
+    Task IMethodHitSink.DrainAsync(DateTimeOffset deadline) => DrainAsync(deadline);
+
     public async ValueTask DisposeAsync()
     {
         try

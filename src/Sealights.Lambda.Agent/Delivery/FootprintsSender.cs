@@ -42,6 +42,7 @@ public sealed class FootprintsSender : IDisposable
 {
     private static readonly TimeSpan DrainFirstPause = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan DrainMaxPause = TimeSpan.FromMilliseconds(400);
+    private static readonly TimeSpan BackgroundGrace = TimeSpan.FromMilliseconds(300);
 
     private readonly DeliveryOptions _options;
     private readonly SealightsToken _token;
@@ -52,6 +53,9 @@ public sealed class FootprintsSender : IDisposable
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
+    // Cancels only background passes: a drain cuts a stuck one loose without cutting itself.
+    private readonly CancellationTokenSource _abandonBackground;
+    private long _passStartedAt;
     private readonly OnceLog _once = new();
     private readonly object _backgroundLock = new();
     private Task _background = Task.CompletedTask;
@@ -71,6 +75,7 @@ public sealed class FootprintsSender : IDisposable
         _time = time;
         // No client-wide timeout and no retries: every request gets its own bound (timeout, budget, deadline).
         _http = new HttpClient(CreateHandler(options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _abandonBackground = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         Executions = new ActiveExecutionCache(options, token, _http, log, counters, time);
     }
 
@@ -128,13 +133,14 @@ public sealed class FootprintsSender : IDisposable
             return;
         }
         Volatile.Write(ref _kickRequested, 0);
+        Volatile.Write(ref _passStartedAt, _time.GetTimestamp());
         lock (_backgroundLock)
         {
             _background = Task.Run(async () =>
             {
                 try
                 {
-                    await PumpAsync(DateTimeOffset.MaxValue, ignoreBackoff: false).ConfigureAwait(false);
+                    await PumpAsync(DateTimeOffset.MaxValue, ignoreBackoff: false, _abandonBackground.Token).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
@@ -148,7 +154,11 @@ public sealed class FootprintsSender : IDisposable
         }
     }
 
-    /// <summary>One pass that ends by <paramref name="deadline"/>: waits for a running pass at most until then.</summary>
+    /// <summary>
+    /// One pass that ends by <paramref name="deadline"/>: waits for a running pass at most until
+    /// then, and not at all for one that has already run longer than that wait (a request stuck
+    /// on a slow backend: it takes the new batches when it is done).
+    /// </summary>
     public async Task<SendOutcome> SendPendingAsync(DateTimeOffset deadline)
     {
         var wait = deadline - _time.GetUtcNow();
@@ -156,13 +166,14 @@ public sealed class FootprintsSender : IDisposable
         {
             return SendOutcome.OutOfTime;
         }
-        if (!await _gate.WaitAsync(Clamp(wait)).ConfigureAwait(false))
+        if (!_gate.Wait(0)
+            && (_time.GetElapsedTime(Volatile.Read(ref _passStartedAt)) >= wait || !await _gate.WaitAsync(Clamp(wait)).ConfigureAwait(false)))
         {
             return SendOutcome.Busy;
         }
         try
         {
-            return await PumpAsync(deadline, ignoreBackoff: false).ConfigureAwait(false);
+            return await PumpAsync(deadline, ignoreBackoff: false, _stopping.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -190,14 +201,24 @@ public sealed class FootprintsSender : IDisposable
             _stopping.Cancel();
         }
         var outcome = SendOutcome.OutOfTime;
-        if (left > TimeSpan.Zero && await _gate.WaitAsync(Clamp(left)).ConfigureAwait(false))
+        // A background pass gets a short grace to finish its request; one still stuck after it is
+        // cut loose so the drain has the time that is left (its batches stay in the spool).
+        var grace = Clamp(left / 4 < BackgroundGrace ? left / 4 : BackgroundGrace);
+        var acquired = left > TimeSpan.Zero && await _gate.WaitAsync(grace).ConfigureAwait(false);
+        if (!acquired && left > TimeSpan.Zero)
+        {
+            await _abandonBackground.CancelAsync().ConfigureAwait(false);
+            left = hardStop - _time.GetUtcNow();
+            acquired = left > TimeSpan.Zero && await _gate.WaitAsync(Clamp(left)).ConfigureAwait(false);
+        }
+        if (acquired)
         {
             try
             {
                 var pause = DrainFirstPause;
                 while (true)
                 {
-                    outcome = await PumpAsync(hardStop, ignoreBackoff: true).ConfigureAwait(false);
+                    outcome = await PumpAsync(hardStop, ignoreBackoff: true, _stopping.Token).ConfigureAwait(false);
                     if (outcome != SendOutcome.Failed)
                     {
                         break;
@@ -259,8 +280,9 @@ public sealed class FootprintsSender : IDisposable
 
     internal static string Describe(HttpRequestException e) => $"{e.HttpRequestError}: {e.Message}";
 
-    private async Task<SendOutcome> PumpAsync(DateTimeOffset deadline, bool ignoreBackoff)
+    private async Task<SendOutcome> PumpAsync(DateTimeOffset deadline, bool ignoreBackoff, CancellationToken cancellation)
     {
+        Volatile.Write(ref _passStartedAt, _time.GetTimestamp());
         var delivered = false;
         while (true)
         {
@@ -269,7 +291,7 @@ public sealed class FootprintsSender : IDisposable
                 return delivered ? SendOutcome.Delivered : SendOutcome.Nothing;
             }
             var now = _time.GetUtcNow();
-            if (now >= deadline || _stopping.IsCancellationRequested)
+            if (now >= deadline || cancellation.IsCancellationRequested)
             {
                 return SendOutcome.OutOfTime;
             }
@@ -277,7 +299,7 @@ public sealed class FootprintsSender : IDisposable
             {
                 return SendOutcome.BackingOff;
             }
-            var lookup = await Executions.GetAsync(deadline, _stopping.Token).ConfigureAwait(false);
+            var lookup = await Executions.GetAsync(deadline, cancellation).ConfigureAwait(false);
             if (lookup.Failed)
             {
                 Failure(lookup.Failure!);
@@ -304,7 +326,7 @@ public sealed class FootprintsSender : IDisposable
             {
                 continue;
             }
-            var outcome = await PostAsync(execution, batch, deadline).ConfigureAwait(false);
+            var outcome = await PostAsync(execution, batch, deadline, cancellation).ConfigureAwait(false);
             if (outcome != SendOutcome.Delivered)
             {
                 return outcome;
@@ -313,7 +335,7 @@ public sealed class FootprintsSender : IDisposable
         }
     }
 
-    private async Task<SendOutcome> PostAsync(ActiveExecution execution, List<(SpoolEntry Entry, FootprintsHits Hits)> batch, DateTimeOffset deadline)
+    private async Task<SendOutcome> PostAsync(ActiveExecution execution, List<(SpoolEntry Entry, FootprintsHits Hits)> batch, DateTimeOffset deadline, CancellationToken cancellation)
     {
         var json = FootprintsV6.Serialize(_options.AgentId, _options.LabId, execution.ExecutionId, batch.ConvertAll(b => b.Hits));
         var testStage = SealightsRoutes.TestStageFor(_options, execution);
@@ -325,7 +347,7 @@ public sealed class FootprintsSender : IDisposable
             return SendOutcome.OutOfTime;
         }
         var methods = batch.Sum(b => (long)b.Hits.Methods.Count);
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeoutSource.CancelAfter(timeout);
         int status;
         try
@@ -333,14 +355,14 @@ public sealed class FootprintsSender : IDisposable
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeoutSource.Token).ConfigureAwait(false);
             status = (int)response.StatusCode;
         }
-        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
             Failure($"{request.RequestUri} did not answer within {timeout.TotalMilliseconds:0} ms");
             return SendOutcome.Failed;
         }
         catch (OperationCanceledException)
         {
-            Failure($"the request to {request.RequestUri} was cut at the shutdown deadline");
+            Failure($"the request to {request.RequestUri} was cut for the shutdown drain");
             return SendOutcome.OutOfTime;
         }
         catch (HttpRequestException e)

@@ -4,10 +4,28 @@ using Sealights.Lambda.Agent.MethodHits;
 namespace Sealights.Lambda.Agent.Lifecycle;
 
 /// <summary>
+/// When hits leave the runtime and go out. <paramref name="UseTelemetryApi"/>: flush right after a
+/// response (on <c>platform.runtimeDone</c>) when <paramref name="FlushInterval"/> has passed since
+/// the last such flush; that post-runtime work gets at most <paramref name="Budget"/>.
+/// </summary>
+public sealed record FlushPolicy(bool UseTelemetryApi, TimeSpan FlushInterval, TimeSpan Budget)
+{
+    public static readonly FlushPolicy AtInvokeOnly = new(false, TimeSpan.Zero, TimeSpan.Zero);
+}
+
+/// <summary>
 /// The extension's lifecycle: listen for the runtime, register, then turn INVOKE and SHUTDOWN
-/// events into flushes of method hits. Nothing here runs on the function's critical path: at
-/// INVOKE the flush runs in the background and the agent calls next at once, so it never holds
-/// the environment's freeze; at SHUTDOWN it spends at most the deadline minus a margin.
+/// events into flushes of method hits. Nothing here runs on the caller's path:
+/// <list type="bullet">
+/// <item>At INVOKE the previous invocations' hits are flushed in the background and the agent
+/// calls next at once; the hits then leave with the delivery's background send, at the next
+/// opportunity, or at SHUTDOWN.</item>
+/// <item>With the Telemetry API (real Lambda, our emulator) an invocation may instead be flushed
+/// right after its response: the agent holds next until <c>platform.runtimeDone</c>, rotates,
+/// spools and sends within the policy's budget, then calls next. Only when the flush interval
+/// has passed, so most warm invocations cost no post-runtime time at all.</item>
+/// <item>At SHUTDOWN it spends at most the deadline minus a margin.</item>
+/// </list>
 /// <para>
 /// Lambda stops the runtime (SIGTERM) BEFORE it sends SHUTDOWN, and a .NET process killed by
 /// SIGTERM takes its unflushed EventPipe buffers with it. So the exec wrapper holds the SIGTERM
@@ -21,11 +39,15 @@ public sealed class AgentHost(
     ExtensionsApiClient api,
     string extensionName,
     MethodHitCollector source,
-    IMethodHitSink sink,
+    Func<IMethodHitSink> createSink,
+    FlushPolicy policy,
     StartupTimeline startup)
 {
     /// <summary>Left of SHUTDOWN's deadline for writing the last hits and exiting before SIGKILL.</summary>
     public static readonly TimeSpan ShutdownMargin = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long after INVOKE <c>platform.start</c> may take before the Telemetry API counts as broken.</summary>
+    public static readonly TimeSpan TelemetryStartTimeout = TimeSpan.FromSeconds(2);
 
     public const string IdentifierFileName = "extension-id";
 
@@ -36,13 +58,17 @@ public sealed class AgentHost(
     public const string FlushedMarkerFileName = "flushed";
 
     private readonly object _flushLock = new();
+    private IMethodHitSink _sink = null!;
     private Task _flushing = Task.CompletedTask;
     private int _methodsReported;
+    private TelemetryListener? _telemetry;
+    private long _lastFlushAfterResponse = long.MinValue;
+    private bool _previousFlushedAfterResponse;
 
     /// <summary>
     /// The extension's event loop, on the calling thread (the agent's main thread, which has
-    /// nothing else to do): register, then wait in next until SHUTDOWN. Flushes run in the
-    /// background; this thread only starts them.
+    /// nothing else to do): register, then wait in next until SHUTDOWN. Flushes at INVOKE run in
+    /// the background; this thread only starts them.
     /// </summary>
     public int Run()
     {
@@ -54,11 +80,14 @@ public sealed class AgentHost(
         // the runtime once every extension registered. So nothing else comes before it.
         var identifier = api.Register(extensionName, ["INVOKE", "SHUTDOWN"]);
         startup.Registered();
+        // The sink (an HTTP client, the spool's directory) is made after registering: not on init's path.
+        _sink = createSink();
         source.StartCollecting();
         // The launcher continues with this identifier if the agent process dies.
         File.WriteAllText(identifierFile, identifier);
         File.WriteAllText(StateFile(PidFileName), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        log.Info($"registered as {extensionName} ({startup.Describe()}); collecting method hits from the function's .NET runtime");
+        var flushing = SubscribeToTelemetry();
+        log.Info($"registered as {extensionName} ({startup.Describe()}); collecting method hits from the function's .NET runtime; {flushing}");
 
         var invocations = 0;
         while (true)
@@ -67,29 +96,121 @@ public sealed class AgentHost(
             switch (next.Type)
             {
                 case ExtensionEventType.Invoke:
-                    invocations++;
-                    lock (_flushLock)
-                    {
-                        if (_flushing.IsCompleted)
-                        {
-                            _flushing = FlushAsync(CancellationToken.None);
-                        }
-                        else
-                        {
-                            // A rotation is still running (e.g. frozen mid-way); this invocation's hits come with the next one.
-                            log.Debug($"INVOKE {next.RequestId}: previous flush still running");
-                        }
-                    }
+                    Invoked(next, ++invocations);
                     break;
                 case ExtensionEventType.Shutdown:
                     // Waiting on this thread is safe: it has no synchronization context.
                     ShutdownAsync(next, invocations).GetAwaiter().GetResult();
+                    _telemetry?.Dispose();
                     return AgentExitCodes.ShutdownComplete;
                 default:
-                    log.Warn($"ignoring an event the agent does not understand: {next.Problem}");
+                    // Only INVOKE and SHUTDOWN were asked for, and a SHUTDOWN would not be followed
+                    // by anything: an unreadable event is taken for an INVOKE, which costs nothing.
+                    log.Warn($"an event the agent cannot read ({next.Problem}): taken for an INVOKE");
+                    Invoked(next with { RequestId = null, Deadline = null }, ++invocations);
                     break;
             }
         }
+    }
+
+    private string SubscribeToTelemetry()
+    {
+        const string AtInvoke = "hits are flushed at the next INVOKE and at SHUTDOWN";
+        if (!policy.UseTelemetryApi)
+        {
+            return AtInvoke + " (SL_TELEMETRY_API=false)";
+        }
+        TelemetryListener? listener = null;
+        try
+        {
+            listener = TelemetryListener.Start(log.Warn);
+            if (api.SubscribeToTelemetry(listener.Destination) is { } answer)
+            {
+                listener.Dispose();
+                return $"{AtInvoke} (the Telemetry API is not offered here: {answer})";
+            }
+            _telemetry = listener;
+            return policy.FlushInterval == TimeSpan.Zero
+                ? "hits are flushed right after every response (Telemetry API)"
+                : $"hits are flushed right after a response at most every {policy.FlushInterval.TotalSeconds:0.#} s (Telemetry API), else at the next INVOKE";
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ExtensionsApiException)
+        {
+            listener?.Dispose();
+            return $"{AtInvoke} (Telemetry API subscription failed: {e.Message})";
+        }
+    }
+
+    private void Invoked(ExtensionEvent invoke, int invocation)
+    {
+        if (invocation == 1)
+        {
+            _sink.FirstInvoke(DateTimeOffset.UtcNow);
+        }
+        // The invocations since the last flush: unless the previous one was flushed right after
+        // its response, its hits (and init's) are still in the runtime.
+        if (!_previousFlushedAfterResponse)
+        {
+            lock (_flushLock)
+            {
+                if (_flushing.IsCompleted)
+                {
+                    _flushing = FlushAsync();
+                }
+                else
+                {
+                    // A rotation is still running (e.g. frozen mid-way); this invocation's hits come with the next one.
+                    log.Debug($"INVOKE {invoke.RequestId}: previous flush still running");
+                }
+            }
+        }
+        _previousFlushedAfterResponse = _telemetry is { } telemetry && invoke.RequestId is { } requestId && FlushIsDue()
+            && FlushAfterResponse(telemetry, requestId, invoke.Deadline);
+    }
+
+    private bool FlushIsDue() =>
+        _lastFlushAfterResponse == long.MinValue
+        || System.Diagnostics.Stopwatch.GetElapsedTime(_lastFlushAfterResponse) >= policy.FlushInterval;
+
+    /// <summary>
+    /// Holds next until the runtime has answered, then flushes and sends within the budget. A
+    /// Telemetry API that does not deliver (no <c>platform.start</c> soon after INVOKE, or no
+    /// <c>platform.runtimeDone</c> by the invocation's deadline) is given up for good, with one
+    /// line, so at most one invocation ever waits for it.
+    /// </summary>
+    private bool FlushAfterResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline)
+    {
+        var started = telemetry.Started(requestId);
+        var done = telemetry.RuntimeDone(requestId);
+        var doneBy = (deadline ?? DateTimeOffset.UtcNow.AddMinutes(15)) + TimeSpan.FromSeconds(1);
+        if (!started.Wait(TelemetryStartTimeout) || !done.Wait(Clamp(doneBy - DateTimeOffset.UtcNow)))
+        {
+            telemetry.Forget(requestId);
+            _telemetry = null;
+            telemetry.Dispose();
+            log.Warn($"the Telemetry API did not report invocation {requestId} ({(started.IsCompleted ? "no platform.runtimeDone by its deadline" : "no platform.start")}): hits are flushed at the next INVOKE from now on");
+            return false;
+        }
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
+        Task flush;
+        lock (_flushLock)
+        {
+            flush = _flushing = FlushAfterAsync(_flushing);
+        }
+        // Past the budget the flush goes on in the background (and, frozen, after the next thaw).
+        if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)))
+        {
+            _sink.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
+        }
+        log.Debug($"post-runtime flush of {requestId}: {elapsed.Elapsed.TotalMilliseconds:0.0} ms");
+        return true;
+    }
+
+    private async Task FlushAfterAsync(Task previous)
+    {
+        await previous;
+        await FlushAsync();
     }
 
     /// <summary>
@@ -108,7 +229,8 @@ public sealed class AgentHost(
     private async Task FlushThenMarkAsync(Task previous)
     {
         await previous;
-        await FlushAsync(CancellationToken.None);
+        // Lambda stops the runtime only to end the environment: these are final footprints.
+        await FlushAsync(isFinal: true);
         try
         {
             await File.WriteAllTextAsync(StateFile(FlushedMarkerFileName), "");
@@ -119,15 +241,15 @@ public sealed class AgentHost(
         }
     }
 
-    private async Task FlushAsync(CancellationToken cancellationToken)
+    private async Task FlushAsync(bool isFinal = false)
     {
         try
         {
-            var hits = await source.FlushAsync(cancellationToken);
+            var hits = await source.FlushAsync(CancellationToken.None);
             Interlocked.Add(ref _methodsReported, hits.Count);
             if (hits.Count > 0)
             {
-                await sink.WriteAsync(hits, isFinal: false, cancellationToken);
+                await _sink.WriteAsync(hits, isFinal, CancellationToken.None);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -166,13 +288,16 @@ public sealed class AgentHost(
             + $"agent peak RSS {PeakResidentMegabytes():0.0} MB");
         try
         {
-            await sink.WriteAsync(hits, isFinal: true, budget.Token);
+            await _sink.WriteAsync(hits, isFinal: true, budget.Token);
         }
         catch (Exception e)
         {
             log.Warn($"the final hits could not be written: {e.GetType().Name}: {e.Message}");
         }
         await source.DisposeAsync();
+        // What is still spooled gets the rest of the deadline (the sink keeps its own margin).
+        await _sink.DrainAsync(deadline);
+        await _sink.DisposeAsync();
     }
 
     // VmHWM: the process's resident-set high-water mark, as the kernel counts it.

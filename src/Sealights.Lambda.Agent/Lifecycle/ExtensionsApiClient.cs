@@ -46,6 +46,21 @@ public sealed class ExtensionsApiClient : IDisposable
         return ExtensionEvent.Parse(reply.Body);
     }
 
+    /// <summary>
+    /// Subscribes to the Telemetry API's platform events at <paramref name="destination"/>, with
+    /// Lambda's smallest buffering (25 ms) so <c>platform.runtimeDone</c> comes promptly. Returns
+    /// null when subscribed, else what was answered (AWS's emulator: 202 <c>Telemetry.NotSupported</c>).
+    /// </summary>
+    public string? SubscribeToTelemetry(Uri destination)
+    {
+        var body = "{\"schemaVersion\":\"2022-12-13\",\"types\":[\"platform\"],"
+            + "\"buffering\":{\"maxItems\":1000,\"maxBytes\":262144,\"timeoutMs\":25},"
+            + $"\"destination\":{{\"protocol\":\"HTTP\",\"URI\":\"{destination}\"}}}}";
+        var reply = _connection.Send(
+            "PUT", "/2022-07-01/telemetry", [(IdentifierHeader, RequireIdentifier()), ("Content-Type", "application/json")], body);
+        return reply.Status == 200 ? null : $"{reply.Status} {Truncate(reply.Body)}";
+    }
+
     /// <summary>Reports a fatal extension error; Lambda then fails the function. Use only when that is intended.</summary>
     public void ReportError(string phase, string errorType)
     {

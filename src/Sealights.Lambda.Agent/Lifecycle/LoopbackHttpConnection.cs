@@ -23,10 +23,8 @@ internal sealed class LoopbackHttpConnection(string hostAndPort) : IDisposable
     // The API's answers are small JSON documents; anything bigger is not this API.
     private const int MaxResponseBytes = 1024 * 1024;
 
-    private readonly byte[] _buffer = new byte[16 * 1024];
     private Socket? _socket;
-    private int _start;
-    private int _end;
+    private HttpMessageReader? _reader;
 
     /// <summary>Sends a request and reads the whole response; blocks until it has come.</summary>
     public HttpReply Send(string method, string path, IEnumerable<(string Name, string Value)> headers, string? body)
@@ -80,9 +78,10 @@ internal sealed class LoopbackHttpConnection(string hostAndPort) : IDisposable
     private HttpReply Exchange(byte[] request)
     {
         var socket = _socket ??= Connect();
+        var reader = _reader ??= new HttpMessageReader(socket, MaxResponseBytes);
         socket.Send(request, SocketFlags.None);
 
-        var statusLine = ReadLine();
+        var statusLine = reader.ReadLine();
         var parts = statusLine.Split(' ', 3);
         if (parts.Length < 2 || !parts[0].StartsWith("HTTP/1.", StringComparison.Ordinal)
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var status))
@@ -90,18 +89,10 @@ internal sealed class LoopbackHttpConnection(string hostAndPort) : IDisposable
             throw new IOException($"not an HTTP response: '{statusLine}'");
         }
 
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        for (var line = ReadLine(); line.Length > 0; line = ReadLine())
-        {
-            var colon = line.IndexOf(':');
-            if (colon > 0)
-            {
-                headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
-            }
-        }
-
-        var body = ReadBody(headers);
-        if (IsCloseRequested(headers))
+        var headers = reader.ReadHeaders();
+        var toEnd = !headers.ContainsKey("content-length") && !headers.ContainsKey("transfer-encoding");
+        var body = reader.ReadBody(headers, toEndWithoutLength: true);
+        if (toEnd || IsCloseRequested(headers))
         {
             Close();
         }
@@ -126,119 +117,11 @@ internal sealed class LoopbackHttpConnection(string hostAndPort) : IDisposable
         }
     }
 
-    private byte[] ReadBody(Dictionary<string, string> headers)
-    {
-        if (headers.TryGetValue("transfer-encoding", out var encoding) && encoding.Contains("chunked", StringComparison.OrdinalIgnoreCase))
-        {
-            var body = new List<byte>();
-            while (true)
-            {
-                var sizeLine = ReadLine();
-                var size = int.Parse(sizeLine.Split(';')[0].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                if (size == 0)
-                {
-                    // Trailers, if any, end with an empty line.
-                    while (ReadLine().Length > 0)
-                    {
-                    }
-
-                    return [.. body];
-                }
-
-                CheckSize(body.Count + size);
-                body.AddRange(ReadExactly(size));
-                ReadLine();
-            }
-        }
-
-        if (headers.TryGetValue("content-length", out var lengthText))
-        {
-            var length = int.Parse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture);
-            CheckSize(length);
-            return ReadExactly(length);
-        }
-
-        // No length: the body runs to the end of the connection.
-        var rest = new List<byte>();
-        while (Fill())
-        {
-            rest.AddRange(_buffer.AsSpan(_start, _end - _start));
-            _start = _end;
-            CheckSize(rest.Count);
-        }
-
-        Close();
-        return [.. rest];
-    }
-
-    private static void CheckSize(int bytes)
-    {
-        if (bytes > MaxResponseBytes)
-        {
-            throw new IOException($"a response body over {MaxResponseBytes} bytes");
-        }
-    }
-
-    private string ReadLine()
-    {
-        var line = new StringBuilder();
-        while (true)
-        {
-            if (_start == _end && !Fill())
-            {
-                throw new IOException("the connection closed mid-response");
-            }
-
-            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-            var stop = newline < 0 ? _end : newline;
-            line.Append(Encoding.ASCII.GetString(_buffer, _start, stop - _start));
-            if (line.Length > MaxResponseBytes)
-            {
-                throw new IOException("a response line without an end");
-            }
-
-            if (newline >= 0)
-            {
-                _start = newline + 1;
-                return line.ToString().TrimEnd('\r');
-            }
-
-            _start = _end;
-        }
-    }
-
-    private byte[] ReadExactly(int count)
-    {
-        var result = new byte[count];
-        var filled = 0;
-        while (filled < count)
-        {
-            if (_start == _end && !Fill())
-            {
-                throw new IOException("the connection closed mid-body");
-            }
-
-            var step = Math.Min(count - filled, _end - _start);
-            Array.Copy(_buffer, _start, result, filled, step);
-            _start += step;
-            filled += step;
-        }
-
-        return result;
-    }
-
-    private bool Fill()
-    {
-        _start = 0;
-        _end = _socket!.Receive(_buffer, SocketFlags.None);
-        return _end > 0;
-    }
-
     private void Close()
     {
         _socket?.Dispose();
         _socket = null;
-        _start = _end = 0;
+        _reader = null;
     }
 }
 

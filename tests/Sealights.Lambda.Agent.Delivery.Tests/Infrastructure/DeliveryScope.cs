@@ -63,7 +63,7 @@ public sealed class DeliveryScope : IAsyncDisposable
         {
             UseServer($"http://127.0.0.1:{port}/api");
         }
-        return Own(TestBackendProcess.StartAsync(Root, port, requireToken ? RawToken : null, execution, Output));
+        return Own(TestBackendProcess.StartAsync(Root, port, requireToken ? RawToken : null, execution, Output.WriteLine));
     }
 
     /// <summary>

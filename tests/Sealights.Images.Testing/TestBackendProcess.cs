@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Reflection;
 using System.Text.Json.Nodes;
-using Xunit.Abstractions;
 
-namespace Sealights.Lambda.Agent.Delivery.Tests.Infrastructure;
+namespace Sealights.Images.Testing;
 
 /// <summary>
 /// The test backend (tests/Sealights.TestBackend) as a real process on a loopback port, its
@@ -16,10 +15,10 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     private readonly string? _token;
     private readonly string? _execution;
-    private readonly ITestOutputHelper? _output;
+    private readonly Action<string>? _output;
     private Process? _process;
 
-    private TestBackendProcess(int port, string recordFile, string? token, string? execution, ITestOutputHelper? output)
+    private TestBackendProcess(int port, string recordFile, string? token, string? execution, Action<string>? output)
     {
         Port = port;
         RecordFile = recordFile;
@@ -40,9 +39,12 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     /// <param name="token">When set, the only Bearer token accepted (others get 401).</param>
     /// <param name="execution">An execution id active from the start (also after a restart).</param>
-    public static async Task<TestBackendProcess> StartAsync(string recordDirectory, int port, string? token = null, string? execution = null, ITestOutputHelper? output = null)
+    public static async Task<TestBackendProcess> StartAsync(string recordDirectory, int port, string? token = null, string? execution = null, Action<string>? output = null)
     {
-        Assert.True(File.Exists(Assembly), $"the test backend is not built at {Assembly}");
+        if (!File.Exists(Assembly))
+        {
+            throw new InvalidOperationException($"the test backend is not built at {Assembly}");
+        }
         var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output);
         await backend.StartProcessAsync();
         return backend;
@@ -144,8 +146,10 @@ public sealed class TestBackendProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
-            Assert.False(process.HasExited, "the test backend exited at start");
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the test backend did not start listening");
+            if (process.HasExited || waited.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new InvalidOperationException(process.HasExited ? "the test backend exited at start" : "the test backend did not start listening");
+            }
             await Task.Delay(50);
         }
     }
@@ -158,7 +162,7 @@ public sealed class TestBackendProcess : IAsyncDisposable
         }
         try
         {
-            _output.WriteLine(prefix + line);
+            _output(prefix + line);
         }
         catch (InvalidOperationException)
         {

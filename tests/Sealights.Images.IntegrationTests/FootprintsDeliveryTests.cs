@@ -1,0 +1,313 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sealights.Images.IntegrationTests.Infrastructure;
+using Sealights.Images.Testing;
+using Xunit.Abstractions;
+
+namespace Sealights.Images.IntegrationTests;
+
+/// <summary>
+/// Footprints end to end: the sample function in the coverage-ready image under the emulator,
+/// the agent delivering to the stand-in Sealights backend (tests/Sealights.TestBackend), a real
+/// process on the host's loopback. The debug hits file is the ground truth of what ran.
+/// </summary>
+[Collection(CoverageCollection.Name)]
+public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputHelper output) : IDisposable
+{
+    private const string Bsid = "bsid-e2e";
+    private const string Lab = "lab-e2e";
+    private const string Execution = "execution-e2e";
+    private const string Echo = """{"action":"echo","message":"covered"}""";
+    private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
+    private const string Info = """{"action":"info"}""";
+    private const string EchoMethod = "SampleFunction|SampleFunction.Function|Echo(System.String)";
+    private const string PriceMethod =
+        "SampleFunction|SampleFunction.PricingEngine|Price(System.Collections.Generic.IReadOnlyList<SampleFunction.LineItem>,System.String)";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("sl-footprints-").FullName;
+    private readonly int _backendPort = FreePorts.Next();
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private string Token => field ??= SealightsTokens.Create($"http://127.0.0.1:{_backendPort}/api");
+
+    public void Dispose()
+    {
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            owned.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Footprints_match_the_invoked_paths_with_the_route_headers_and_invocation_times()
+    {
+        var backend = await StartBackendAsync();
+        var container = await StartFunctionAsync();
+
+        var beforeEcho = DateTimeOffset.UtcNow;
+        Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
+        var afterEcho = DateTimeOffset.UtcNow;
+        // Flushed right after the response (Telemetry API): there before the next invocation.
+        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "the first invocation's footprints");
+        var beforeQuote = DateTimeOffset.UtcNow;
+        Assert.Equal(200, (await container.InvokeAsync(Quote)).StatusCode);
+        var afterQuote = DateTimeOffset.UtcNow;
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains("flushed right after a response", logs);
+        var ran = ReadHitsFile();
+        var delivered = backend.DeliveredMethods();
+        Assert.Equal(ran.Keys.Order(), delivered.Order());
+        Assert.Contains(PriceMethod, delivered);
+        Assert.DoesNotContain(delivered, m => m.Contains("|Fail()", StringComparison.Ordinal) || m.Contains("|Info()", StringComparison.Ordinal));
+
+        var records = backend.FootprintsRecords();
+        Assert.NotEmpty(records);
+        foreach (var record in records)
+        {
+            Assert.Equal($"/api/v6/agents/{Bsid}/footprints/Functional%20Tests/{Bsid}/", (string?)record["rawTarget"]);
+            var headers = record["headers"]!.AsObject();
+            Assert.Equal("gzip", (string?)Header(headers, "Content-Encoding"));
+            Assert.Equal(Execution, (string?)Header(headers, "x-sl-executionId"));
+            Assert.Equal(Bsid, (string?)Header(headers, "x-sl-bsid"));
+            Assert.Equal(Lab, (string?)Header(headers, "x-sl-labId"));
+            // The backend accepts only this token as Bearer (401 otherwise), so acceptance shows it.
+            var body = record["body"]!;
+            Assert.Equal("6.0", (string?)body["formatVersion"]);
+            Assert.Equal(Lab, (string?)body["meta"]!["labId"]);
+            Assert.All(body["executions"]!.AsArray(), e => Assert.Equal(Execution, (string?)e!["executionId"]));
+        }
+
+        // Every hits entry's window lies in the invocation that ran its methods (or init, before the first).
+        var entries = records.SelectMany(r => HitsEntries(r["body"]!)).ToList();
+        var echoEntry = entries.Single(e => e.Methods.Contains(EchoMethod));
+        Assert.InRange(echoEntry.Start, beforeEcho.AddMilliseconds(-50), afterEcho.AddMilliseconds(50));
+        Assert.InRange(echoEntry.End, beforeEcho.AddMilliseconds(-50), afterEcho.AddMilliseconds(50));
+        Assert.False(echoEntry.Init);
+        var quoteEntry = entries.Single(e => e.Methods.Contains(PriceMethod));
+        Assert.InRange(quoteEntry.Start, beforeQuote.AddMilliseconds(-50), afterQuote.AddMilliseconds(50));
+        Assert.InRange(quoteEntry.End, beforeQuote.AddMilliseconds(-50), afterQuote.AddMilliseconds(50));
+        Assert.All(entries.Where(e => e.Init), e => Assert.True(e.End <= afterEcho, "init footprints after the first invocation"));
+        Assert.DoesNotContain(Token, logs);
+    }
+
+    [Fact]
+    public async Task Backend_down_for_20_invocations_then_up_every_hit_arrives_once()
+    {
+        var backend = await StartBackendAsync();
+        var container = await StartFunctionAsync(("SL_FLUSH_INTERVAL_SECONDS", "0"));
+        Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
+        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "footprints while the backend is up");
+
+        await backend.StopAsync();
+        string[] payloads = [Quote, Info, Echo, """{"action":"fail"}""", """{"action":"wait","ms":5}"""];
+        for (var i = 0; i < 20; i++)
+        {
+            var result = await container.InvokeAsync(payloads[i % payloads.Length], TimeSpan.FromSeconds(20));
+            Assert.InRange(result.StatusCode, 200, 299);
+        }
+        await backend.RestartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
+        }
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        var ran = ReadHitsFile();
+        var delivered = backend.DeliveredMethods();
+        Assert.Contains(PriceMethod, ran.Keys);
+        Assert.Equal(delivered.Count, delivered.Distinct().Count());
+        Assert.Equal(ran.Keys.Order(), delivered.Order());
+        Assert.DoesNotContain(Token, logs);
+    }
+
+    [Theory]
+    [InlineData("error500")]
+    [InlineData("hang")]
+    public async Task A_backend_answering_500_or_hanging_does_not_reach_the_caller_and_loses_nothing(string mode)
+    {
+        var backend = await StartBackendAsync();
+        // Every invocation is flushed and sent right after its response: each one meets the fault.
+        var container = await StartFunctionAsync(("SL_FLUSH_INTERVAL_SECONDS", "0"));
+        Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
+        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "footprints before the fault");
+        var healthy = new List<double>();
+        for (var i = 0; i < 5; i++)
+        {
+            healthy.Add((await container.InvokeAsync(Echo)).Latency.TotalMilliseconds);
+        }
+
+        await backend.SetModeAsync(new { mode, holdSeconds = 30 });
+        var faulty = new List<double>();
+        foreach (var payload in new[] { Quote, Info, Echo, Quote, Echo, Info })
+        {
+            var result = await container.InvokeAsync(payload, TimeSpan.FromSeconds(20));
+            Assert.Equal(200, result.StatusCode);
+            Assert.Null(result.FunctionError);
+            faulty.Add(result.Latency.TotalMilliseconds);
+        }
+        await backend.SetModeAsync(new { mode = "ok" });
+        Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+        output.WriteLine($"caller latency, healthy backend: {string.Join(", ", healthy.Select(l => l.ToString("0.0")))} ms");
+        output.WriteLine($"caller latency, backend {mode}: {string.Join(", ", faulty.Select(l => l.ToString("0.0")))} ms");
+
+        // A 30 s hang that reached the caller would show as seconds; figures are for the bench.
+        Assert.All(faulty, latency => Assert.InRange(latency, 0, 2000));
+        Assert.True((await backend.StatsAsync())["faulted"]!.GetValue<int>() > 0, "the fault never met a request");
+        var delivered = backend.DeliveredMethods();
+        Assert.Equal(delivered.Count, delivered.Distinct().Count());
+        Assert.Equal(ReadHitsFile().Keys.Order(), delivered.Order());
+        Assert.Contains(PriceMethod, delivered);
+    }
+
+    [Fact]
+    public async Task Docker_stop_right_after_an_invocation_its_footprints_arrive_before_SIGKILL()
+    {
+        var backend = await StartBackendAsync();
+        // Only the first invocation is flushed after its response; the last one waits for SHUTDOWN.
+        var container = await StartFunctionAsync(("SL_FLUSH_INTERVAL_SECONDS", "3600"));
+        Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
+        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "the first invocation's footprints");
+        Assert.Equal(200, (await container.InvokeAsync(Quote)).StatusCode);
+        Assert.DoesNotContain(PriceMethod, backend.DeliveredMethods());
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains(PriceMethod, backend.DeliveredMethods());
+        Assert.Equal(ReadHitsFile().Keys.Order(), backend.DeliveredMethods().Order());
+        Assert.Contains("extensions exited by themselves: [sealights-agent]; killed: []", logs);
+        Assert.Contains(backend.FootprintsRecords(), r => r["body"]!["executions"]!.AsArray()
+            .SelectMany(e => e!["hits"]!.AsArray()).Any(h => (bool?)h!["isFinalFootprints"] == true));
+    }
+
+    [Fact]
+    public async Task Spool_directory_full_keeps_footprints_in_memory_and_delivers_them()
+    {
+        var backend = await StartBackendAsync();
+        var container = await StartFunctionAsync(
+            [("SL_SPOOL_DIR", "/tmp/sl-spool")],
+            ["--mount", "type=tmpfs,destination=/tmp/sl-spool,tmpfs-size=262144"]);
+        // Filled before the agent starts (init is lazy: at the first invoke).
+        await ExecAsync(container, "dd if=/dev/zero of=/tmp/sl-spool/filler bs=4096 2>/dev/null; df /tmp/sl-spool | tail -1");
+        // With a backend that is down, footprints must wait somewhere: memory, since the disk is full.
+        await backend.StopAsync();
+        await AnswersCorrectlyAsync(container);
+        await backend.RestartAsync();
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains("footprints spool /tmp/sl-spool cannot be written (IOException", logs);
+        Assert.Equal(ReadHitsFile().Keys.Order(), backend.DeliveredMethods().Order());
+    }
+
+    [Fact]
+    public async Task A_corrupt_spool_file_is_removed_with_one_line_and_the_rest_is_delivered()
+    {
+        var backend = await StartBackendAsync();
+        var container = await StartFunctionAsync(("SL_SPOOL_DIR", "/tmp/sl-spool"));
+        // Left by an earlier agent process in the same environment: adopted at start, unreadable.
+        await ExecAsync(container, """mkdir -m 700 /tmp/sl-spool && printf '{"v":1,"start":17' > /tmp/sl-spool/fp-000000000001-1767268800000-3.json""");
+        await AnswersCorrectlyAsync(container);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains("spool file fp-000000000001-1767268800000-3.json cannot be read back", logs);
+        Assert.Equal(ReadHitsFile().Keys.Order(), backend.DeliveredMethods().Order());
+        Assert.DoesNotContain(Token, logs);
+    }
+
+    private static async Task AnswersCorrectlyAsync(LambdaContainer container)
+    {
+        foreach (var (payload, answer) in new[] { (Echo, """{"action":"echo","message":"covered","length":7}"""), (Quote, "\"total\":13.99}") })
+        {
+            var result = await container.InvokeAsync(payload, TimeSpan.FromSeconds(20));
+            Assert.Null(result.FunctionError);
+            Assert.EndsWith(answer, result.Body);
+        }
+    }
+
+    private async Task ExecAsync(LambdaContainer container, string script)
+    {
+        var result = (await DockerCli.RunAsync(["exec", container.Name, "sh", "-c", script])).EnsureSuccess("docker exec");
+        output.WriteLine(result.Output);
+    }
+
+    private async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{what} did not arrive in 10 s");
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task<TestBackendProcess> StartBackendAsync()
+    {
+        var backend = await TestBackendProcess.StartAsync(_directory, _backendPort, Token, Execution, output.WriteLine);
+        _owned.Add(backend);
+        return backend;
+    }
+
+    private Task<LambdaContainer> StartFunctionAsync(params (string Name, string Value)[] settings) => StartFunctionAsync(settings, []);
+
+    private async Task<LambdaContainer> StartFunctionAsync((string Name, string Value)[] settings, string[] runArguments)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["SL_TOKEN"] = Token,
+            ["SL_BUILD_SESSION_ID"] = Bsid,
+            ["SL_LAB_ID"] = Lab,
+            ["SL_DEBUG_HITS_FILE"] = "/sl-out/hits.jsonl",
+            ["SL_RETRY_MIN_MS"] = "100",
+            ["SL_RETRY_MAX_MS"] = "1000",
+        };
+        foreach (var (name, value) in settings)
+        {
+            environment[name] = value;
+        }
+        var container = await LambdaContainer.StartAsync(images.SampleImage, environment, ["--volume", $"{_directory}:/sl-out", .. runArguments]);
+        _owned.Add(container);
+        return container;
+    }
+
+    private Dictionary<string, DateTimeOffset> ReadHitsFile()
+    {
+        var hits = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(Path.Combine(_directory, "hits.jsonl")).Where(l => l.Length > 0))
+        {
+            using var json = JsonDocument.Parse(line);
+            if (json.RootElement.TryGetProperty("method", out var method))
+            {
+                hits.Add(method.GetString()!, json.RootElement.GetProperty("firstSeen").GetDateTimeOffset());
+            }
+        }
+        return hits;
+    }
+
+    private static JsonNode? Header(JsonObject headers, string name) =>
+        headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    private sealed record HitsEntry(IReadOnlyList<string> Methods, DateTimeOffset Start, DateTimeOffset End, bool Init);
+
+    private static IEnumerable<HitsEntry> HitsEntries(JsonNode body)
+    {
+        var methods = body["methods"]!.AsArray().Select(m => (string)m!).ToList();
+        return body["executions"]!.AsArray().SelectMany(e => e!["hits"]!.AsArray()).Select(h => new HitsEntry(
+            h!["methods"]!.AsArray().Select(i => methods[(int)i!]).ToList(),
+            DateTimeOffset.FromUnixTimeMilliseconds((long)h["start"]!),
+            DateTimeOffset.FromUnixTimeMilliseconds((long)h["end"]!),
+            (bool?)h["isInitFootprints"] == true));
+    }
+}
