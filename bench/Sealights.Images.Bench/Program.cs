@@ -7,7 +7,10 @@ using Sealights.Images.Testing;
 // interleaved (the order reversed every other round) so machine noise hits all alike:
 //   off    the stand-in base image, no agent at all
 //   inert  the coverage-ready image without a token (agent registered, nothing configured)
-//   on     the coverage-ready image with a token (agent listening, EventPipe sessions, rotation)
+//   on     the coverage-ready image with a token and a build session: EventPipe sessions,
+//          rotation, footprints delivered to the stand-in backend (tests/Sealights.TestBackend,
+//          a real process on loopback), flushed after a response at most every 10 s (the default)
+//   on/every  the same, flushed and sent after every response (SL_FLUSH_INTERVAL_SECONDS=0)
 // With --baseline <git-ref>, inert@<ref> and on@<ref> run the coverage image as that revision
 // built it, for a before/after comparison in one run.
 // Usage: [--cold N] [--warm M] [--baseline <git-ref>]
@@ -28,16 +31,21 @@ for (var i = 0; i < args.Length - 1; i += 2)
 await StandInImages.EnsureBaseImagesAsync();
 var plain = await StandInImages.BuildSampleAsync("net10.0");
 var covered = await StandInImages.BuildSampleAsync("net10.0", await CoverageImages.BuildAsync(StandInImages.Base("10")));
-var token = SealightsTokens.Create();
+var backendPort = FreePorts.Next();
+var token = SealightsTokens.Create($"http://127.0.0.1:{backendPort}/api");
+var records = Directory.CreateTempSubdirectory("sl-bench-backend-");
+await using var backend = await TestBackendProcess.StartAsync(records.FullName, backendPort, token, "bench-execution");
+var delivering = new Dictionary<string, string> { ["SL_TOKEN"] = token, ["SL_BUILD_SESSION_ID"] = "bench-bsid" };
 var configurations = new List<Configuration> { new("off", plain, new Dictionary<string, string>()) };
 if (baseline is not null)
 {
     var before = await StandInImages.BuildSampleAsync("net10.0", await BaselineCoverageImage.BuildAsync(baseline, StandInImages.Base("10")));
     configurations.Add(new Configuration($"inert@{baseline}", before, new Dictionary<string, string>()));
-    configurations.Add(new Configuration($"on@{baseline}", before, new Dictionary<string, string> { ["SL_TOKEN"] = token }));
+    configurations.Add(new Configuration($"on@{baseline}", before, delivering));
 }
 configurations.Add(new Configuration("inert", covered, new Dictionary<string, string>()));
-configurations.Add(new Configuration("on", covered, new Dictionary<string, string> { ["SL_TOKEN"] = token }));
+configurations.Add(new Configuration("on", covered, delivering));
+configurations.Add(new Configuration("on/every", covered, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }));
 const string Payload = """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}""";
 
 for (var run = 0; run < cold; run++)
@@ -100,8 +108,15 @@ foreach (var c in configurations.Skip(1))
         $"{c.Name} vs off: init overhead median {Ms(Statistics.Median(c.InitMs) - Statistics.Median(off.InitMs))} ms "
         + $"(ratio {Statistics.Median(c.InitMs) / Statistics.Median(off.InitMs):0.00}), cold CPU +{Whole(Statistics.Median(c.ColdCpuMs) - Statistics.Median(off.ColdCpuMs))} ms; "
         + $"warm caller latency delta p50 {Ms(Statistics.Percentile(c.WarmLatencyMs, 50) - Statistics.Percentile(off.WarmLatencyMs, 50))} ms, "
-        + $"p99 {Ms(Statistics.Percentile(c.WarmLatencyMs, 99) - Statistics.Percentile(off.WarmLatencyMs, 99))} ms");
+        + $"p99 {Ms(Statistics.Percentile(c.WarmLatencyMs, 99) - Statistics.Percentile(off.WarmLatencyMs, 99))} ms; "
+        + $"post-runtime per warm invoke p50 {Ms(Statistics.Median(c.PostRuntimeMs))} ms, p90 {Ms(Statistics.Percentile(c.PostRuntimeMs, 90))} ms, "
+        + $"p99 {Ms(Statistics.Percentile(c.PostRuntimeMs, 99))} ms, mean {Ms(c.PostRuntimeMs.DefaultIfEmpty(double.NaN).Average())} ms, "
+        + $"max {Ms(c.PostRuntimeMs.DefaultIfEmpty(double.NaN).Max())} ms, {c.PostRuntimeMs.Count(p => p > 0)} of {c.PostRuntimeMs.Count} with post-runtime work");
 }
+var stats = await backend.StatsAsync();
+Console.WriteLine($"backend: {backend.FootprintsRecords().Count} footprints requests accepted, {backend.DeliveredMethods().Count} method hits delivered; {stats.ToJsonString()}");
+await backend.StopAsync();
+records.Delete(recursive: true);
 return 0;
 
 /// <summary>One measured configuration and its samples.</summary>

@@ -79,11 +79,20 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         var buildMap = await DockerCli.RunAsync(["run", "--rm", "--network", "host", "--entrypoint", "cat", image, "/var/task/sealights-buildmap.json"]);
         Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", buildMap.EnsureSuccess("cat build map").StdOut);
 
-        // It runs under the emulator, and the agent in its base reports what ran.
+        // It runs under the emulator, and the agent in its base reports what ran as footprints to
+        // the stand-in Sealights backend (and, as ground truth, to the debug hits file).
         var hits = Directory.CreateTempSubdirectory("sl-pc-hits-").FullName;
+        var backendPort = FreePorts.Next();
+        var token = SealightsTokens.Create($"http://127.0.0.1:{backendPort}/api");
+        await using var backend = await TestBackendProcess.StartAsync(hits, backendPort, token, "execution-pc", output.WriteLine);
         await using (var container = await LambdaContainer.StartAsync(
             image,
-            new Dictionary<string, string> { ["SL_TOKEN"] = SealightsTokens.Create(), ["SL_DEBUG_HITS_FILE"] = "/sl-out/hits.jsonl" },
+            new Dictionary<string, string>
+            {
+                ["SL_TOKEN"] = token,
+                ["SL_BUILD_SESSION_ID"] = $"bsid-{tag}",
+                ["SL_DEBUG_HITS_FILE"] = "/sl-out/hits.jsonl",
+            },
             ["--volume", $"{hits}:/sl-out"]))
         {
             var echo = await container.InvokeAsync("""{"action":"echo","message":"published"}""");
@@ -97,6 +106,13 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", recorded);
         Assert.Contains("SampleFunction|SampleFunction.Function|Info()", recorded);
         Assert.DoesNotContain("SampleFunction|SampleFunction.Function|Fail()", recorded);
+        var delivered = backend.DeliveredMethods();
+        Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", delivered);
+        Assert.Contains("SampleFunction|SampleFunction.Function|Info()", delivered);
+        Assert.Equal(
+            recorded.Split('\n').Where(l => l.Contains("\"method\"", StringComparison.Ordinal)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("method").GetString()).Order(),
+            delivered.Order());
+        Assert.All(backend.FootprintsRecords(), r => Assert.Contains($"/footprints/Functional%20Tests/bsid-{tag}/", (string?)r["rawTarget"]));
     }
 
     [Theory]
