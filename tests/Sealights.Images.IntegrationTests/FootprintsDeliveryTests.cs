@@ -190,15 +190,14 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     }
 
     [Fact]
-    public async Task Spool_directory_full_keeps_footprints_in_memory_and_delivers_them()
+    public async Task Tmp_full_keeps_footprints_in_memory_and_delivers_them()
     {
         var backend = await StartBackendAsync();
-        var container = await StartFunctionAsync(
-            [("SL_SPOOL_DIR", "/tmp/sl-spool")],
-            ["--mount", "type=tmpfs,destination=/tmp/sl-spool,tmpfs-size=262144"]);
-        // Filled before the agent starts (init is lazy: at the first invoke).
-        await ExecAsync(container, "dd if=/dev/zero of=/tmp/sl-spool/filler bs=4096 2>/dev/null; df /tmp/sl-spool | tail -1");
-        // With a backend that is down, footprints must wait somewhere: memory, since the disk is full.
+        // /tmp as Lambda gives it (a small filesystem of its own), filled once the agent runs.
+        var container = await StartFunctionAsync([], ["--tmpfs", "/tmp:size=4m"]);
+        Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
+        await ExecAsync(container, "dd if=/dev/zero of=/tmp/filler bs=4096 2>/dev/null; df /tmp | tail -1");
+        // With the backend down, footprints must wait somewhere: memory, since the disk is full.
         await backend.StopAsync();
         await AnswersCorrectlyAsync(container);
         await backend.RestartAsync();
@@ -206,7 +205,8 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         var logs = await container.LogsAsync();
         output.WriteLine(logs);
 
-        Assert.Contains("footprints spool /tmp/sl-spool cannot be written (IOException", logs);
+        Assert.Contains("footprints spool /tmp/.sealights-agent/spool cannot be written (IOException", logs);
+        Assert.Contains(PriceMethod, backend.DeliveredMethods());
         Assert.Equal(ReadHitsFile().Keys.Order(), backend.DeliveredMethods().Order());
     }
 

@@ -105,7 +105,8 @@ public sealed class AgentHost(
                     return AgentExitCodes.ShutdownComplete;
                 default:
                     // Only INVOKE and SHUTDOWN were asked for, and a SHUTDOWN would not be followed
-                    // by anything: an unreadable event is taken for an INVOKE, which costs nothing.
+                    // by anything: an unreadable event is taken for an INVOKE (at worst one extra
+                    // background rotation; never a wait, since it has no request id to wait for).
                     log.Warn($"an event the agent cannot read ({next.Problem}): taken for an INVOKE");
                     Invoked(next with { RequestId = null, Deadline = null }, ++invocations);
                     break;
