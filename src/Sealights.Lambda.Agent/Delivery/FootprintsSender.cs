@@ -276,6 +276,7 @@ public sealed class FootprintsSender : IDisposable
     {
         _stopping.Cancel();
         _http.Dispose();
+        _abandonBackground.Dispose();
     }
 
     internal static string Describe(HttpRequestException e) => $"{e.HttpRequestError}: {e.Message}";
