@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
@@ -188,21 +187,6 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
         Assert.DoesNotContain(_token, logs);
     }
 
-    /// <summary>Method id → first seen, from the debug hits file.</summary>
-    private Dictionary<string, DateTimeOffset> ReadHits()
-    {
-        var path = Path.Combine(_outputDirectory, "hits.jsonl");
-        Assert.True(File.Exists(path), "the agent wrote no hits file");
-        var hits = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
-        {
-            using var json = JsonDocument.Parse(line);
-            if (json.RootElement.TryGetProperty("method", out var method))
-            {
-                // Each method is reported once per process.
-                Assert.True(hits.TryAdd(method.GetString()!, json.RootElement.GetProperty("firstSeen").GetDateTimeOffset()), $"reported twice: {line}");
-            }
-        }
-        return hits;
-    }
+    /// <summary>Method id → first seen, from the debug hits file (each method once).</summary>
+    private Dictionary<string, DateTimeOffset> ReadHits() => DebugHitsFile.Read(Path.Combine(_outputDirectory, "hits.jsonl"));
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
@@ -70,10 +69,10 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         {
             Assert.Equal($"/api/v6/agents/{Bsid}/footprints/Functional%20Tests/{Bsid}/", (string?)record["rawTarget"]);
             var headers = record["headers"]!.AsObject();
-            Assert.Equal("gzip", (string?)Header(headers, "Content-Encoding"));
-            Assert.Equal(Execution, (string?)Header(headers, "x-sl-executionId"));
-            Assert.Equal(Bsid, (string?)Header(headers, "x-sl-bsid"));
-            Assert.Equal(Lab, (string?)Header(headers, "x-sl-labId"));
+            Assert.Equal("gzip", (string?)headers["content-encoding"]);
+            Assert.Equal(Execution, (string?)headers["x-sl-executionid"]);
+            Assert.Equal(Bsid, (string?)headers["x-sl-bsid"]);
+            Assert.Equal(Lab, (string?)headers["x-sl-labid"]);
             // The backend accepts only this token as Bearer (401 otherwise), so acceptance shows it.
             var body = record["body"]!;
             Assert.Equal("6.0", (string?)body["formatVersion"]);
@@ -82,7 +81,7 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         }
 
         // Every hits entry's window lies in the invocation that ran its methods (or init, before the first).
-        var entries = records.SelectMany(r => HitsEntries(r["body"]!)).ToList();
+        var entries = backend.DeliveredHits();
         var echoEntry = entries.Single(e => e.Methods.Contains(EchoMethod));
         Assert.InRange(echoEntry.Start, beforeEcho.AddMilliseconds(-50), afterEcho.AddMilliseconds(50));
         Assert.InRange(echoEntry.End, beforeEcho.AddMilliseconds(-50), afterEcho.AddMilliseconds(50));
@@ -185,8 +184,7 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         Assert.Contains(PriceMethod, backend.DeliveredMethods());
         Assert.Equal(ReadHitsFile().Keys.Order(), backend.DeliveredMethods().Order());
         Assert.Contains("extensions exited by themselves: [sealights-agent]; killed: []", logs);
-        Assert.Contains(backend.FootprintsRecords(), r => r["body"]!["executions"]!.AsArray()
-            .SelectMany(e => e!["hits"]!.AsArray()).Any(h => (bool?)h!["isFinalFootprints"] == true));
+        Assert.Contains(backend.DeliveredHits(), h => h.Final);
     }
 
     [Fact]
@@ -282,32 +280,5 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         return container;
     }
 
-    private Dictionary<string, DateTimeOffset> ReadHitsFile()
-    {
-        var hits = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(Path.Combine(_directory, "hits.jsonl")).Where(l => l.Length > 0))
-        {
-            using var json = JsonDocument.Parse(line);
-            if (json.RootElement.TryGetProperty("method", out var method))
-            {
-                hits.Add(method.GetString()!, json.RootElement.GetProperty("firstSeen").GetDateTimeOffset());
-            }
-        }
-        return hits;
-    }
-
-    private static JsonNode? Header(JsonObject headers, string name) =>
-        headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
-
-    private sealed record HitsEntry(IReadOnlyList<string> Methods, DateTimeOffset Start, DateTimeOffset End, bool Init);
-
-    private static IEnumerable<HitsEntry> HitsEntries(JsonNode body)
-    {
-        var methods = body["methods"]!.AsArray().Select(m => (string)m!).ToList();
-        return body["executions"]!.AsArray().SelectMany(e => e!["hits"]!.AsArray()).Select(h => new HitsEntry(
-            h!["methods"]!.AsArray().Select(i => methods[(int)i!]).ToList(),
-            DateTimeOffset.FromUnixTimeMilliseconds((long)h["start"]!),
-            DateTimeOffset.FromUnixTimeMilliseconds((long)h["end"]!),
-            (bool?)h["isInitFootprints"] == true));
-    }
+    private Dictionary<string, DateTimeOffset> ReadHitsFile() => DebugHitsFile.Read(Path.Combine(_directory, "hits.jsonl"));
 }

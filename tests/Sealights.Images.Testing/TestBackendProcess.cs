@@ -85,15 +85,22 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     public IReadOnlyList<JsonObject> ExecutionQueries() => Records().Where(r => (string?)r["route"] == "execution").ToList();
 
-    /// <summary>Every method id delivered, in delivery order (duplicates kept: tests count them).</summary>
-    public IReadOnlyList<string> DeliveredMethods() =>
+    /// <summary>Every hits entry delivered, in delivery order, with its method ids resolved from the document's index.</summary>
+    public IReadOnlyList<DeliveredHits> DeliveredHits() =>
         FootprintsRecords().SelectMany(r =>
         {
             var body = r["body"]!;
             var methods = body["methods"]!.AsArray().Select(m => (string)m!).ToList();
-            return body["executions"]!.AsArray().SelectMany(e => e!["hits"]!.AsArray())
-                .SelectMany(h => h!["methods"]!.AsArray().Select(i => methods[(int)i!]));
+            return body["executions"]!.AsArray().SelectMany(e => e!["hits"]!.AsArray()).Select(h => new DeliveredHits(
+                h!["methods"]!.AsArray().Select(i => methods[(int)i!]).ToList(),
+                DateTimeOffset.FromUnixTimeMilliseconds((long)h["start"]!),
+                DateTimeOffset.FromUnixTimeMilliseconds((long)h["end"]!),
+                (bool?)h["isInitFootprints"] == true,
+                (bool?)h["isFinalFootprints"] == true));
         }).ToList();
+
+    /// <summary>Every method id delivered, in delivery order (duplicates kept: tests count them).</summary>
+    public IReadOnlyList<string> DeliveredMethods() => DeliveredHits().SelectMany(h => h.Methods).ToList();
 
     public async ValueTask DisposeAsync()
     {
@@ -170,3 +177,6 @@ public sealed class TestBackendProcess : IAsyncDisposable
         }
     }
 }
+
+/// <summary>One hits entry of a delivered footprints document.</summary>
+public sealed record DeliveredHits(IReadOnlyList<string> Methods, DateTimeOffset Start, DateTimeOffset End, bool Init, bool Final);

@@ -12,9 +12,6 @@ public sealed class DeliveryFaultTests(ITestOutputHelper output) : IAsyncLifetim
 
     public async Task DisposeAsync() => await _scope.DisposeAsync();
 
-    private static Task Write(FootprintsDelivery delivery, int batch, bool isFinal = false) =>
-        delivery.WriteAsync(Hits.Batch(batch, 3, DateTimeOffset.UtcNow), isFinal, CancellationToken.None);
-
     [Fact]
     public async Task Backend_answering_500_three_times_then_ok_gets_every_batch_exactly_once()
     {
@@ -24,7 +21,7 @@ public sealed class DeliveryFaultTests(ITestOutputHelper output) : IAsyncLifetim
 
         for (var n = 1; n <= 5; n++)
         {
-            await Write(delivery, n);
+            await delivery.WriteBatchAsync(n);
             await delivery.SendPendingAsync(TimeSpan.FromMilliseconds(500));
         }
         await delivery.SendUntilDeliveredAsync();
@@ -48,13 +45,13 @@ public sealed class DeliveryFaultTests(ITestOutputHelper output) : IAsyncLifetim
         var backend = await _scope.StartBackendAsync();
         // Several requests after the outage, so the order across requests is checked too.
         var delivery = _scope.Delivery(_scope.Options() with { MaxBatchesPerRequest = 6 });
-        await Write(delivery, 0);
+        await delivery.WriteBatchAsync(0);
         await delivery.SendUntilDeliveredAsync();
 
         await backend.StopAsync();
         for (var n = 1; n <= 20; n++)
         {
-            await Write(delivery, n);
+            await delivery.WriteBatchAsync(n);
             await delivery.SendPendingAsync(TimeSpan.FromMilliseconds(100));
         }
         Assert.Equal(20, delivery.Statistics.PendingBatches);

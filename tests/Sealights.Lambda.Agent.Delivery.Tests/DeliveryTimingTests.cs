@@ -26,22 +26,19 @@ public sealed class DeliveryTimingTests(ITestOutputHelper output) : IAsyncLifeti
 
     public async Task DisposeAsync() => await _scope.DisposeAsync();
 
-    private static Task Write(FootprintsDelivery delivery, int batch, bool isFinal = false) =>
-        delivery.WriteAsync(Hits.Batch(batch, 3, DateTimeOffset.UtcNow), isFinal, CancellationToken.None);
-
     [Fact]
     public async Task A_hanging_backend_never_holds_WriteAsync_and_SendPendingAsync_keeps_its_budget()
     {
         var backend = await _scope.StartBackendAsync();
         var delivery = _scope.Delivery(_scope.Options(("SL_REQUEST_TIMEOUT_MS", "3000"), ("SL_FLUSH_BUDGET_MS", "200")));
-        await Write(delivery, 0);
+        await delivery.WriteBatchAsync(0);
         await delivery.SendUntilDeliveredAsync();
         await backend.SetModeAsync(new { mode = "hang", holdSeconds = 30, scope = "all" });
 
         for (var n = 1; n <= 3; n++)
         {
             var write = Stopwatch.StartNew();
-            await Write(delivery, n);
+            await delivery.WriteBatchAsync(n);
             write.Stop();
             Assert.True(write.ElapsedMilliseconds < 250, $"WriteAsync took {write.ElapsedMilliseconds} ms");
 
@@ -71,10 +68,10 @@ public sealed class DeliveryTimingTests(ITestOutputHelper output) : IAsyncLifeti
         var backend = await _scope.StartBackendAsync();
         var delivery = _scope.Delivery(_scope.Options(("SL_RETRY_MIN_MS", "20000"), ("SL_RETRY_MAX_MS", "20000")));
         await backend.SetModeAsync(new { mode = "error500", count = 1 });
-        await Write(delivery, 1);
+        await delivery.WriteBatchAsync(1);
         await Sending.UntilAsync(() => delivery.Statistics.FailedAttempts == 1, "the first attempt to fail");
         Assert.Equal(SendOutcome.BackingOff, await delivery.SendPendingAsync());
-        await Write(delivery, 2, isFinal: true);
+        await delivery.WriteBatchAsync(2, isFinal: true);
 
         var deadline = DateTimeOffset.UtcNow.AddSeconds(2);
         var outcome = await delivery.DrainAsync(deadline);
@@ -93,11 +90,11 @@ public sealed class DeliveryTimingTests(ITestOutputHelper output) : IAsyncLifeti
     {
         var backend = await _scope.StartBackendAsync();
         var delivery = _scope.Delivery(_scope.Options(("SL_REQUEST_TIMEOUT_MS", "10000")));
-        await Write(delivery, 0);
+        await delivery.WriteBatchAsync(0);
         await delivery.SendUntilDeliveredAsync();
         await backend.SetModeAsync(new { mode = "hang", holdSeconds = 30 });
-        await Write(delivery, 1);
-        await Write(delivery, 2, isFinal: true);
+        await delivery.WriteBatchAsync(1);
+        await delivery.WriteBatchAsync(2, isFinal: true);
 
         var deadline = DateTimeOffset.UtcNow.AddMilliseconds(1500);
         var outcome = await delivery.DrainAsync(deadline);

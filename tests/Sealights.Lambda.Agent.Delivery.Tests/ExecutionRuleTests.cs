@@ -12,17 +12,14 @@ public sealed class ExecutionRuleTests(ITestOutputHelper output) : IAsyncLifetim
 
     public async Task DisposeAsync() => await _scope.DisposeAsync();
 
-    private static Task Write(FootprintsDelivery delivery, int batch) =>
-        delivery.WriteAsync(Hits.Batch(batch, 2, DateTimeOffset.UtcNow), false, CancellationToken.None);
-
     [Fact]
     public async Task Without_an_active_execution_batches_wait_and_go_to_the_execution_that_starts_later()
     {
         var backend = await _scope.StartBackendAsync(execution: null);
         var delivery = _scope.Delivery(_scope.Options(("SL_NO_EXECUTION_HOLD_SECONDS", "600")));
 
-        await Write(delivery, 1);
-        await Write(delivery, 2);
+        await delivery.WriteBatchAsync(1, methods: 2);
+        await delivery.WriteBatchAsync(2, methods: 2);
         Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
         Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
         await backend.SetModeAsync(new { mode = "active-execution", executionId = "exec-late" });
@@ -49,10 +46,10 @@ public sealed class ExecutionRuleTests(ITestOutputHelper output) : IAsyncLifetim
         var backend = await _scope.StartBackendAsync(execution: null);
         var delivery = _scope.Delivery(_scope.Options(("SL_NO_EXECUTION_HOLD_SECONDS", "60")));
 
-        await Write(delivery, 1);
+        await delivery.WriteBatchAsync(1, methods: 2);
         Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
         _scope.Clock.Advance(TimeSpan.FromSeconds(45));
-        await Write(delivery, 2);
+        await delivery.WriteBatchAsync(2, methods: 2);
         Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
         Assert.Equal(0, delivery.Statistics.DroppedNoExecution);
         _scope.Clock.Advance(TimeSpan.FromSeconds(20));
@@ -73,7 +70,7 @@ public sealed class ExecutionRuleTests(ITestOutputHelper output) : IAsyncLifetim
         await _scope.StartBackendAsync(execution: null);
         var delivery = _scope.Delivery(_scope.Options(("SL_NO_EXECUTION_HOLD_SECONDS", "0")));
 
-        await Write(delivery, 1);
+        await delivery.WriteBatchAsync(1, methods: 2);
         await Sending.UntilAsync(() => delivery.Statistics.PendingBatches == 0, "the batch to be dropped");
 
         Assert.Equal(1, delivery.Statistics.DroppedNoExecution);
@@ -87,7 +84,7 @@ public sealed class ExecutionRuleTests(ITestOutputHelper output) : IAsyncLifetim
         await backend.SetModeAsync(new { mode = "error500", scope = "all", count = 2 });
         var delivery = _scope.Delivery(_scope.Options());
 
-        await Write(delivery, 1);
+        await delivery.WriteBatchAsync(1, methods: 2);
         await delivery.SendUntilDeliveredAsync();
 
         Assert.Equal(2, delivery.Statistics.FailedAttempts);
