@@ -42,7 +42,7 @@ public sealed record AgentOptions
         // decisions itself, with these exact words, so as not to start this process for them:
         // change both together.
         var enabled = NonEmpty(getVariable("SL_ENABLED"));
-        if (enabled is not null && !IsTrue(enabled))
+        if (enabled is not null && !(BooleanSetting.TryParse(enabled, out var on) && on))
         {
             return common with { DisabledReason = $"SL_ENABLED={enabled}" };
         }
@@ -72,7 +72,4 @@ public sealed record AgentOptions
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
-    private static bool IsTrue(string value) =>
-        value.Equals("true", StringComparison.OrdinalIgnoreCase) || value == "1" || value.Equals("yes", StringComparison.OrdinalIgnoreCase);
 }

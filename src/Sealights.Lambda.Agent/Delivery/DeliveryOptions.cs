@@ -284,16 +284,10 @@ public sealed record DeliveryOptions
             retryMax = retryMin;
         }
         var useTelemetryApi = defaults.UseTelemetryApi;
-        if (Get("SL_TELEMETRY_API") is { } telemetryText)
+        if (Get("SL_TELEMETRY_API") is { } telemetryText && !BooleanSetting.TryParse(telemetryText, out useTelemetryApi))
         {
-            if (telemetryText.ToLowerInvariant() is "false" or "0" or "no")
-            {
-                useTelemetryApi = false;
-            }
-            else if (telemetryText.ToLowerInvariant() is not ("true" or "1" or "yes"))
-            {
-                Warn($"{Where("SL_TELEMETRY_API")}={telemetryText} is not true or false; using true");
-            }
+            Warn($"{Where("SL_TELEMETRY_API")}={telemetryText} is not true or false; using true");
+            useTelemetryApi = true;
         }
         var options = new DeliveryOptions
         {

@@ -194,11 +194,7 @@ public sealed class AgentHost(
         }
         var elapsed = System.Diagnostics.Stopwatch.StartNew();
         _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
-        Task flush;
-        lock (_flushLock)
-        {
-            flush = _flushing = FlushAfterAsync(_flushing);
-        }
+        var flush = FlushAfterCurrent(() => FlushAsync());
         // Past the budget the flush goes on in the background (and, frozen, after the next thaw).
         if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)))
         {
@@ -208,28 +204,29 @@ public sealed class AgentHost(
         return true;
     }
 
-    private async Task FlushAfterAsync(Task previous)
+    /// <summary>Queues a flush behind the one running (flushes never overlap; each rotation sees what the last left).</summary>
+    private Task FlushAfterCurrent(Func<Task> flush)
     {
-        await previous;
-        await FlushAsync();
+        lock (_flushLock)
+        {
+            return _flushing = Then(_flushing, flush);
+        }
+
+        static async Task Then(Task previous, Func<Task> next)
+        {
+            await previous;
+            await next();
+        }
     }
 
     /// <summary>
     /// The runtime is about to get SIGTERM (the exec wrapper holds it until this is done): rotate
     /// once more so what the last invocation ran leaves the runtime, then drop the marker.
     /// </summary>
-    public void FlushBeforeRuntimeExit()
-    {
-        lock (_flushLock)
-        {
-            var previous = _flushing;
-            _flushing = FlushThenMarkAsync(previous);
-        }
-    }
+    public void FlushBeforeRuntimeExit() => FlushAfterCurrent(FlushFinalThenMarkAsync);
 
-    private async Task FlushThenMarkAsync(Task previous)
+    private async Task FlushFinalThenMarkAsync()
     {
-        await previous;
         // Lambda stops the runtime only to end the environment: these are final footprints.
         await FlushAsync(isFinal: true);
         try
