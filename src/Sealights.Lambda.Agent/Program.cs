@@ -8,6 +8,10 @@ using Sealights.Lambda.Agent.MethodHits;
 // which stays alive whatever happens here: see AgentExitCodes. Every fault ends in "no coverage"
 // with one log line, never in a failed invocation.
 var startup = StartupTimeline.FromArguments(args);
+// The runtime's own threads (its finalizer spins 10 ms calibrating spin-waits) get only idle CPU
+// while this thread races to register. A failure here fails again, and is logged, when the agent
+// lowers itself after registering (AgentHost).
+CpuPriority.LowerOtherThreads(CpuPriority.Idle);
 var extensionName = ExtensionName(args);
 var options = AgentOptions.FromEnvironment(Environment.GetEnvironmentVariable);
 var log = new AgentLog(options.LogLevel);

@@ -58,7 +58,9 @@ public sealed class AgentHost(
     public const string FlushedMarkerFileName = "flushed";
 
     private readonly object _flushLock = new();
-    private IMethodHitSink _sink = null!;
+    // Made at first use (the first INVOKE at the latest): an HTTP client and the spool's folder are
+    // nothing the function's init should wait for or share the CPU with.
+    private readonly Lazy<IMethodHitSink> _sink = new(createSink);
     private Task _flushing = Task.CompletedTask;
     private int _methodsReported;
     private TelemetryListener? _telemetry;
@@ -80,8 +82,11 @@ public sealed class AgentHost(
         // the runtime once every extension registered. So nothing else comes before it.
         var identifier = api.Register(extensionName, ["INVOKE", "SHUTDOWN"]);
         startup.Registered();
-        // The sink (an HTTP client, the spool's directory) is made after registering: not on init's path.
-        _sink = createSink();
+        // From here on the agent only competes with the function's start: it yields the CPU.
+        if (CpuPriority.LowerAllThreads(CpuPriority.Background) is { } failure)
+        {
+            log.Info($"could not lower the agent's CPU priority ({failure}); it runs at normal priority");
+        }
         source.StartCollecting();
         // The launcher continues with this identifier if the agent process dies.
         File.WriteAllText(identifierFile, identifier);
@@ -146,7 +151,7 @@ public sealed class AgentHost(
     {
         if (invocation == 1)
         {
-            _sink.FirstInvoke(DateTimeOffset.UtcNow);
+            _sink.Value.FirstInvoke(DateTimeOffset.UtcNow);
         }
         // The invocations since the last flush: unless the previous one was flushed right after
         // its response, its hits (and init's) are still in the runtime.
@@ -198,7 +203,7 @@ public sealed class AgentHost(
         // Past the budget the flush goes on in the background (and, frozen, after the next thaw).
         if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)))
         {
-            _sink.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
+            _sink.Value.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
         }
         log.Debug($"post-runtime flush of {requestId}: {elapsed.Elapsed.TotalMilliseconds:0.0} ms");
         return true;
@@ -247,7 +252,7 @@ public sealed class AgentHost(
             Interlocked.Add(ref _methodsReported, hits.Count);
             if (hits.Count > 0)
             {
-                await _sink.WriteAsync(hits, isFinal, CancellationToken.None);
+                await _sink.Value.WriteAsync(hits, isFinal, CancellationToken.None);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -286,7 +291,7 @@ public sealed class AgentHost(
             + $"agent peak RSS {PeakResidentMegabytes():0.0} MB");
         try
         {
-            await _sink.WriteAsync(hits, isFinal: true, budget.Token);
+            await _sink.Value.WriteAsync(hits, isFinal: true, budget.Token);
         }
         catch (Exception e)
         {
@@ -294,8 +299,8 @@ public sealed class AgentHost(
         }
         await source.DisposeAsync();
         // What is still spooled gets the rest of the deadline (the sink keeps its own margin).
-        await _sink.DrainAsync(deadline);
-        await _sink.DisposeAsync();
+        await _sink.Value.DrainAsync(deadline);
+        await _sink.Value.DisposeAsync();
     }
 
     // VmHWM: the process's resident-set high-water mark, as the kernel counts it.
