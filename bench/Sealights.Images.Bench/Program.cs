@@ -13,10 +13,14 @@ using Sealights.Images.Testing;
 //   on/every  the same, flushed and sent after every response (SL_FLUSH_INTERVAL_SECONDS=0)
 // With --baseline <git-ref>, inert@<ref> and on@<ref> run the coverage image as that revision
 // built it, for a before/after comparison in one run.
-// Usage: [--cold N] [--warm M] [--baseline <git-ref>]
+// With --cpus N every container gets N CPUs (docker --cpus, a CFS quota), as Lambda gives a
+// function a share of CPU by its memory size (1 vCPU at 1,769 MB): the agent's CPU use then
+// shows in the function's times as it would there.
+// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N]
 var cold = 10;
 var warm = 200;
 string? baseline = null;
+string? cpus = null;
 for (var i = 0; i < args.Length - 1; i += 2)
 {
     switch (args[i])
@@ -24,6 +28,7 @@ for (var i = 0; i < args.Length - 1; i += 2)
         case "--cold": cold = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--warm": warm = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--baseline": baseline = args[i + 1]; break;
+        case "--cpus": cpus = args[i + 1]; break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
@@ -46,6 +51,7 @@ if (baseline is not null)
 configurations.Add(new Configuration("inert", covered, new Dictionary<string, string>()));
 configurations.Add(new Configuration("on", covered, delivering));
 configurations.Add(new Configuration("on/every", covered, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }));
+string[] runArguments = cpus is null ? [] : ["--cpus", cpus];
 const string Payload = """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}""";
 
 for (var run = 0; run < cold; run++)
@@ -54,7 +60,7 @@ for (var run = 0; run < cold; run++)
     {
         // The previous container's teardown (docker, overlay unmount) must not land in this cold start.
         await Task.Delay(300);
-        await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment);
+        await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments);
         var result = await container.InvokeAsync(Payload);
         var cpu = await ContainerCpu.MillisecondsAsync(container.Name);
         await container.StopAsync();
@@ -70,7 +76,7 @@ for (var run = 0; run < cold; run++)
 
 foreach (var configuration in configurations)
 {
-    await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment);
+    await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments);
     await container.InvokeAsync(Payload);
     for (var i = 0; i < warm; i++)
     {
@@ -85,10 +91,15 @@ foreach (var configuration in configurations)
     }
 }
 
+// Rounds are interleaved, so a slow moment of the machine hits both samples of a round alike.
+static double PairedMedian(List<double> samples, List<double> baseline) =>
+    Statistics.Median([.. samples.Zip(baseline, (a, b) => a - b)]);
 static string Ms(double value) => double.IsNaN(value) ? "-" : value.ToString("0.00", CultureInfo.InvariantCulture);
 static string Whole(double value) => double.IsNaN(value) ? "-" : value.ToString("0", CultureInfo.InvariantCulture);
 var width = Math.Max(6, configurations.Max(c => c.Name.Length));
-Console.WriteLine($"sample function (net10.0) under the emulator: {cold} cold starts per configuration (interleaved), {warm} warm invocations each");
+Console.WriteLine(
+    $"sample function (net10.0) under the emulator: {cold} cold starts per configuration (interleaved), {warm} warm invocations each; "
+    + (cpus is null ? "containers not CPU-limited" : $"{cpus} CPUs per container"));
 Console.WriteLine(
     $"{"".PadRight(width)} {"init p50",9} {"init p25",9} {"init max",9} {"cold call",10} {"cold CPU",9} {"mem MB",7} {"warm p50",9} {"warm p99",9} {"dur p50",8} "
     + $"{"post-rt p50",12} {"agent ready",12} {"agent RSS",10} {"events",7} {"KB",6} {"methods",8}");
@@ -106,7 +117,8 @@ foreach (var c in configurations.Skip(1))
 {
     Console.WriteLine(
         $"{c.Name} vs off: init overhead median {Ms(Statistics.Median(c.InitMs) - Statistics.Median(off.InitMs))} ms "
-        + $"(ratio {Statistics.Median(c.InitMs) / Statistics.Median(off.InitMs):0.00}), cold CPU +{Whole(Statistics.Median(c.ColdCpuMs) - Statistics.Median(off.ColdCpuMs))} ms; "
+        + $"(ratio {Statistics.Median(c.InitMs) / Statistics.Median(off.InitMs):0.00}; median of the {c.InitMs.Count} same-round differences {Ms(PairedMedian(c.InitMs, off.InitMs))} ms), "
+        + $"cold CPU +{Whole(Statistics.Median(c.ColdCpuMs) - Statistics.Median(off.ColdCpuMs))} ms; "
         + $"warm caller latency delta p50 {Ms(Statistics.Percentile(c.WarmLatencyMs, 50) - Statistics.Percentile(off.WarmLatencyMs, 50))} ms, "
         + $"p99 {Ms(Statistics.Percentile(c.WarmLatencyMs, 99) - Statistics.Percentile(off.WarmLatencyMs, 99))} ms; "
         + $"post-runtime per warm invoke p50 {Ms(Statistics.Median(c.PostRuntimeMs))} ms, p90 {Ms(Statistics.Percentile(c.PostRuntimeMs, 90))} ms, "
