@@ -91,9 +91,6 @@ foreach (var configuration in configurations)
     }
 }
 
-// Rounds are interleaved, so a slow moment of the machine hits both samples of a round alike.
-static double PairedMedian(List<double> samples, List<double> baseline) =>
-    Statistics.Median([.. samples.Zip(baseline, (a, b) => a - b)]);
 static string Ms(double value) => double.IsNaN(value) ? "-" : value.ToString("0.00", CultureInfo.InvariantCulture);
 static string Whole(double value) => double.IsNaN(value) ? "-" : value.ToString("0", CultureInfo.InvariantCulture);
 var width = Math.Max(6, configurations.Max(c => c.Name.Length));
@@ -117,7 +114,7 @@ foreach (var c in configurations.Skip(1))
 {
     Console.WriteLine(
         $"{c.Name} vs off: init overhead median {Ms(Statistics.Median(c.InitMs) - Statistics.Median(off.InitMs))} ms "
-        + $"(ratio {Statistics.Median(c.InitMs) / Statistics.Median(off.InitMs):0.00}; median of the {c.InitMs.Count} same-round differences {Ms(PairedMedian(c.InitMs, off.InitMs))} ms), "
+        + $"(ratio {Statistics.Median(c.InitMs) / Statistics.Median(off.InitMs):0.00}; median of the {c.InitMs.Count} same-round differences {Ms(Statistics.MedianOfDifferences(c.InitMs, off.InitMs))} ms), "
         + $"cold CPU +{Whole(Statistics.Median(c.ColdCpuMs) - Statistics.Median(off.ColdCpuMs))} ms; "
         + $"warm caller latency delta p50 {Ms(Statistics.Percentile(c.WarmLatencyMs, 50) - Statistics.Percentile(off.WarmLatencyMs, 50))} ms, "
         + $"p99 {Ms(Statistics.Percentile(c.WarmLatencyMs, 99) - Statistics.Percentile(off.WarmLatencyMs, 99))} ms; "

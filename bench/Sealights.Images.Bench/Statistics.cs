@@ -15,4 +15,11 @@ public static class Statistics
     }
 
     public static double Median(IReadOnlyCollection<double> values) => Percentile(values, 50);
+
+    /// <summary>
+    /// The median of the differences of paired samples (the i-th of each): with rounds interleaved,
+    /// a slow moment of the machine hits both samples of a round alike.
+    /// </summary>
+    public static double MedianOfDifferences(IReadOnlyList<double> samples, IReadOnlyList<double> baseline) =>
+        Median([.. samples.Zip(baseline, (a, b) => a - b)]);
 }
