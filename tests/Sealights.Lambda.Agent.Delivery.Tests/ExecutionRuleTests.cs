@@ -6,6 +6,11 @@ namespace Sealights.Lambda.Agent.Delivery.Tests;
 /// <summary>The documented rule when the lab has no active execution, against a real backend process.</summary>
 public sealed class ExecutionRuleTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    // These tests are about the rule, not the post-response budget (DeliveryTimingTests): each
+    // send opportunity gets the scope's request timeout of real time for its loopback queries,
+    // not the 300 ms default a busy CI machine once missed.
+    private static readonly TimeSpan QueryBudget = TimeSpan.FromSeconds(2);
+
     private readonly DeliveryScope _scope = new(output);
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -20,17 +25,17 @@ public sealed class ExecutionRuleTests(ITestOutputHelper output) : IAsyncLifetim
 
         await delivery.WriteBatchAsync(1, methods: 2);
         await delivery.WriteBatchAsync(2, methods: 2);
-        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
-        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync(QueryBudget));
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync(QueryBudget));
         await backend.SetModeAsync(new { mode = "active-execution", executionId = "exec-late" });
         // Within 10 s of the last answer the backend is not asked again.
-        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync(QueryBudget));
         Assert.Single(backend.ExecutionQueries());
         Assert.Empty(backend.FootprintsRecords());
         Assert.Equal(2, delivery.Statistics.PendingBatches);
 
         _scope.Clock.Advance(TimeSpan.FromSeconds(11));
-        Assert.Equal(SendOutcome.Delivered, await delivery.SendPendingAsync());
+        Assert.Equal(SendOutcome.Delivered, await delivery.SendPendingAsync(QueryBudget));
 
         Assert.Equal(2, backend.ExecutionQueries().Count);
         var record = Assert.Single(backend.FootprintsRecords());
@@ -47,15 +52,15 @@ public sealed class ExecutionRuleTests(ITestOutputHelper output) : IAsyncLifetim
         var delivery = _scope.Delivery(_scope.Options(("SL_NO_EXECUTION_HOLD_SECONDS", "60")));
 
         await delivery.WriteBatchAsync(1, methods: 2);
-        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync(QueryBudget));
         _scope.Clock.Advance(TimeSpan.FromSeconds(45));
         await delivery.WriteBatchAsync(2, methods: 2);
-        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync(QueryBudget));
         Assert.Equal(0, delivery.Statistics.DroppedNoExecution);
         _scope.Clock.Advance(TimeSpan.FromSeconds(20));
-        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync());
+        Assert.Equal(SendOutcome.WaitingForExecution, await delivery.SendPendingAsync(QueryBudget));
         _scope.Clock.Advance(TimeSpan.FromSeconds(45));
-        Assert.Equal(SendOutcome.Nothing, await delivery.SendPendingAsync());
+        Assert.Equal(SendOutcome.Nothing, await delivery.SendPendingAsync(QueryBudget));
 
         var statistics = delivery.Statistics;
         Assert.Equal((2, 4, 0), (statistics.DroppedNoExecution, statistics.MethodsDropped, statistics.PendingBatches));
