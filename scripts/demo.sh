@@ -47,10 +47,17 @@ docker run --detach --network host --name "$container" \
   --env "SL_EMULATOR_ADDRESS=127.0.0.1:${invoke_port}" \
   --env "SL_EMULATOR_RUNTIME_API_ADDRESS=127.0.0.1:${api_port}" \
   "$image" >/dev/null
+listening=false
 for _ in $(seq 1 100); do
-  (: >"/dev/tcp/127.0.0.1/${invoke_port}") 2>/dev/null && break
+  if (: >"/dev/tcp/127.0.0.1/${invoke_port}") 2>/dev/null; then listening=true; break; fi
   sleep 0.1
 done
+if [ "$listening" != true ]; then
+  echo "the emulator did not listen on 127.0.0.1:${invoke_port} within 10 s; container state and log:" >&2
+  docker inspect --format '{{.State.Status}} (exit {{.State.ExitCode}})' "$container" >&2 || true
+  docker logs "$container" >&2 || true
+  exit 1
+fi
 
 invoke() {
   printf -- '-> %s\n<- ' "$1"
