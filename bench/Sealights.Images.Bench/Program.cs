@@ -16,11 +16,14 @@ using Sealights.Images.Testing;
 // With --cpus N every container gets N CPUs (docker --cpus, a CFS quota), as Lambda gives a
 // function a share of CPU by its memory size (1 vCPU at 1,769 MB): the agent's CPU use then
 // shows in the function's times as it would there.
-// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N]
+// With --variant <name>:<KEY=VALUE>[,KEY=VALUE…] (repeatable) an "on" row runs with those extra
+// variables too, e.g. --variant inline:SL_JIT_NO_INLINE=false to see what one setting costs.
+// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…]
 var cold = 10;
 var warm = 200;
 string? baseline = null;
 string? cpus = null;
+var variants = new List<(string Name, Dictionary<string, string> Environment)>();
 for (var i = 0; i < args.Length - 1; i += 2)
 {
     switch (args[i])
@@ -29,6 +32,8 @@ for (var i = 0; i < args.Length - 1; i += 2)
         case "--warm": warm = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--baseline": baseline = args[i + 1]; break;
         case "--cpus": cpus = args[i + 1]; break;
+        case "--variant" when Variant.TryParse(args[i + 1]) is { } variant: variants.Add(variant); break;
+        case "--variant": Console.Error.WriteLine($"--variant {args[i + 1]}: expected name:KEY=VALUE[,KEY=VALUE…]"); return 2;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
@@ -51,6 +56,15 @@ if (baseline is not null)
 configurations.Add(new Configuration("inert", covered, new Dictionary<string, string>()));
 configurations.Add(new Configuration("on", covered, delivering));
 configurations.Add(new Configuration("on/every", covered, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }));
+foreach (var (name, environment) in variants)
+{
+    var withVariant = new Dictionary<string, string>(delivering);
+    foreach (var (key, value) in environment)
+    {
+        withVariant[key] = value;
+    }
+    configurations.Add(new Configuration($"on/{name}", covered, withVariant));
+}
 string[] runArguments = cpus is null ? [] : ["--cpus", cpus];
 const string Payload = """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}""";
 
@@ -127,6 +141,30 @@ Console.WriteLine($"backend: {backend.FootprintsRecords().Count} footprints requ
 await backend.StopAsync();
 records.Delete(recursive: true);
 return 0;
+
+/// <summary>A <c>--variant name:KEY=VALUE[,KEY=VALUE…]</c> argument.</summary>
+internal static class Variant
+{
+    public static (string Name, Dictionary<string, string> Environment)? TryParse(string argument)
+    {
+        var colon = argument.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            return null;
+        }
+        var environment = new Dictionary<string, string>();
+        foreach (var pair in argument[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                return null;
+            }
+            environment[pair[..equals]] = pair[(equals + 1)..];
+        }
+        return environment.Count == 0 ? null : (argument[..colon], environment);
+    }
+}
 
 /// <summary>One measured configuration and its samples.</summary>
 internal sealed class Configuration(string name, string image, IReadOnlyDictionary<string, string> environment)
