@@ -1,9 +1,14 @@
+using System.Net.Sockets;
+using System.Text;
 using Sealights.Lambda.Emulator.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Sealights.Lambda.Emulator.Tests;
 
-/// <summary>Between invocations the environment is frozen (SIGSTOP): background timers do not tick.</summary>
+/// <summary>
+/// Between invocations the environment is frozen (SIGSTOP): background timers do not tick, and
+/// the Runtime API does not give up on clients that were stopped.
+/// </summary>
 public sealed class FreezeTests(ITestOutputHelper output) : IDisposable
 {
     private readonly FunctionSandbox _sandbox = new();
@@ -48,5 +53,44 @@ public sealed class FreezeTests(ITestOutputHelper output) : IDisposable
         {
             Assert.InRange(during, 5, 40);
         }
+    }
+
+    /// <summary>
+    /// A frozen (or merely descheduled) client can stop between its connect and its request, or
+    /// between two requests on a kept-alive connection, for any length of time. Kestrel's
+    /// heartbeat ticks each second, so 2.5 s of silence spans two ticks.
+    /// </summary>
+    [Fact]
+    public async Task A_client_silent_after_connecting_or_between_requests_is_still_answered()
+    {
+        var runtime = _sandbox.AddRuntime("echo_loop");
+        await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, output: output);
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", emulator.RuntimeApiPort);
+        var stream = client.GetStream();
+
+        await Task.Delay(2500); // silent after connect
+        Assert.StartsWith("HTTP/1.1 404 ", await AskAsync(stream));
+        await Task.Delay(2500); // silent between two requests on the same connection
+        Assert.StartsWith("HTTP/1.1 404 ", await AskAsync(stream));
+    }
+
+    /// <summary>One request for an unknown path; the response head (empty when the server hung up).</summary>
+    private static async Task<string> AskAsync(NetworkStream stream)
+    {
+        await stream.WriteAsync("GET /2018-06-01/runtime/no-such-api HTTP/1.1\r\nHost: sandbox\r\n\r\n"u8.ToArray());
+        var buffer = new byte[4096];
+        var response = new StringBuilder();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!response.ToString().Contains("}", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            if (read == 0)
+            {
+                break;
+            }
+            response.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        return response.ToString();
     }
 }

@@ -11,6 +11,8 @@ namespace Sealights.Lambda.Emulator.Hosting;
 /// </summary>
 internal static class ApiHost
 {
+    private static readonly TimeSpan SandboxClientPatience = TimeSpan.FromDays(1);
+
     /// <param name="sandboxFacing">
     /// The Runtime API's clients get frozen: no keep-alive or data-rate timers may run out
     /// while they are stopped (Lambda's own server has none either).
@@ -35,7 +37,12 @@ internal static class ApiHost
             kestrel.Limits.MaxRequestBodySize = null;
             if (sandboxFacing)
             {
-                kestrel.Limits.KeepAliveTimeout = Timeout.InfiniteTimeSpan;
+                // Not InfiniteTimeSpan: Kestrel takes its -1 ms literally, and its next heartbeat
+                // (each second) hangs up on any connection still waiting for a request, so a
+                // client descheduled between connect and request got an empty reply (in CI, a
+                // runtime's response POST: the invoke hung). A day outlasts any freeze emulated.
+                kestrel.Limits.KeepAliveTimeout = SandboxClientPatience;
+                kestrel.Limits.RequestHeadersTimeout = SandboxClientPatience;
                 kestrel.Limits.MinRequestBodyDataRate = null;
                 kestrel.Limits.MinResponseDataRate = null;
             }
