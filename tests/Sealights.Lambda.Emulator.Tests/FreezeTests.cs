@@ -75,7 +75,7 @@ public sealed class FreezeTests(ITestOutputHelper output) : IDisposable
         Assert.StartsWith("HTTP/1.1 404 ", await AskAsync(stream));
     }
 
-    /// <summary>One request for an unknown path; the response head (empty when the server hung up).</summary>
+    /// <summary>One request for an unknown path; the response as read (empty when the server hung up).</summary>
     private static async Task<string> AskAsync(NetworkStream stream)
     {
         await stream.WriteAsync("GET /2018-06-01/runtime/no-such-api HTTP/1.1\r\nHost: sandbox\r\n\r\n"u8.ToArray());
