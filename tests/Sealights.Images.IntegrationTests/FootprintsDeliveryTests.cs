@@ -48,7 +48,7 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
         var afterEcho = DateTimeOffset.UtcNow;
         // Flushed right after the response (Telemetry API): there before the next invocation.
-        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "the first invocation's footprints");
+        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "the first invocation's footprints", container);
         var beforeQuote = DateTimeOffset.UtcNow;
         Assert.Equal(200, (await container.InvokeAsync(Quote)).StatusCode);
         var afterQuote = DateTimeOffset.UtcNow;
@@ -99,7 +99,7 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         var backend = await StartBackendAsync();
         var container = await StartFunctionAsync(("SL_FLUSH_INTERVAL_SECONDS", "0"), RoomyBudget);
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
-        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "footprints while the backend is up");
+        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "footprints while the backend is up", container);
 
         await backend.StopAsync();
         string[] payloads = [Quote, Info, Echo, """{"action":"fail"}""", """{"action":"wait","ms":5}"""];
@@ -134,7 +134,7 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         // Every invocation is flushed and sent right after its response: each one meets the fault.
         var container = await StartFunctionAsync(("SL_FLUSH_INTERVAL_SECONDS", "0"));
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
-        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "footprints before the fault");
+        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "footprints before the fault", container);
         var healthy = new List<double>();
         for (var i = 0; i < 5; i++)
         {
@@ -174,7 +174,7 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         // Only the first invocation is flushed after its response; the last one waits for SHUTDOWN.
         var container = await StartFunctionAsync(("SL_FLUSH_INTERVAL_SECONDS", "3600"), RoomyBudget);
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
-        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "the first invocation's footprints");
+        await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "the first invocation's footprints", container);
         Assert.Equal(200, (await container.InvokeAsync(Quote)).StatusCode);
         Assert.DoesNotContain(PriceMethod, backend.DeliveredMethods());
         await container.StopAsync();
@@ -250,12 +250,17 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     /// </summary>
     private static readonly (string Name, string Value) RoomyBudget = ("SL_FLUSH_BUDGET_MS", "5000");
 
-    private async Task WaitUntilAsync(Func<bool> condition, string what)
+    /// <summary>Waits up to 10 s; on failure the container's log goes to the test output first.</summary>
+    private async Task WaitUntilAsync(Func<bool> condition, string what, LambdaContainer container)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"{what} did not arrive in 10 s");
+            if (DateTime.UtcNow >= deadline)
+            {
+                output.WriteLine(await container.LogsAsync());
+                Assert.Fail($"{what} did not arrive in 10 s");
+            }
             await Task.Delay(50);
         }
     }
