@@ -192,7 +192,7 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     {
         var backend = await StartBackendAsync();
         // /tmp as Lambda gives it (a small filesystem of its own), filled once the agent runs.
-        var container = await StartFunctionAsync([], ["--tmpfs", "/tmp:size=4m"]);
+        var container = await StartFunctionAsync([RoomyBudget], ["--tmpfs", "/tmp:size=4m"]);
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
         await ExecAsync(container, "dd if=/dev/zero of=/tmp/filler bs=4096 2>/dev/null; df /tmp | tail -1");
         // With the backend down, footprints must wait somewhere: memory, since the disk is full.
@@ -242,7 +242,7 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     }
 
     /// <summary>
-    /// For tests that wait for a flush to arrive before the next invocation: that holds only when
+    /// For tests that need the first flush delivered before their next step: that holds only when
     /// the post-runtime flush finishes within its budget (300 ms by default), since past it the
     /// send goes on in the background and is frozen with the environment until the next thaw. The
     /// first flush took 37–163 ms on a quiet machine; a loaded CI run once waited 10 s in vain for
@@ -269,6 +269,9 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     {
         var backend = await TestBackendProcess.StartAsync(_directory, _backendPort, Token, Execution, output.WriteLine);
         _owned.Add(backend);
+        // A first request warms the fresh process's server (JIT), so the agent's first requests
+        // are not the ones paying for it inside a post-runtime budget.
+        await backend.StatsAsync();
         return backend;
     }
 
