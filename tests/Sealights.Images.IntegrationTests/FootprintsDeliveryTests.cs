@@ -245,8 +245,8 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     /// For tests that need the first flush delivered before their next step: that holds only when
     /// the post-runtime flush finishes within its budget (300 ms by default), since past it the
     /// send goes on in the background and is frozen with the environment until the next thaw. The
-    /// first flush took 37–163 ms on a quiet machine; a loaded CI run once waited 10 s in vain for
-    /// the first invocation's footprints, most likely a first flush that outran 300 ms.
+    /// first flush took 37–163 ms on a quiet machine; three CI runs in a row each had one test wait
+    /// 10 s in vain for the first invocation's footprints (a budget of 1 ms gives the same failure).
     /// </summary>
     private static readonly (string Name, string Value) RoomyBudget = ("SL_FLUSH_BUDGET_MS", "5000");
 
