@@ -191,10 +191,15 @@ internal static partial class AgentFigures
 {
     public static void Read(string logs, Configuration configuration)
     {
-        // Agent ready: registered with the Extensions API (Lambda starts the runtime after that).
+        // Agent ready: registered with the Extensions API (Lambda starts the runtime after that),
+        // or listening when the launcher registered for it (the runtime can connect from then on).
         if (Registered().Match(logs) is { Success: true } registered)
         {
             configuration.AgentReadyMs.Add(double.Parse(registered.Groups[1].Value, CultureInfo.InvariantCulture));
+        }
+        else if (Listening().Match(logs) is { Success: true } listening)
+        {
+            configuration.AgentReadyMs.Add(double.Parse(listening.Groups[1].Value, CultureInfo.InvariantCulture));
         }
         else if (Ready().Match(logs) is { Success: true } ready)
         {
@@ -211,6 +216,9 @@ internal static partial class AgentFigures
 
     [GeneratedRegex(@"and registered ([0-9.]+) ms after")]
     private static partial Regex Registered();
+
+    [GeneratedRegex(@"and listening ([0-9.]+) ms after the launcher started, which registered")]
+    private static partial Regex Listening();
 
     [GeneratedRegex(@"\[sealights-agent\] INFO ready (\d+) ms after the process started")]
     private static partial Regex Ready();

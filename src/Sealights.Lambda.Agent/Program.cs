@@ -13,6 +13,7 @@ var startup = StartupTimeline.FromArguments(args);
 // lowers itself after registering (AgentHost).
 CpuPriority.LowerOtherThreads(CpuPriority.Idle);
 var extensionName = ExtensionName(args);
+var registeredByLauncher = args.Contains(LauncherHandOver.Switch);
 var options = AgentOptions.FromEnvironment(Environment.GetEnvironmentVariable);
 var log = new AgentLog(options.LogLevel);
 
@@ -40,8 +41,12 @@ if (delivery is null && options.HitsDumpFile is null)
 MethodHitCollector? collector = null;
 try
 {
-    // Listen BEFORE registering: Lambda starts the runtime only after every extension registered,
-    // so the socket is there when the exec wrapper looks for it.
+    if (registeredByLauncher)
+    {
+        LauncherHandOver.AnnounceCollecting(options.StateDirectory);
+    }
+    // Listen before registering (when the agent registers itself): Lambda starts the runtime only
+    // after every extension registered, so the socket is there when the runtime connects.
     collector = await MethodHitCollector.ListenAsync(options.StateDirectory, options.TaskRoot, log.Info, CancellationToken.None);
     startup.Listening();
     if (!collector.IsCollecting)
@@ -66,7 +71,10 @@ try
         ? FlushPolicy.AtInvokeOnly
         : new FlushPolicy(delivery.UseTelemetryApi, delivery.FlushInterval, delivery.FlushBudget);
     using var api = new ExtensionsApiClient(runtimeApi);
-    var host = new AgentHost(options, log, api, extensionName, collector, CreateSink, policy, startup);
+    Func<string?>? launcherIdentifier = registeredByLauncher
+        ? () => LauncherHandOver.ReadIdentifier(new StreamReader(Console.OpenStandardInput()))
+        : null;
+    var host = new AgentHost(options, log, api, extensionName, launcherIdentifier, collector, CreateSink, policy, startup);
     // SIGUSR1 from the exec wrapper: the runtime is about to be stopped (see AgentHost).
     // PosixSignal takes raw signal numbers; 10 is SIGUSR1 on Linux.
     using var flushRequest = PosixSignalRegistration.Create((PosixSignal)10, context =>

@@ -19,12 +19,14 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
     private const string QuoteAnswer =
         """{"currency":"USD","lines":[{"sku":"A","qty":2,"unitPrice":5.00,"lineTotal":10.00}],"subtotal":10.00,"discounts":[{"code":"TEN","amount":1.00}],"shipping":4.99,"total":13.99}""";
 
-    // Kills the agent as soon as it has registered, before Lambda starts the runtime.
+    // Kills the agent as soon as it has said it collects, about when Lambda starts the runtime.
+    // (The agent's standard input, the launcher's pipe with the extension identifier, is passed on:
+    // a background command's is otherwise /dev/null.)
     private const string KillAfterRegister = """
         #!/bin/bash
-        /opt/sealights/bin/sealights-lambda-agent "$@" &
+        /opt/sealights/bin/sealights-lambda-agent "$@" <&0 &
         pid=$!
-        for _ in $(seq 1 500); do [ -s /tmp/.sealights-agent/extension-id ] && break; sleep 0.01; done
+        for _ in $(seq 1 500); do [ "$(cat /tmp/.sealights-agent.status 2>/dev/null)" = on ] && break; sleep 0.01; done
         kill -9 "$pid"
         wait "$pid"
         """;
@@ -115,6 +117,15 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
             Assert.Null(result.FunctionError);
             Assert.Equal(answer, result.Body);
         }
+        // The exec wrapper waited for the agent's verdict (the launcher registers before the agent
+        // has read its configuration): a runtime that nobody will trace runs as without the image.
+        var runtimeEnvironment = await RuntimeEnvironmentAsync(container.Name);
+        Assert.Contains("AWS_LAMBDA_RUNTIME_API=", runtimeEnvironment);
+        if (fault != "killed before the runtime starts")
+        {
+            Assert.DoesNotContain("DOTNET_DiagnosticPorts", runtimeEnvironment);
+            Assert.DoesNotContain("DOTNET_JitNoInline", runtimeEnvironment);
+        }
         await container.StopAsync();
         var logs = await container.LogsAsync();
         output.WriteLine(logs);
@@ -186,6 +197,12 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
         Assert.DoesNotContain("Extension.Crash", logs);
         Assert.DoesNotContain(_token, logs);
     }
+
+    /// <summary>The environment of the function's .NET runtime process (the one whose command is /var/lang/bin/dotnet), one variable per line.</summary>
+    private static async Task<string> RuntimeEnvironmentAsync(string container) =>
+        (await DockerCli.RunAsync(
+            ["exec", container, "bash", "-c",
+             "for p in /proc/[0-9]*; do [ \"$(head -c 20 $p/cmdline 2>/dev/null)\" = /var/lang/bin/dotnet ] && tr '\\0' '\\n' < $p/environ; done"])).StdOut;
 
     /// <summary>Method id → first seen, from the debug hits file (each method once).</summary>
     private Dictionary<string, DateTimeOffset> ReadHits() => DebugHitsFile.Read(Path.Combine(_outputDirectory, "hits.jsonl"));

@@ -10,9 +10,9 @@ public static class AgentExitCodes
     /// <summary>SHUTDOWN handled; the launcher exits too.</summary>
     public const int ShutdownComplete = 0;
 
-    /// <summary>Not registered and not meant to run (no or bad configuration): the launcher registers with no events and parks.</summary>
+    /// <summary>Not meant to run (bad configuration, or nothing to listen with): the launcher keeps the extension registered without coverage.</summary>
     public const int Inert = 78;
 
-    /// <summary>Failed after registering: the launcher takes over the registration (identifier file) without coverage.</summary>
+    /// <summary>Failed: the launcher keeps the extension registered without coverage.</summary>
     public const int Failed = 70;
 }

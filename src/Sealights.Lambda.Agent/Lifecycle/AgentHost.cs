@@ -38,6 +38,7 @@ public sealed class AgentHost(
     AgentLog log,
     ExtensionsApiClient api,
     string extensionName,
+    Func<string?>? launcherIdentifier,
     MethodHitCollector source,
     Func<IMethodHitSink> createSink,
     FlushPolicy policy,
@@ -48,8 +49,6 @@ public sealed class AgentHost(
 
     /// <summary>How long after INVOKE <c>platform.start</c> may take before the Telemetry API counts as broken.</summary>
     public static readonly TimeSpan TelemetryStartTimeout = TimeSpan.FromSeconds(2);
-
-    public const string IdentifierFileName = "extension-id";
 
     /// <summary>The agent's pid, for the exec wrapper's flush request (SIGUSR1).</summary>
     public const string PidFileName = "agent.pid";
@@ -69,27 +68,36 @@ public sealed class AgentHost(
 
     /// <summary>
     /// The extension's event loop, on the calling thread (the agent's main thread, which has
-    /// nothing else to do): register, then wait in next until SHUTDOWN. Flushes at INVOKE run in
-    /// the background; this thread only starts them.
+    /// nothing else to do): register (or take the launcher's registration, when
+    /// <c>launcherIdentifier</c> is given), then wait in next until SHUTDOWN. Flushes at INVOKE run
+    /// in the background; this thread only starts them.
     /// </summary>
     public int Run()
     {
-        // Files left by an earlier environment in the same /tmp must never be taken for ours.
-        var identifierFile = StateFile(IdentifierFileName);
-        File.Delete(identifierFile);
+        // A marker left by an earlier environment in the same /tmp must never be taken for ours.
         File.Delete(StateFile(FlushedMarkerFileName));
-        // Registering is the last step of the agent's part of every cold start: Lambda starts
-        // the runtime once every extension registered. So nothing else comes before it.
-        var identifier = api.Register(extensionName, ["INVOKE", "SHUTDOWN"]);
-        startup.Registered();
+        if (launcherIdentifier is null)
+        {
+            // Registering is the last step of the agent's part of every cold start: Lambda starts
+            // the runtime once every extension registered. So nothing else comes before it.
+            api.Register(extensionName, ["INVOKE", "SHUTDOWN"]);
+            startup.Registered();
+        }
+        else if (launcherIdentifier() is { } identifier)
+        {
+            api.UseRegistration(identifier);
+        }
+        else
+        {
+            log.Error("the launcher could not register the extension; the function runs without coverage");
+            return AgentExitCodes.Failed;
+        }
         // From here on the agent only competes with the function's start: it yields the CPU.
         if (CpuPriority.LowerAllThreads(CpuPriority.Background) is { } failure)
         {
             log.Info($"could not lower the agent's CPU priority ({failure}); it runs at normal priority");
         }
         source.StartCollecting();
-        // The launcher continues with this identifier if the agent process dies.
-        File.WriteAllText(identifierFile, identifier);
         File.WriteAllText(StateFile(PidFileName), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var flushing = SubscribeToTelemetry();
         log.Info($"registered as {extensionName} ({startup.Describe()}); collecting method hits from the function's .NET runtime; {flushing}");

@@ -36,6 +36,9 @@ public sealed class ExtensionsApiClient : IDisposable
         return _identifier ?? throw new ExtensionsApiException($"register answered without a {IdentifierHeader} header");
     }
 
+    /// <summary>Continues a registration made by someone else (the launcher) under this identifier.</summary>
+    public void UseRegistration(string identifier) => _identifier = identifier;
+
     public ExtensionEvent Next()
     {
         var reply = _connection.Send("GET", BasePath + "event/next", [(IdentifierHeader, RequireIdentifier())], null);

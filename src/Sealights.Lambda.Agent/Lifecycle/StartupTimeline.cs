@@ -4,11 +4,10 @@ using System.Globalization;
 namespace Sealights.Lambda.Agent.Lifecycle;
 
 /// <summary>
-/// When the agent was listening and registered, counted from when the launcher started it (the
-/// launcher passes bash's <c>$EPOCHREALTIME</c> as <c>--launched-at</c>; the kernel's process
-/// start time only has 10 ms resolution). Lambda starts the function's runtime only once every
-/// extension registered, so this is what the agent adds to every cold start. Logged once, after
-/// registering: nothing is formatted on the way there.
+/// When the agent reached <c>main</c>, was listening and (when it registers itself) registered,
+/// counted from when the launcher started it (the launcher passes bash's <c>$EPOCHREALTIME</c> as
+/// <c>--launched-at</c>; the kernel's process start time only has 10 ms resolution). Logged once,
+/// after registering: nothing is formatted on the way there.
 /// </summary>
 public sealed class StartupTimeline
 {
@@ -42,13 +41,18 @@ public sealed class StartupTimeline
 
     public void Registered() => _registered = Stopwatch.GetTimestamp();
 
-    /// <summary>E.g. "listening 6.1 ms and registered 7.4 ms after the launcher started".</summary>
+    /// <summary>
+    /// E.g. "in main 4.2 ms, listening 6.1 ms and registered 7.4 ms after the launcher started", or
+    /// without the registration when the launcher registered (in parallel with the agent's start).
+    /// </summary>
     public string Describe()
     {
         var (origin, what) = _launchedAtUtc is { } launched
             ? (_createdUtc - launched, "the launcher started")
             : (_createdUtc - Process.GetCurrentProcess().StartTime.ToUniversalTime(), "the process started");
         string Since(long mark) => (origin + Stopwatch.GetElapsedTime(_created, mark)).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
-        return $"listening {Since(_listening)} ms and registered {Since(_registered)} ms after {what}";
+        return _registered == 0
+            ? $"in main {Since(_created)} ms and listening {Since(_listening)} ms after {what}, which registered the extension"
+            : $"in main {Since(_created)} ms, listening {Since(_listening)} ms and registered {Since(_registered)} ms after {what}";
     }
 }
