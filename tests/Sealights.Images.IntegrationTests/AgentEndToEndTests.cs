@@ -140,6 +140,64 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
     }
 
     [Fact]
+    public async Task The_runtime_waits_for_a_slow_agents_verdict_and_is_traced()
+    {
+        // The launcher registers at once, so Lambda starts the runtime while this agent still sleeps.
+        var image = await ImageBuilder.BuildAsync(
+            images.SampleImage,
+            [new ImageFile("/var/task/slow-agent.sh", "#!/bin/bash\nsleep 0.4\nexec /opt/sealights/bin/sealights-lambda-agent \"$@\"\n", Executable: true)]);
+        await using var container = await LambdaContainer.StartAsync(
+            image,
+            new Dictionary<string, string> { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile, ["SL_AGENT_BINARY"] = "/var/task/slow-agent.sh" },
+            Mount);
+
+        Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", ReadHits().Keys);
+        Assert.InRange(ReportLine.ParseAll(logs)[0].InitDurationMs!.Value, 400, 4000);
+        Assert.DoesNotContain("did not start within", logs);
+    }
+
+    [Fact]
+    public async Task An_agent_slower_than_the_verdict_wait_leaves_the_runtime_untraced_and_says_so()
+    {
+        // Never decides; exits after 1.5 s, when the launcher takes over the registration.
+        var image = await ImageBuilder.BuildAsync(
+            images.SampleImage,
+            [new ImageFile("/var/task/stuck-agent.sh", "#!/bin/bash\nsleep 1.5\nexit 70\n", Executable: true)]);
+        await using var container = await LambdaContainer.StartAsync(
+            image,
+            new Dictionary<string, string>
+            {
+                ["SL_TOKEN"] = _token,
+                ["SL_DEBUG_HITS_FILE"] = HitsFile,
+                ["SL_AGENT_BINARY"] = "/var/task/stuck-agent.sh",
+                ["SL_AGENT_VERDICT_WAIT_MS"] = "200",
+            },
+            Mount);
+
+        for (var i = 0; i < 2; i++)
+        {
+            var result = await container.InvokeAsync(Echo, TimeSpan.FromSeconds(20));
+            Assert.Null(result.FunctionError);
+            Assert.Equal(EchoAnswer, result.Body);
+        }
+        var runtimeEnvironment = await RuntimeEnvironmentAsync(container.Name);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains("[sealights-agent] the agent did not start within 200 ms: this runtime runs without coverage", logs);
+        Assert.Contains("agent stopped (exit status 70): the function continues without coverage", logs);
+        Assert.Contains("AWS_LAMBDA_RUNTIME_API=", runtimeEnvironment);
+        Assert.DoesNotContain("DOTNET_DiagnosticPorts", runtimeEnvironment);
+        Assert.Equal(2, ReportLine.ParseAll(logs).Count);
+    }
+
+    [Fact]
     public async Task A_functions_own_exec_wrapper_is_chained_and_coverage_still_works()
     {
         var image = await ImageBuilder.BuildAsync(
