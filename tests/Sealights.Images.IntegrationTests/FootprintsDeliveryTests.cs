@@ -192,7 +192,11 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     {
         var backend = await StartBackendAsync();
         // /tmp as Lambda gives it (a small filesystem of its own), filled once the agent runs.
-        var container = await StartFunctionAsync([RoomyBudget], ["--tmpfs", "/tmp:size=4m"]);
+        // Every invocation is flushed right after its response, so the spool is written while /tmp
+        // is full. With the default interval the flush of invocation 2 starts at INVOKE 3 in the
+        // background and may be frozen with the environment until SHUTDOWN: one CI run then saw
+        // all three batches sent at SHUTDOWN and no spool write failing.
+        var container = await StartFunctionAsync([RoomyBudget, ("SL_FLUSH_INTERVAL_SECONDS", "0")], ["--tmpfs", "/tmp:size=4m"]);
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
         await ExecAsync(container, "dd if=/dev/zero of=/tmp/filler bs=4096 2>/dev/null; df /tmp | tail -1");
         // With the backend down, footprints must wait somewhere: memory, since the disk is full.
