@@ -9,8 +9,8 @@ using Sealights.Lambda.Agent.MethodHits;
 // with one log line, never in a failed invocation.
 var startup = StartupTimeline.FromArguments(args);
 // The runtime's own threads (its finalizer spins 10 ms calibrating spin-waits) get only idle CPU
-// while this thread races to register. A failure here fails again, and is logged, when the agent
-// lowers itself after registering (AgentHost).
+// while this thread races to its verdict, listening and registration. A failure here fails again,
+// and is logged, when the agent lowers itself once registered (AgentHost).
 CpuPriority.LowerOtherThreads(CpuPriority.Idle);
 var extensionName = ExtensionName(args);
 var registeredByLauncher = args.Contains(LauncherHandOver.Switch);

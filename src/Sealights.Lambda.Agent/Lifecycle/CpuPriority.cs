@@ -6,8 +6,9 @@ namespace Sealights.Lambda.Agent.Lifecycle;
 /// Keeps the agent's CPU use behind the function's. Lambda gives a function a share of a CPU
 /// (one vCPU at 1,769 MB, less below), and during a cold start the agent's work (a NativeAOT
 /// runtime calibrating its spin-waits, the telemetry subscription, reading the runtime's trace)
-/// would otherwise take turns with the function's own start. Registering is the only agent work
-/// on the function's critical path, so it runs at normal priority; everything after it is
+/// would otherwise take turns with the function's own start. The agent's start up to its
+/// registration (its verdict, listening, and registering or taking the launcher's registration)
+/// is what the runtime may wait for, so it runs at normal priority; everything after it is
 /// background work and runs niced.
 /// <para>
 /// On Linux a nice value belongs to a thread, and a new thread inherits its creator's; so each
