@@ -68,8 +68,12 @@ try
         return sinks.Count == 1 ? sinks[0] : new MethodHitSinks(sinks);
     }
     var policy = delivery is null
-        ? FlushPolicy.AtInvokeOnly
-        : new FlushPolicy(delivery.UseTelemetryApi, delivery.FlushInterval, delivery.FlushBudget);
+        ? FlushPolicy.AtInvokeOnly("no delivery: hits go to SL_DEBUG_HITS_FILE only")
+        : new FlushPolicy(
+            delivery.UseTelemetryApi,
+            delivery.FlushInterval,
+            delivery.FlushBudget,
+            delivery.UseTelemetryApi ? null : "SL_TELEMETRY_API=false");
     using var api = new ExtensionsApiClient(runtimeApi);
     Func<string?>? launcherIdentifier = registeredByLauncher
         ? () => LauncherHandOver.ReadIdentifier(new StreamReader(Console.OpenStandardInput()))

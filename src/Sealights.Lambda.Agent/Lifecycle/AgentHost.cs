@@ -6,11 +6,12 @@ namespace Sealights.Lambda.Agent.Lifecycle;
 /// <summary>
 /// When hits leave the runtime and go out. <paramref name="UseTelemetryApi"/>: flush right after a
 /// response (on <c>platform.runtimeDone</c>) when <paramref name="FlushInterval"/> has passed since
-/// the last such flush; that post-runtime work gets at most <paramref name="Budget"/>.
+/// the last such flush; that post-runtime work gets at most <paramref name="Budget"/>. Without it,
+/// <paramref name="WhyAtInvokeOnly"/> says why, for the log (a setting only when the user set it).
 /// </summary>
-public sealed record FlushPolicy(bool UseTelemetryApi, TimeSpan FlushInterval, TimeSpan Budget)
+public sealed record FlushPolicy(bool UseTelemetryApi, TimeSpan FlushInterval, TimeSpan Budget, string? WhyAtInvokeOnly = null)
 {
-    public static readonly FlushPolicy AtInvokeOnly = new(false, TimeSpan.Zero, TimeSpan.Zero);
+    public static FlushPolicy AtInvokeOnly(string why) => new(false, TimeSpan.Zero, TimeSpan.Zero, why);
 }
 
 /// <summary>
@@ -55,6 +56,13 @@ public sealed class AgentHost(
 
     /// <summary>Created when the flush the exec wrapper asked for is done.</summary>
     public const string FlushedMarkerFileName = "flushed";
+
+    /// <summary>
+    /// How long after the first INVOKE the agent waits (in the background) for the runtime's first
+    /// connection before it says the runtime is untraced. The runtime connects as it starts, well
+    /// before it asks for its first invocation; this only covers a slow accept on a busy machine.
+    /// </summary>
+    public static readonly TimeSpan FirstConnectionLimit = TimeSpan.FromSeconds(2);
 
     private readonly object _flushLock = new();
     // Made at first use (the first INVOKE at the latest): an HTTP client and the spool's folder are
@@ -132,7 +140,7 @@ public sealed class AgentHost(
         const string AtInvoke = "hits are flushed at the next INVOKE and at SHUTDOWN";
         if (!policy.UseTelemetryApi)
         {
-            return AtInvoke + " (SL_TELEMETRY_API=false)";
+            return policy.WhyAtInvokeOnly is { } why ? $"{AtInvoke} ({why})" : AtInvoke;
         }
         TelemetryListener? listener = null;
         try
@@ -160,6 +168,7 @@ public sealed class AgentHost(
         if (invocation == 1)
         {
             _sink.Value.FirstInvoke(DateTimeOffset.UtcNow);
+            _ = SayIfTheRuntimeNeverConnectsAsync();
         }
         // The invocations since the last flush: unless the previous one was flushed right after
         // its response, its hits (and init's) are still in the runtime.
@@ -180,6 +189,38 @@ public sealed class AgentHost(
         }
         _previousFlushedAfterResponse = _telemetry is { } telemetry && invoke.RequestId is { } requestId && FlushIsDue()
             && FlushAfterResponse(telemetry, requestId, invoke.Deadline);
+    }
+
+    /// <summary>
+    /// An enabled agent whose runtime never connects would otherwise only report "collected 0"
+    /// at SHUTDOWN. One line says why, unless the exec wrapper already did (it started the runtime
+    /// without the port and left its reason beside the status file).
+    /// </summary>
+    private async Task SayIfTheRuntimeNeverConnectsAsync()
+    {
+        if (await Task.WhenAny(source.FirstConnection, Task.Delay(FirstConnectionLimit)) == source.FirstConnection || !source.IsCollecting)
+        {
+            return;
+        }
+        if (LauncherHandOver.UntracedByWrapper(options.StateDirectory) is { } reason)
+        {
+            log.Debug($"the runtime runs untraced, as the exec wrapper said: {reason}");
+            return;
+        }
+        log.Warn($"the function's runtime did not connect to the agent by its first invocation: this environment runs without coverage ({WhyNoConnection(Environment.GetEnvironmentVariable)})");
+    }
+
+    /// <summary>The likeliest reason a runtime started by the exec wrapper did not connect, from the function's environment.</summary>
+    internal static string WhyNoConnection(Func<string, string?> getVariable)
+    {
+        foreach (var name in new[] { "DOTNET_EnableDiagnostics", "DOTNET_EnableDiagnostics_IPC", "COMPlus_EnableDiagnostics" })
+        {
+            if (getVariable(name)?.Trim() == "0")
+            {
+                return $"{name}=0 is set on the function and turns the runtime's diagnostic port off; remove it to get coverage";
+            }
+        }
+        return "the runtime was not started through /opt/sealights/bin/exec-wrapper: keep the image's ENTRYPOINT /lambda-entrypoint.sh, which installs it";
     }
 
     private bool FlushIsDue() =>
@@ -256,7 +297,7 @@ public sealed class AgentHost(
     {
         try
         {
-            var hits = await source.FlushAsync(CancellationToken.None);
+            var hits = await source.FlushAsync(CancellationToken.None, runtimeExits: isFinal);
             Interlocked.Add(ref _methodsReported, hits.Count);
             if (hits.Count > 0)
             {

@@ -18,11 +18,43 @@ public static class LauncherHandOver
     public static string StatusFile(string stateDirectory) => Path.TrimEndingDirectorySeparator(stateDirectory) + ".status";
 
     /// <summary>
+    /// Written by the exec wrapper when it started the runtime without a diagnostic port although
+    /// the launcher had said "starting" (it waited in vain, or could not read the verdict); it holds
+    /// the wrapper's reason, already logged. The launcher empties it at every start.
+    /// </summary>
+    public static string UntracedFile(string stateDirectory) => Path.TrimEndingDirectorySeparator(stateDirectory) + ".untraced";
+
+    /// <summary>
     /// Tells the exec wrapper to connect the runtime: the agent is about to listen. Written before
     /// listening because the runtime takes ~9 ms from its start to its first connect, and retries.
+    /// The word is written to a file of its own and renamed over the status file (rename(2) is
+    /// atomic): the wrapper polls that file and must never see it emptied or half-written, which
+    /// it would take for "no verdict" (a truncate-then-write left 2 of 139 cold starts untraced).
     /// </summary>
-    public static void AnnounceCollecting(string stateDirectory) =>
-        File.WriteAllText(StatusFile(stateDirectory), Collecting + "\n");
+    public static void AnnounceCollecting(string stateDirectory)
+    {
+        var status = StatusFile(stateDirectory);
+        var pending = $"{status}.{Environment.ProcessId}";
+        File.WriteAllText(pending, Collecting + "\n");
+        File.Move(pending, status, overwrite: true);
+    }
+
+    /// <summary>
+    /// The exec wrapper's reason for starting the runtime untraced, when it gave one in this
+    /// environment (it then logged it itself); null otherwise or when it cannot be read.
+    /// </summary>
+    public static string? UntracedByWrapper(string stateDirectory)
+    {
+        try
+        {
+            var reason = File.ReadAllText(UntracedFile(stateDirectory)).Trim();
+            return reason.Length == 0 ? null : reason;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// The identifier the launcher registered with, from standard input; null when the launcher

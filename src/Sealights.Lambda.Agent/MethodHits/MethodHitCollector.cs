@@ -54,9 +54,11 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private readonly object _processesLock = new();
     private readonly List<ProcessMethodHits> _processes = [];
     private readonly HashSet<string> _loggedOnce = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _peerConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private RuntimeConnection? _current;
     private Task _acceptLoop = Task.CompletedTask;
     private volatile bool _faulted;
+    private volatile bool _exitAnnounced;
     private int _stopped;
     private int _disposed;
     private int _collectingStarted;
@@ -81,6 +83,13 @@ public sealed class MethodHitCollector : IAsyncDisposable
 
     /// <summary>Whether a runtime process is connected and traced right now.</summary>
     public bool IsRuntimeConnected => _current is { } runtime && !runtime.Exited.IsCompleted;
+
+    /// <summary>
+    /// Completes when a process first connects to the diagnostic port (whether or not a trace
+    /// could then be started: that failure has its own log line). Never completes when nothing
+    /// connects.
+    /// </summary>
+    public Task FirstConnection => _peerConnected.Task;
 
     /// <summary>What collection has cost so far.</summary>
     public CollectionStatistics Statistics => _counters.Snapshot();
@@ -151,7 +160,12 @@ public sealed class MethodHitCollector : IAsyncDisposable
     /// measured 4–100 ms (median ~60), the wait for the runtime's EventPipe writer thread, which
     /// wakes every 100 ms. Callers run it off the function's critical path (in the background).
     /// </summary>
-    public async Task<IReadOnlyList<MethodHit>> FlushAsync(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Abandons the flush.</param>
+    /// <param name="runtimeExits">
+    /// The runtime is stopped right after this flush (the exec wrapper holds its SIGTERM for it):
+    /// its session's stream is then cut with the process, and that loses nothing.
+    /// </param>
+    public async Task<IReadOnlyList<MethodHit>> FlushAsync(CancellationToken cancellationToken, bool runtimeExits = false)
     {
         if (!IsCollecting)
         {
@@ -176,6 +190,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 try
                 {
                     _counters.Rotated(await runtime.RotateAsync(limit.Token));
+                    _exitAnnounced = runtimeExits;
                 }
                 catch (OperationCanceledException)
                 {
@@ -289,6 +304,8 @@ public sealed class MethodHitCollector : IAsyncDisposable
                     return;
                 }
 
+                _peerConnected.TrySetResult();
+
                 var runtime = await ConnectAsync(connector, stopping);
                 if (runtime is null)
                 {
@@ -338,7 +355,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 readyToRun,
                 stream => RuntimeEventReader.Read(stream, hits, _counters, pid => processId.TrySetResult(pid)),
                 _counters,
-                e => LogOnce("stream-error", $"a trace stream ended abruptly ({Describe(e)}); what the runtime still had buffered is lost"),
+                StreamCut,
                 timeout.Token);
         }
         catch (Exception e) when (e is OperationCanceledException || IsRuntimeFailure(e))
@@ -366,6 +383,8 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 _processes.Add(hits);
                 _current = runtime;
             }
+
+            _exitAnnounced = false;
         }
         finally
         {
@@ -504,6 +523,19 @@ public sealed class MethodHitCollector : IAsyncDisposable
             ? a.FirstSeen.CompareTo(b.FirstSeen)
             : string.CompareOrdinal(a.Method.Id, b.Method.Id));
         return hits;
+    }
+
+    /// <summary>
+    /// A session's stream was cut: the process went away mid-session. After the flush made for
+    /// its announced exit, that is how every runtime ends and loses nothing (it ran no function
+    /// code since); otherwise what it still buffered, if anything, is gone.
+    /// </summary>
+    private void StreamCut(Exception e)
+    {
+        if (!_exitAnnounced)
+        {
+            LogOnce("stream-error", $"the function's runtime went away mid-session ({Describe(e)}) with no flush before: hits it had not yet written out, if any, are lost");
+        }
     }
 
     private void LogOnce(string key, string message)
