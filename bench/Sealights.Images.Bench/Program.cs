@@ -19,6 +19,13 @@ using Sealights.Images.Testing;
 // With --variant <name>:<KEY=VALUE>[,KEY=VALUE…] (repeatable) an "on" row runs with those extra
 // variables too, e.g. --variant inline:SL_JIT_NO_INLINE=false to see what one setting costs.
 // Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…]
+//        stress [--starts N] [--parallel P] [--load L]
+// "stress" is its own command: many enabled cold starts beside a CPU load (ColdStartStress).
+if (args.Length > 0 && args[0] == "stress")
+{
+    return await ColdStartStress.RunAsync(args[1..]);
+}
+
 var cold = 10;
 var warm = 200;
 string? baseline = null;

@@ -198,6 +198,102 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
     }
 
     [Fact]
+    public async Task An_agent_that_starts_after_the_wrapper_gave_up_leaves_the_one_line_to_the_wrapper()
+    {
+        // The wrapper waits 100 ms; this agent decides "on" after ~600 ms and listens in vain.
+        var image = await ImageBuilder.BuildAsync(
+            images.SampleImage,
+            [new ImageFile("/var/task/late-agent.sh", "#!/bin/bash\nsleep 0.6\nexec /opt/sealights/bin/sealights-lambda-agent \"$@\"\n", Executable: true)]);
+        await using var container = await LambdaContainer.StartAsync(
+            image,
+            new Dictionary<string, string>
+            {
+                ["SL_TOKEN"] = _token,
+                ["SL_DEBUG_HITS_FILE"] = HitsFile,
+                ["SL_AGENT_BINARY"] = "/var/task/late-agent.sh",
+                ["SL_AGENT_VERDICT_WAIT_MS"] = "100",
+                ["SL_LOG_LEVEL"] = "debug",
+            },
+            Mount);
+
+        var logs = await InvokeTwiceAcrossTheConnectionLimitAsync(container);
+
+        Assert.Single(UntracedLines(logs));
+        Assert.Contains("[sealights-agent] the agent did not start within 100 ms: this runtime runs without coverage", logs);
+        // The agent did look (debug), and left the saying to the wrapper.
+        Assert.Contains("the runtime runs untraced, as the exec wrapper said: the agent did not start within 100 ms", logs);
+        Assert.Contains("collected 0 application methods from 0 runtime process(es)", logs);
+    }
+
+    [Fact]
+    public async Task A_runtime_that_never_connects_is_said_once_with_its_reason()
+    {
+        await using var container = await LambdaContainer.StartAsync(
+            images.SampleImage,
+            new Dictionary<string, string> { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile, ["DOTNET_EnableDiagnostics"] = "0" },
+            Mount);
+
+        var logs = await InvokeTwiceAcrossTheConnectionLimitAsync(container);
+
+        var line = Assert.Single(UntracedLines(logs));
+        Assert.Contains(
+            "the function's runtime did not connect to the agent by its first invocation: this environment runs without coverage "
+            + "(DOTNET_EnableDiagnostics=0 is set on the function and turns the runtime's diagnostic port off; remove it to get coverage)",
+            line);
+    }
+
+    [Fact]
+    public async Task A_normal_stop_claims_no_loss()
+    {
+        // The runtime's stream is cut when it exits after the pre-SIGTERM flush: that loses nothing.
+        await using var container = await LambdaContainer.StartAsync(
+            images.SampleImage,
+            new Dictionary<string, string> { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile },
+            Mount);
+        Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
+        Assert.Equal(QuoteAnswer, (await container.InvokeAsync(Quote)).Body);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Matches(@"collected [1-9]\d* application methods from 1 runtime process\(es\)", logs);
+        Assert.Contains("SampleFunction|SampleFunction.PricingEngine|Price(System.Collections.Generic.IReadOnlyList<SampleFunction.LineItem>,System.String)", ReadHits().Keys);
+        Assert.DoesNotContain("lost", logs.Replace("0 events lost", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("abruptly", logs);
+    }
+
+    public static TheoryData<string, string> FlushPolicies => new()
+    {
+        { "debug hits file only", "hits are flushed at the next INVOKE and at SHUTDOWN (no delivery: hits go to SL_DEBUG_HITS_FILE only)" },
+        { "SL_TELEMETRY_API=false", "hits are flushed at the next INVOKE and at SHUTDOWN (SL_TELEMETRY_API=false)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FlushPolicies))]
+    public async Task The_flush_policy_line_names_a_setting_only_when_it_was_set(string configuration, string expected)
+    {
+        var environment = new Dictionary<string, string> { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile };
+        if (configuration == "SL_TELEMETRY_API=false")
+        {
+            // Delivery on (nothing listens there; this test reads the agent's start line only).
+            environment["SL_BUILD_SESSION_ID"] = "policy-bsid";
+            environment["SL_TELEMETRY_API"] = "false";
+        }
+        await using var container = await LambdaContainer.StartAsync(images.SampleImage, environment, Mount);
+        Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
+        await container.StopAsync(graceSeconds: 3);
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        var registered = Assert.Single(logs.Split('\n'), l => l.Contains("registered as sealights-agent", StringComparison.Ordinal));
+        Assert.EndsWith(expected, registered.TrimEnd());
+        if (configuration != "SL_TELEMETRY_API=false")
+        {
+            Assert.DoesNotContain("SL_TELEMETRY_API", logs);
+        }
+    }
+
+    [Fact]
     public async Task A_functions_own_exec_wrapper_is_chained_and_coverage_still_works()
     {
         var image = await ImageBuilder.BuildAsync(
@@ -255,6 +351,26 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
         Assert.DoesNotContain("Extension.Crash", logs);
         Assert.DoesNotContain(_token, logs);
     }
+
+    /// <summary>
+    /// Two invocations with the agent's wait for a first connection (2 s after the first INVOKE)
+    /// between them, then a stop; the container's log. Between invocations the environment is
+    /// frozen, so the agent's check runs when the second one thaws it.
+    /// </summary>
+    private async Task<string> InvokeTwiceAcrossTheConnectionLimitAsync(LambdaContainer container)
+    {
+        Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo, TimeSpan.FromSeconds(20))).Body);
+        await Task.Delay(2500);
+        Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo, TimeSpan.FromSeconds(20))).Body);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+        return logs;
+    }
+
+    /// <summary>Log lines that say a runtime runs untraced (the wrapper's or the agent's).</summary>
+    private static List<string> UntracedLines(string logs) =>
+        [.. logs.Split('\n').Where(l => l.Contains("without coverage", StringComparison.Ordinal) || l.Contains("did not connect", StringComparison.Ordinal))];
 
     /// <summary>The environment of the function's .NET runtime process (the one whose command is /var/lang/bin/dotnet), one variable per line.</summary>
     private static async Task<string> RuntimeEnvironmentAsync(string container) =>
