@@ -10,7 +10,9 @@ namespace Sealights.Images.Bench;
 /// file). Counts the starts whose runtime was not traced or whose hits were empty, and what the
 /// log said about each. The race this hunts (the wrapper reading the agent's verdict half-written)
 /// showed up about once in 70 starts.
-/// Usage: stress [--starts N] [--parallel P] [--load L]
+/// With <c>--baseline &lt;git-ref&gt;</c> the starts alternate with that revision's coverage image
+/// (as many again), so the same load shows whether a change made a difference.
+/// Usage: stress [--starts N] [--parallel P] [--load L] [--baseline &lt;git-ref&gt;]
 /// </summary>
 internal static class ColdStartStress
 {
@@ -21,20 +23,29 @@ internal static class ColdStartStress
         var starts = 300;
         var parallel = 2;
         var load = 2;
+        string? baseline = null;
         for (var i = 0; i < args.Length - 1; i += 2)
         {
-            var value = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             switch (args[i])
             {
-                case "--starts": starts = value; break;
-                case "--parallel": parallel = value; break;
-                case "--load": load = value; break;
-                default: Console.Error.WriteLine($"unknown option {args[i]}; usage: stress [--starts N] [--parallel P] [--load L]"); return 2;
+                case "--starts": starts = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--parallel": parallel = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--load": load = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--baseline": baseline = args[i + 1]; break;
+                default: Console.Error.WriteLine($"unknown option {args[i]}; usage: stress [--starts N] [--parallel P] [--load L] [--baseline <git-ref>]"); return 2;
             }
         }
 
         await StandInImages.EnsureBaseImagesAsync();
-        var image = await StandInImages.BuildSampleAsync("net10.0", await CoverageImages.BuildAsync(StandInImages.Base("10")));
+        var images = new List<(string Name, string Image)>
+        {
+            ("this revision", await StandInImages.BuildSampleAsync("net10.0", await CoverageImages.BuildAsync(StandInImages.Base("10")))),
+        };
+        if (baseline is not null)
+        {
+            images.Add(($"baseline {baseline}", await StandInImages.BuildSampleAsync("net10.0", await BaselineCoverageImage.BuildAsync(baseline, StandInImages.Base("10")))));
+        }
+        var total = starts * images.Count;
         var token = SealightsTokens.Create();
         var results = new List<StartResult>();
         var busy = StartLoad(load);
@@ -44,19 +55,20 @@ internal static class ColdStartStress
             var next = 0;
             var workers = Enumerable.Range(0, parallel).Select(async _ =>
             {
-                while (Interlocked.Increment(ref next) is var n && n <= starts)
+                while (Interlocked.Increment(ref next) is var n && n <= total)
                 {
-                    var result = await OneStartAsync(image, token);
+                    var (name, image) = images[n % images.Count];
+                    var result = await OneStartAsync(name, image, token);
                     lock (results)
                     {
                         results.Add(result);
                         if (!result.Covered)
                         {
-                            Console.WriteLine($"start {n}: WITHOUT COVERAGE (answered {result.Answered}, traced {result.Traced}, {result.Methods} methods); log:\n{result.Log}");
+                            Console.WriteLine($"start {n} ({name}): WITHOUT COVERAGE (answered {result.Answered}, traced {result.Traced}, {result.Methods} methods); log:\n{result.Log}");
                         }
                         else if (results.Count % 25 == 0)
                         {
-                            Console.WriteLine($"{results.Count}/{starts} starts, {results.Count(r => !r.Covered)} without coverage so far ({clock.Elapsed.TotalSeconds:0} s)");
+                            Console.WriteLine($"{results.Count}/{total} starts, {results.Count(r => !r.Covered)} without coverage so far ({clock.Elapsed.TotalSeconds:0} s)");
                         }
                     }
                 }
@@ -72,19 +84,23 @@ internal static class ColdStartStress
             }
         }
 
-        var uncovered = results.Where(r => !r.Covered).ToList();
-        var methods = results.Select(r => (double)r.Methods).ToList();
-        var init = results.Select(r => r.InitMs).Where(v => !double.IsNaN(v)).ToList();
-        Console.WriteLine(
-            $"{results.Count} enabled cold starts in {clock.Elapsed.TotalSeconds:0} s ({parallel} at a time, {load} busy loops, {Environment.ProcessorCount} cores): "
-            + $"{results.Count(r => r.Traced)} traced, {results.Count(r => r.Methods > 0)} with hits, {uncovered.Count} without coverage, "
-            + $"{results.Count(r => !r.Answered)} function errors, {results.Count(r => r.UntracedLines > 0)} with an 'untraced' line; "
-            + $"methods per start min {methods.DefaultIfEmpty(0).Min():0} median {Statistics.Median(methods):0} max {methods.DefaultIfEmpty(0).Max():0}; "
-            + $"init p50 {Statistics.Median(init):0.0} ms, p99 {Statistics.Percentile(init, 99):0.0} ms");
-        return uncovered.Count == 0 && results.Count == starts ? 0 : 1;
+        Console.WriteLine($"{clock.Elapsed.TotalSeconds:0} s; {parallel} starts at a time beside {load} busy loops on {Environment.ProcessorCount} cores");
+        foreach (var (name, _) in images)
+        {
+            var mine = results.Where(r => r.Image == name).ToList();
+            var methods = mine.Select(r => (double)r.Methods).ToList();
+            var init = mine.Select(r => r.InitMs).Where(v => !double.IsNaN(v)).ToList();
+            Console.WriteLine(
+                $"{name}: {mine.Count} enabled cold starts: {mine.Count(r => r.Traced)} traced, {mine.Count(r => r.Methods > 0)} with hits, "
+                + $"{mine.Count(r => !r.Covered)} without coverage, {mine.Count(r => !r.Answered)} function errors, {mine.Count(r => r.UntracedLines > 0)} with an 'untraced' line; "
+                + $"methods per start min {methods.DefaultIfEmpty(0).Min():0} median {Statistics.Median(methods):0} max {methods.DefaultIfEmpty(0).Max():0}; "
+                + $"init p50 {Statistics.Median(init):0.0} ms, p99 {Statistics.Percentile(init, 99):0.0} ms");
+        }
+        var current = results.Where(r => r.Image == images[0].Name).ToList();
+        return current.Count == starts && current.All(r => r.Covered) ? 0 : 1;
     }
 
-    private static async Task<StartResult> OneStartAsync(string image, string token)
+    private static async Task<StartResult> OneStartAsync(string name, string image, string token)
     {
         var output = Directory.CreateTempSubdirectory("sl-stress-");
         try
@@ -100,6 +116,7 @@ internal static class ColdStartStress
             var methods = File.Exists(hitsFile) ? DebugHitsFile.Read(hitsFile).Count : 0;
             var report = ReportLine.ParseAll(logs).FirstOrDefault();
             return new StartResult(
+                name,
                 answer.StatusCode == 200 && answer.FunctionError is null,
                 logs.Contains("the function's runtime connected", StringComparison.Ordinal),
                 methods,
@@ -117,7 +134,7 @@ internal static class ColdStartStress
     private static List<Process> StartLoad(int count) =>
         [.. Enumerable.Range(0, count).Select(_ => Process.Start(new ProcessStartInfo("/bin/bash", ["-c", "while :; do :; done"]) { UseShellExecute = false })!)];
 
-    private sealed record StartResult(bool Answered, bool Traced, int Methods, int UntracedLines, double InitMs, string Log)
+    private sealed record StartResult(string Image, bool Answered, bool Traced, int Methods, int UntracedLines, double InitMs, string Log)
     {
         public bool Covered => Answered && Traced && Methods > 0 && UntracedLines == 0;
     }
