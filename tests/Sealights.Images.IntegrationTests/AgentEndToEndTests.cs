@@ -143,13 +143,7 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
     public async Task The_runtime_waits_for_a_slow_agents_verdict_and_is_traced()
     {
         // The launcher registers at once, so Lambda starts the runtime while this agent still sleeps.
-        var image = await ImageBuilder.BuildAsync(
-            images.SampleImage,
-            [new ImageFile("/var/task/slow-agent.sh", "#!/bin/bash\nsleep 0.4\nexec /opt/sealights/bin/sealights-lambda-agent \"$@\"\n", Executable: true)]);
-        await using var container = await LambdaContainer.StartAsync(
-            image,
-            new Dictionary<string, string> { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile, ["SL_AGENT_BINARY"] = "/var/task/slow-agent.sh" },
-            Mount);
+        await using var container = await StartWithAgentScriptAsync("sleep 0.4\nexec /opt/sealights/bin/sealights-lambda-agent \"$@\"");
 
         Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
         await container.StopAsync();
@@ -165,19 +159,7 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
     public async Task An_agent_slower_than_the_verdict_wait_leaves_the_runtime_untraced_and_says_so()
     {
         // Never decides; exits after 1.5 s, when the launcher takes over the registration.
-        var image = await ImageBuilder.BuildAsync(
-            images.SampleImage,
-            [new ImageFile("/var/task/stuck-agent.sh", "#!/bin/bash\nsleep 1.5\nexit 70\n", Executable: true)]);
-        await using var container = await LambdaContainer.StartAsync(
-            image,
-            new Dictionary<string, string>
-            {
-                ["SL_TOKEN"] = _token,
-                ["SL_DEBUG_HITS_FILE"] = HitsFile,
-                ["SL_AGENT_BINARY"] = "/var/task/stuck-agent.sh",
-                ["SL_AGENT_VERDICT_WAIT_MS"] = "200",
-            },
-            Mount);
+        await using var container = await StartWithAgentScriptAsync("sleep 1.5\nexit 70", new() { ["SL_AGENT_VERDICT_WAIT_MS"] = "200" });
 
         for (var i = 0; i < 2; i++)
         {
@@ -201,20 +183,9 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
     public async Task An_agent_that_starts_after_the_wrapper_gave_up_leaves_the_one_line_to_the_wrapper()
     {
         // The wrapper waits 100 ms; this agent decides "on" after ~600 ms and listens in vain.
-        var image = await ImageBuilder.BuildAsync(
-            images.SampleImage,
-            [new ImageFile("/var/task/late-agent.sh", "#!/bin/bash\nsleep 0.6\nexec /opt/sealights/bin/sealights-lambda-agent \"$@\"\n", Executable: true)]);
-        await using var container = await LambdaContainer.StartAsync(
-            image,
-            new Dictionary<string, string>
-            {
-                ["SL_TOKEN"] = _token,
-                ["SL_DEBUG_HITS_FILE"] = HitsFile,
-                ["SL_AGENT_BINARY"] = "/var/task/late-agent.sh",
-                ["SL_AGENT_VERDICT_WAIT_MS"] = "100",
-                ["SL_LOG_LEVEL"] = "debug",
-            },
-            Mount);
+        await using var container = await StartWithAgentScriptAsync(
+            "sleep 0.6\nexec /opt/sealights/bin/sealights-lambda-agent \"$@\"",
+            new() { ["SL_AGENT_VERDICT_WAIT_MS"] = "100", ["SL_LOG_LEVEL"] = "debug" });
 
         var logs = await InvokeTwiceAcrossTheConnectionLimitAsync(container);
 
@@ -357,6 +328,18 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
         Assert.Contains("agent stopped (exit status 137): the function continues without coverage", logs);
         Assert.DoesNotContain("Extension.Crash", logs);
         Assert.DoesNotContain(_token, logs);
+    }
+
+    /// <summary>
+    /// The sample function with a token and the debug hits file, its agent started through a
+    /// bash script (given its arguments and standard input as the launcher passes them).
+    /// </summary>
+    private async Task<LambdaContainer> StartWithAgentScriptAsync(string script, Dictionary<string, string>? settings = null)
+    {
+        const string Path = "/var/task/agent-script.sh";
+        var image = await ImageBuilder.BuildAsync(images.SampleImage, [new ImageFile(Path, $"#!/bin/bash\n{script}\n", Executable: true)]);
+        var environment = new Dictionary<string, string>(settings ?? []) { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile, ["SL_AGENT_BINARY"] = Path };
+        return await LambdaContainer.StartAsync(image, environment, Mount);
     }
 
     /// <summary>
