@@ -108,7 +108,11 @@ foreach (var configuration in configurations)
     foreach (var report in ReportLine.ParseAll(logs).Skip(1))
     {
         configuration.WarmDurationMs.Add(report.DurationMs);
-        configuration.PostRuntimeMs.Add(report.PostRuntimeExtensionsDurationMs);
+        // AWS's emulator has no such field: the column stays empty ("-") rather than 0.
+        if (report.PostRuntimeExtensionsDurationMs is { } postRuntime)
+        {
+            configuration.PostRuntimeMs.Add(postRuntime);
+        }
     }
 }
 
