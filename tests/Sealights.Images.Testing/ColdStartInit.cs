@@ -4,7 +4,8 @@ namespace Sealights.Images.Testing;
 /// The init time of a container's cold start, from its log, under either emulator: the first
 /// REPORT line's Init Duration, unless it is absent or AWS's emulator's placeholder (its init runs
 /// inside the invoke, so its REPORT says about 0.1 ms); then the first INIT REPORT of an init that
-/// did not fail (AWS's emulator prints one after every init).
+/// did not fail (AWS's emulator prints one after every init; v1.28's carries no status, so a
+/// failed init there cannot be told apart: the invoke's answer says it).
 /// </summary>
 public static class ColdStartInit
 {
