@@ -18,7 +18,10 @@ using Sealights.Images.Testing;
 // shows in the function's times as it would there.
 // With --variant <name>:<KEY=VALUE>[,KEY=VALUE…] (repeatable) an "on" row runs with those extra
 // variables too, e.g. --variant inline:SL_JIT_NO_INLINE=false to see what one setting costs.
-// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…]
+// With --addressing flags the emulator is started with its addresses as flags (as AWS's emulator
+// needs) instead of the image's entrypoint with SL_EMULATOR_* variables; the init figure then comes
+// from the INIT REPORT line when REPORT's Init Duration is AWS's emulator's placeholder.
+// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags]
 //        stress [--starts N] [--parallel P] [--load L]
 // "stress" is its own command: many enabled cold starts beside a CPU load (ColdStartStress).
 if (args.Length > 0 && args[0] == "stress")
@@ -30,6 +33,7 @@ var cold = 10;
 var warm = 200;
 string? baseline = null;
 string? cpus = null;
+var addressing = EmulatorAddressing.Environment;
 var variants = new List<(string Name, Dictionary<string, string> Environment)>();
 for (var i = 0; i < args.Length - 1; i += 2)
 {
@@ -40,6 +44,8 @@ for (var i = 0; i < args.Length - 1; i += 2)
         case "--baseline": baseline = args[i + 1]; break;
         case "--cpus": cpus = args[i + 1]; break;
         case "--variant" when Variant.TryParse(args[i + 1]) is { } variant: variants.Add(variant); break;
+        case "--addressing" when Enum.TryParse<EmulatorAddressing>(args[i + 1], ignoreCase: true, out var parsed): addressing = parsed; break;
+        case "--addressing": Console.Error.WriteLine($"--addressing {args[i + 1]}: expected environment or flags"); return 2;
         case "--variant": Console.Error.WriteLine($"--variant {args[i + 1]}: expected name:KEY=VALUE[,KEY=VALUE…]"); return 2;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
@@ -81,13 +87,13 @@ for (var run = 0; run < cold; run++)
     {
         // The previous container's teardown (docker, overlay unmount) must not land in this cold start.
         await Task.Delay(300);
-        await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments);
+        await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments, addressing: addressing);
         var result = await container.InvokeAsync(Payload);
         var cpu = await ContainerCpu.MillisecondsAsync(container.Name);
         await container.StopAsync();
         var logs = await container.LogsAsync();
         var report = ReportLine.ParseAll(logs).Single();
-        configuration.InitMs.Add(report.InitDurationMs ?? double.NaN);
+        configuration.InitMs.Add(ColdStartInit.Milliseconds(logs) ?? double.NaN);
         configuration.ColdLatencyMs.Add(result.Latency.TotalMilliseconds);
         configuration.MemoryMb.Add(report.MaxMemoryUsedMb);
         configuration.ColdCpuMs.Add(cpu ?? double.NaN);
@@ -97,7 +103,7 @@ for (var run = 0; run < cold; run++)
 
 foreach (var configuration in configurations)
 {
-    await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments);
+    await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments, addressing: addressing);
     await container.InvokeAsync(Payload);
     for (var i = 0; i < warm; i++)
     {
@@ -108,7 +114,11 @@ foreach (var configuration in configurations)
     foreach (var report in ReportLine.ParseAll(logs).Skip(1))
     {
         configuration.WarmDurationMs.Add(report.DurationMs);
-        configuration.PostRuntimeMs.Add(report.PostRuntimeExtensionsDurationMs);
+        // AWS's emulator has no such field: the column stays empty ("-") rather than 0.
+        if (report.PostRuntimeExtensionsDurationMs is { } postRuntime)
+        {
+            configuration.PostRuntimeMs.Add(postRuntime);
+        }
     }
 }
 

@@ -87,7 +87,7 @@ public sealed partial class ExtensionLifecycleTests(StandInFixture images) : IDi
         Assert.Equal(3, reports.Count);
         // The extension sleeps from INVOKE on, while the runtime works: what the runtime's own
         // duration does not cover shows as post-runtime extension time.
-        Assert.All(reports, r => Assert.InRange(r.DurationMs + r.PostRuntimeExtensionsDurationMs, extensionSleepMs - 50, extensionSleepMs + 1500));
+        Assert.All(reports, r => Assert.InRange(r.DurationMs + r.PostRuntimeExtensionsDurationMs!.Value, extensionSleepMs - 50, extensionSleepMs + 1500));
         Assert.All(reports.Skip(1), r => Assert.True(r.PostRuntimeExtensionsDurationMs > extensionSleepMs / 2.0, $"post-runtime {r.PostRuntimeExtensionsDurationMs} ms"));
     }
 

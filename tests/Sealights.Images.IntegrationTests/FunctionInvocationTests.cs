@@ -45,6 +45,27 @@ public sealed class FunctionInvocationTests(StandInFixture images)
     }
 
     [Fact]
+    public async Task The_emulator_started_with_address_flags_alone_serves_the_function()
+    {
+        // The command line AWS's emulator needs (it reads no address from the environment).
+        await using var container = await LambdaContainer.StartAsync(images.SampleImage10, addressing: EmulatorAddressing.Flags);
+
+        var echo = await container.InvokeAsync("""{"action":"echo","message":"flags"}""");
+
+        Assert.Equal(200, echo.StatusCode);
+        Assert.Equal("""{"action":"echo","message":"flags","length":5}""", echo.Body);
+        // No address came from the environment: both ports are the flags' (the invoke port answered).
+        Assert.DoesNotContain("SL_EMULATOR_", await DockerCli.InspectAsync(container.Name, "{{json .Config.Env}}"));
+        Assert.Equal($"[\"{EmulatorCommandLine.EmulatorPath}\"]", await DockerCli.InspectAsync(container.Name, "{{json .Config.Entrypoint}}"));
+        var logs = await container.WaitForLogAsync(l => ReportLine.ParseAll(l).Count >= 1, TimeSpan.FromSeconds(15));
+        Assert.Contains($"; Runtime API: 127.0.0.1:{container.RuntimeApiPort}", logs);
+        var report = Assert.Single(ReportLine.ParseAll(logs));
+        Assert.Equal(ReportSource.SealightsEmulator, report.Source);
+        Assert.NotNull(report.InitDurationMs);
+        Assert.Equal(report.InitDurationMs, ColdStartInit.Milliseconds(logs));
+    }
+
+    [Fact]
     public async Task A_throwing_handler_gives_the_lambda_error_shape()
     {
         await using var container = await LambdaContainer.StartAsync(images.SampleImage10);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 
 namespace Sealights.Images.Testing;
 
@@ -8,8 +9,8 @@ namespace Sealights.Images.Testing;
 public sealed record InvokeResult(int StatusCode, string Body, string? FunctionError, TimeSpan Latency);
 
 /// <summary>
-/// A function image running in a container under the image's own entrypoint and the local
-/// Lambda emulator, on the host network with its own invoke and Runtime API ports.
+/// A function image running in a container under a Lambda emulator (ours, or AWS's with
+/// <see cref="EmulatorAddressing.Flags"/>), on the host network with its own invoke and Runtime API ports.
 /// </summary>
 public sealed class LambdaContainer : IAsyncDisposable
 {
@@ -28,26 +29,45 @@ public sealed class LambdaContainer : IAsyncDisposable
 
     public int RuntimeApiPort { get; }
 
+    /// <param name="command">The image's CMD (the handler) instead of its own.</param>
+    /// <param name="addressing">
+    /// How the emulator gets its addresses: the environment (default, our emulator) or flags
+    /// (AWS's emulator or ours; see <see cref="EmulatorAddressing.Flags"/>).
+    /// </param>
     public static async Task<LambdaContainer> StartAsync(
         string image,
         IReadOnlyDictionary<string, string>? environment = null,
         IEnumerable<string>? extraRunArguments = null,
-        IEnumerable<string>? command = null)
+        IEnumerable<string>? command = null,
+        EmulatorAddressing addressing = EmulatorAddressing.Environment)
     {
         var container = new LambdaContainer($"sl-it-{Guid.NewGuid():N}"[..20], FreePorts.Next(), FreePorts.Next());
-        var arguments = new List<string>
+        var invokeAddress = $"127.0.0.1:{container.InvokePort}";
+        var runtimeApiAddress = $"127.0.0.1:{container.RuntimeApiPort}";
+        var arguments = new List<string> { "run", "--detach", "--network", "host", "--name", container.Name };
+        if (addressing == EmulatorAddressing.Environment)
         {
-            "run", "--detach", "--network", "host", "--name", container.Name,
-            "--env", $"SL_EMULATOR_ADDRESS=127.0.0.1:{container.InvokePort}",
-            "--env", $"SL_EMULATOR_RUNTIME_API_ADDRESS=127.0.0.1:{container.RuntimeApiPort}",
-        };
+            arguments.AddRange(["--env", $"SL_EMULATOR_ADDRESS={invokeAddress}", "--env", $"SL_EMULATOR_RUNTIME_API_ADDRESS={runtimeApiAddress}"]);
+        }
+        else
+        {
+            arguments.AddRange(["--entrypoint", EmulatorCommandLine.EmulatorPath]);
+        }
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             arguments.AddRange(["--env", $"{key}={value}"]);
         }
         arguments.AddRange(extraRunArguments ?? []);
         arguments.Add(image);
-        arguments.AddRange(command ?? []);
+        if (addressing == EmulatorAddressing.Environment)
+        {
+            arguments.AddRange(command ?? []);
+        }
+        else
+        {
+            var handler = command?.ToList() ?? await ImageCommandAsync(image);
+            arguments.AddRange(EmulatorCommandLine.Arguments(invokeAddress, runtimeApiAddress, handler));
+        }
         (await DockerCli.RunAsync(arguments)).EnsureSuccess($"docker run {image}");
         await container.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
         return container;
@@ -100,6 +120,10 @@ public sealed class LambdaContainer : IAsyncDisposable
         var result = await DockerCli.RunAsync(["wait", Name], timeout);
         return int.Parse(result.EnsureSuccess($"docker wait {Name}").StdOut.Trim());
     }
+
+    /// <summary>The image's CMD: with the entrypoint replaced, docker would drop it.</summary>
+    private static async Task<List<string>> ImageCommandAsync(string image) =>
+        JsonSerializer.Deserialize<List<string>>(await DockerCli.InspectAsync(image, "{{json .Config.Cmd}}")) ?? [];
 
     public async ValueTask DisposeAsync() => await DockerCli.RemoveContainerAsync(Name);
 
