@@ -9,9 +9,22 @@ namespace Sealights.Lambda.Agent.Lifecycle;
 /// socket with blocking reads, for both ends the agent speaks on the sandbox's loopback: the
 /// Extensions API client (<see cref="LoopbackHttpConnection"/>) and the Telemetry API receiver
 /// (<see cref="TelemetryListener"/>). Bodies are bounded: these APIs carry small JSON documents.
+/// <para>
+/// Contract: whatever the peer sends, the only exceptions are <see cref="IOException"/> (a cut,
+/// malformed or oversized message: <see cref="MalformedHttpException"/>) and the socket's own
+/// <see cref="SocketException"/>/<see cref="ObjectDisposedException"/>. Sizes are parsed as
+/// unsigned 64-bit numbers and compared with the limit before anything is allocated, so no claimed
+/// size can overflow, go negative or make the reader allocate more than the limit.
+/// </para>
 /// </summary>
 internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
 {
+    /// <summary>Longest start, header or chunk-size line (the agent's peers send short ones).</summary>
+    public const int MaxLineBytes = 8 * 1024;
+
+    /// <summary>Most header lines in one message.</summary>
+    public const int MaxHeaderLines = 100;
+
     private readonly byte[] _buffer = new byte[16 * 1024];
     private int _start;
     private int _end;
@@ -38,9 +51,9 @@ internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
             var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
             var stop = newline < 0 ? _end : newline;
             line.Append(Encoding.ASCII.GetString(_buffer, _start, stop - _start));
-            if (line.Length > maxBodyBytes)
+            if (line.Length > MaxLineBytes)
             {
-                throw new IOException("a line without an end");
+                throw new MalformedHttpException($"a line over {MaxLineBytes} bytes");
             }
             if (newline >= 0)
             {
@@ -57,6 +70,10 @@ internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         for (var line = ReadLine(); line.Length > 0; line = ReadLine())
         {
+            if (headers.Count >= MaxHeaderLines)
+            {
+                throw new MalformedHttpException($"over {MaxHeaderLines} header lines");
+            }
             var colon = line.IndexOf(':');
             if (colon > 0)
             {
@@ -77,25 +94,40 @@ internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
             var body = new List<byte>();
             while (true)
             {
-                var size = int.Parse(ReadLine().Split(';')[0].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                var sizeText = ReadLine().Split(';')[0].Trim();
+                if (!ulong.TryParse(sizeText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size))
+                {
+                    throw new MalformedHttpException($"a chunk size that is not a hexadecimal number: '{Shorten(sizeText)}'");
+                }
                 if (size == 0)
                 {
                     // Trailers, if any, end with an empty line.
+                    var trailers = 0;
                     while (ReadLine().Length > 0)
                     {
+                        if (++trailers > MaxHeaderLines)
+                        {
+                            throw new MalformedHttpException($"over {MaxHeaderLines} trailer lines");
+                        }
                     }
                     return [.. body];
                 }
-                CheckSize(body.Count + size);
-                body.AddRange(ReadExactly(size));
+                // Compared as the room left, never as a sum: a claimed size near 2^64 must not wrap.
+                if (size > (ulong)(maxBodyBytes - body.Count))
+                {
+                    throw new MalformedHttpException($"a body over {maxBodyBytes} bytes");
+                }
+                body.AddRange(ReadExactly((int)size));
                 ReadLine();
             }
         }
         if (headers.TryGetValue("content-length", out var lengthText))
         {
-            var length = int.Parse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture);
-            CheckSize(length);
-            return ReadExactly(length);
+            if (!ulong.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+            {
+                throw new MalformedHttpException($"a Content-Length that is not a number: '{Shorten(lengthText)}'");
+            }
+            return ReadExactly(CheckSize(length));
         }
         if (!toEndWithoutLength)
         {
@@ -104,37 +136,43 @@ internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
         var rest = new List<byte>();
         while (Fill())
         {
+            CheckSize((ulong)rest.Count + (ulong)(_end - _start)); // both below 2^31: no wrap
             rest.AddRange(_buffer.AsSpan(_start, _end - _start));
             _start = _end;
-            CheckSize(rest.Count);
         }
         return [.. rest];
     }
 
-    private void CheckSize(int bytes)
+    private static string Shorten(string text) => text.Length <= 20 ? text : text[..20] + "…";
+
+    /// <summary>The size as an int when it is within the limit (the limit is an int, so it fits).</summary>
+    private int CheckSize(ulong bytes)
     {
-        if (bytes > maxBodyBytes)
+        if (bytes > (ulong)maxBodyBytes)
         {
-            throw new IOException($"a body over {maxBodyBytes} bytes");
+            throw new MalformedHttpException($"a body over {maxBodyBytes} bytes");
         }
+        return (int)bytes;
     }
 
+    /// <summary>Whether bytes of a next message are already read from the socket (a pipelining peer).</summary>
+    public bool HasBuffered => _start < _end;
+
+    /// <summary>Reads as the bytes arrive: memory follows what came, not what the peer claimed.</summary>
     private byte[] ReadExactly(int count)
     {
-        var result = new byte[count];
-        var filled = 0;
-        while (filled < count)
+        using var result = new MemoryStream(Math.Min(count, _buffer.Length));
+        while (result.Length < count)
         {
             if (_start == _end && !Fill())
             {
                 throw new IOException("the connection closed mid-body");
             }
-            var step = Math.Min(count - filled, _end - _start);
-            Array.Copy(_buffer, _start, result, filled, step);
+            var step = (int)Math.Min(count - result.Length, _end - _start);
+            result.Write(_buffer, _start, step);
             _start += step;
-            filled += step;
         }
-        return result;
+        return result.ToArray();
     }
 
     private bool Fill()
@@ -144,3 +182,6 @@ internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
         return _end > 0;
     }
 }
+
+/// <summary>A message the reader refuses: malformed, or over one of its limits.</summary>
+internal sealed class MalformedHttpException(string message) : IOException(message);

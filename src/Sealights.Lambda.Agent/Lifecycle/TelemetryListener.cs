@@ -18,6 +18,14 @@ public sealed class TelemetryListener : IDisposable
     public const string SandboxHost = "sandbox.localdomain";
 
     private const int MaxBatchBytes = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// How long a new connection may stay silent before its first request, and how long a begun
+    /// request may take to arrive whole. Between requests a kept-alive connection waits without
+    /// limit: Lambda keeps its connections open across frozen periods. A peer that connects and
+    /// sends nothing is closed after this, quietly, so it cannot hold a thread for good.
+    /// </summary>
+    internal static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(5);
     private const int RememberedEvents = 128;
     private const string StartType = "platform.start";
     private const string RuntimeDoneType = "platform.runtimeDone";
@@ -153,9 +161,21 @@ public sealed class TelemetryListener : IDisposable
         {
             try
             {
+                connection.ReceiveTimeout = (int)SilenceLimit.TotalMilliseconds;
                 var reader = new HttpMessageReader(connection, MaxBatchBytes);
-                while (!_disposed && reader.ReadLineOrEnd() is { } requestLine)
+                var served = 0;
+                while (!_disposed)
                 {
+                    // Poll is true for data and for a closed connection alike; the read tells which.
+                    if (!reader.HasBuffered && !connection.Poll(served == 0 ? SilenceLimit : Timeout.InfiniteTimeSpan, SelectMode.SelectRead))
+                    {
+                        return;
+                    }
+                    if (reader.ReadLineOrEnd() is not { } requestLine)
+                    {
+                        return;
+                    }
+                    served++;
                     var headers = reader.ReadHeaders();
                     var body = reader.ReadBody(headers, toEndWithoutLength: false);
                     // Answer first: Lambda's push must never wait for the agent's bookkeeping.
@@ -166,12 +186,17 @@ public sealed class TelemetryListener : IDisposable
                     }
                 }
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or FormatException)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
             {
                 if (!_disposed)
                 {
                     WarnOnce($"a telemetry connection failed ({e.Message})");
                 }
+            }
+            catch (Exception e)
+            {
+                // An exception escaping a thread ends the process: whatever this is, it ends this connection only.
+                WarnOnce($"a telemetry connection failed unexpectedly ({e.GetType().Name}: {e.Message})");
             }
         }
     }
