@@ -41,8 +41,9 @@ public sealed class DeliveryWireTests(ITestOutputHelper output) : IAsyncLifetime
 
         var record = Assert.Single(backend.FootprintsRecords());
         Assert.Equal("POST", (string?)record["method"]);
-        Assert.Equal("/api/v6/agents/bsid-1/footprints/Regression Tests/bsid-1/", (string?)record["path"]);
-        Assert.Equal("/api/v6/agents/bsid-1/footprints/Regression%20Tests/bsid-1/", (string?)record["rawTarget"]);
+        // The stage is the open execution's (the backend's is "Functional Tests"), not SL_TEST_STAGE's.
+        Assert.Equal("/api/v6/agents/bsid-1/footprints/Functional Tests/bsid-1/", (string?)record["path"]);
+        Assert.Equal("/api/v6/agents/bsid-1/footprints/Functional%20Tests/bsid-1/", (string?)record["rawTarget"]);
         Assert.Equal("Bearer " + _scope.RawToken, Header(record, "authorization"));
         Assert.Equal("gzip", Header(record, "content-encoding"));
         Assert.Equal("lab-7", Header(record, "x-sl-labid"));

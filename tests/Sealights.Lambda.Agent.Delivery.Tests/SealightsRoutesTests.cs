@@ -19,15 +19,38 @@ public sealed class SealightsRoutesTests
     [InlineData("https://acme.sealights.co/api/")]
     public void The_footprints_route_is_relative_to_the_servers_path_with_escaped_segments(string server)
     {
-        var uri = SealightsRoutes.FootprintsUri(Options(server), "Functional Tests");
+        var uri = SealightsRoutes.FootprintsUri(Options(server), new ActiveExecution("e", "bsid/1", "Functional Tests", "created"));
 
         Assert.Equal("https://acme.sealights.co/api/v6/agents/bsid%2F1/footprints/Functional%20Tests/bsid%2F1/", uri.AbsoluteUri);
     }
 
     [Fact]
+    public void Footprints_go_to_the_executions_build_session_and_stage_with_the_agents_build_session_last()
+    {
+        // As Sealights' Node agent routes them when the lab's execution is an integration build's.
+        var execution = new ActiveExecution("e-9", "integration-bsid", "Integration Tests", "created");
+        var options = Options("https://acme.sealights.co/api") with { TestStage = "Unit Tests" };
+
+        using var request = SealightsRoutes.FootprintsRequest(options, Token(), execution, "{}"u8.ToArray());
+
+        Assert.Equal("https://acme.sealights.co/api/v6/agents/integration-bsid/footprints/Integration%20Tests/bsid%2F1/", request.RequestUri!.AbsoluteUri);
+        Assert.Equal("bsid/1", request.Headers.GetValues("x-sl-bsid").Single());
+        Assert.Equal("lab 7", request.Headers.GetValues("x-sl-labId").Single());
+        Assert.Equal("e-9", request.Headers.GetValues("x-sl-executionId").Single());
+    }
+
+    [Fact]
+    public void An_execution_without_a_build_session_is_taken_for_the_agents_own()
+    {
+        var uri = SealightsRoutes.FootprintsUri(Options("https://x/api"), new ActiveExecution("e", " ", null, null));
+
+        Assert.Equal("https://x/api/v6/agents/bsid%2F1/footprints/Functional%20Tests/bsid%2F1/", uri.AbsoluteUri);
+    }
+
+    [Fact]
     public void A_collector_gets_the_collector_route()
     {
-        var uri = SealightsRoutes.FootprintsUri(Options("http://collector:8080", collector: true), "ignored");
+        var uri = SealightsRoutes.FootprintsUri(Options("http://collector:8080", collector: true), new ActiveExecution("e", "other-bsid", "ignored", null));
 
         Assert.Equal("http://collector:8080/v6/agents/bsid%2F1/footprints", uri.AbsoluteUri);
     }
@@ -43,11 +66,11 @@ public sealed class SealightsRoutesTests
     {
         var options = Options("https://x.example/api") with { FootprintsRoute = "/v7/{labId}/{agentId}/fp" };
 
-        Assert.Equal("https://x.example/api/v7/lab%207/agent-1/fp", SealightsRoutes.FootprintsUri(options, "s").AbsoluteUri);
+        Assert.Equal("https://x.example/api/v7/lab%207/agent-1/fp", SealightsRoutes.FootprintsUri(options, new ActiveExecution("e", null, "s", null)).AbsoluteUri);
     }
 
     [Theory]
-    [InlineData("v6/{bsid}/{oops}", "uses an unknown placeholder {oops} (known: {bsid}, {labId}, {testStage}, {agentId})")]
+    [InlineData("v6/{bsid}/{oops}", "uses an unknown placeholder {oops} (known: {bsid}, {labId}, {testStage}, {agentId}, {executionBsid})")]
     [InlineData("v6/{bsid", "has an unbalanced '{'")]
     [InlineData("v6/{bs{id}", "has an unbalanced '{'")]
     [InlineData("v6/bsid}", "has an unbalanced '}'")]
@@ -93,23 +116,24 @@ public sealed class SealightsRoutesTests
     }
 
     [Fact]
-    public void The_test_stage_is_the_setting_else_the_executions_else_the_default()
+    public void The_test_stage_is_the_executions_else_the_setting_else_the_default()
     {
         var execution = new ActiveExecution("e", null, "From Execution", null);
         var options = Options("https://x");
 
-        Assert.Equal("Set", SealightsRoutes.TestStageFor(options with { TestStage = "Set" }, execution));
-        Assert.Equal("From Execution", SealightsRoutes.TestStageFor(options, execution));
+        // SL_TEST_STAGE must not send footprints to a stage that has no open execution.
+        Assert.Equal("From Execution", SealightsRoutes.TestStageFor(options with { TestStage = "Set" }, execution));
+        Assert.Equal("Set", SealightsRoutes.TestStageFor(options with { TestStage = "Set" }, execution with { TestStage = null }));
         Assert.Equal("Functional Tests", SealightsRoutes.TestStageFor(options, execution with { TestStage = null }));
     }
 
     [Fact]
     public async Task A_footprints_request_is_gzipped_json_with_bearer_auth_and_the_sl_headers()
     {
-        Assert.True(Sealights.Lambda.Agent.Configuration.SealightsToken.TryParse(Sealights.Images.Testing.SealightsTokens.Create(), out var token, out _));
+        var token = Token();
         var json = """{"formatVersion":"6.0"}"""u8.ToArray();
 
-        using var request = SealightsRoutes.FootprintsRequest(Options("https://x/api"), token, "Stage", "exec-3", json);
+        using var request = SealightsRoutes.FootprintsRequest(Options("https://x/api"), token, new ActiveExecution("exec-3", null, "Stage", null), json);
 
         Assert.Equal(HttpMethod.Post, request.Method);
         Assert.Equal(token.BearerValue, request.Headers.GetValues("Authorization").Single());
@@ -126,5 +150,11 @@ public sealed class SealightsRoutesTests
             gzip.CopyTo(unzipped);
         }
         Assert.Equal(json, unzipped.ToArray());
+    }
+
+    private static Sealights.Lambda.Agent.Configuration.SealightsToken Token()
+    {
+        Assert.True(Sealights.Lambda.Agent.Configuration.SealightsToken.TryParse(Sealights.Images.Testing.SealightsTokens.Create(), out var token, out _));
+        return token;
     }
 }

@@ -339,8 +339,7 @@ public sealed class FootprintsSender : IDisposable
     private async Task<SendOutcome> PostAsync(ActiveExecution execution, List<(SpoolEntry Entry, FootprintsHits Hits)> batch, DateTimeOffset deadline, CancellationToken cancellation)
     {
         var json = FootprintsV6.Serialize(_options.AgentId, _options.LabId, execution.ExecutionId, batch.ConvertAll(b => b.Hits));
-        var testStage = SealightsRoutes.TestStageFor(_options, execution);
-        using var request = SealightsRoutes.FootprintsRequest(_options, _token, testStage, execution.ExecutionId, json);
+        using var request = SealightsRoutes.FootprintsRequest(_options, _token, execution, json);
         var timeout = deadline - _time.GetUtcNow();
         timeout = timeout < _options.RequestTimeout ? timeout : _options.RequestTimeout;
         if (timeout <= TimeSpan.Zero)

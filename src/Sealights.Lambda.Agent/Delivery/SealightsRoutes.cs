@@ -15,8 +15,12 @@ namespace Sealights.Lambda.Agent.Delivery;
 /// </summary>
 public static class SealightsRoutes
 {
-    /// <summary><c>POST {server}/v6/agents/{bsid}/footprints/{testStage}/{bsid}/</c> (SL_FOOTPRINTS_ROUTE).</summary>
-    public const string DefaultFootprintsRoute = "v6/agents/{bsid}/footprints/{testStage}/{bsid}/";
+    /// <summary>
+    /// <c>POST {server}/v6/agents/{executionBsid}/footprints/{testStage}/{bsid}/</c> (SL_FOOTPRINTS_ROUTE):
+    /// the active execution's build session and test stage first, the agent's own build session
+    /// last (Sealights' Node agent does the same when the execution belongs to an integration build).
+    /// </summary>
+    public const string DefaultFootprintsRoute = "v6/agents/{executionBsid}/footprints/{testStage}/{bsid}/";
 
     /// <summary><c>POST {collector}/v6/agents/{bsid}/footprints</c> (SL_COLLECTOR_FOOTPRINTS_ROUTE).</summary>
     public const string DefaultCollectorFootprintsRoute = "v6/agents/{bsid}/footprints";
@@ -30,7 +34,7 @@ public static class SealightsRoutes
     public const string AgentIdHeader = "x-sl-agentId";
 
     /// <summary>Placeholders a route template may use; values are URL-escaped as one path segment.</summary>
-    public static readonly IReadOnlyList<string> Placeholders = ["bsid", "labId", "testStage", "agentId"];
+    public static readonly IReadOnlyList<string> Placeholders = ["bsid", "labId", "testStage", "agentId", "executionBsid"];
 
     /// <summary>Execution statuses that mean "not active" (compared case-insensitively); any other status counts as active.</summary>
     public static readonly IReadOnlyList<string> EndedExecutionStatuses = ["ended", "closed", "deleted"];
@@ -73,25 +77,25 @@ public static class SealightsRoutes
         }
     }
 
-    public static Uri FootprintsUri(DeliveryOptions options, string testStage) =>
-        Expand(options, options.UsesCollector ? options.CollectorFootprintsRoute : options.FootprintsRoute, testStage);
+    public static Uri FootprintsUri(DeliveryOptions options, ActiveExecution execution) =>
+        Expand(options, options.UsesCollector ? options.CollectorFootprintsRoute : options.FootprintsRoute, execution);
 
-    public static Uri ActiveExecutionUri(DeliveryOptions options) => Expand(options, options.ActiveExecutionRoute, testStage: null);
+    public static Uri ActiveExecutionUri(DeliveryOptions options) => Expand(options, options.ActiveExecutionRoute, execution: null);
 
     /// <summary>
     /// A footprints POST: the JSON gzipped (<c>Content-Encoding: gzip</c>, both to Sealights and to
     /// a collector), Bearer auth and the <c>x-sl-*</c> headers.
     /// </summary>
-    public static HttpRequestMessage FootprintsRequest(DeliveryOptions options, SealightsToken token, string testStage, string executionId, byte[] json)
+    public static HttpRequestMessage FootprintsRequest(DeliveryOptions options, SealightsToken token, ActiveExecution execution, byte[] json)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, FootprintsUri(options, testStage))
+        var request = new HttpRequestMessage(HttpMethod.Post, FootprintsUri(options, execution))
         {
             Content = new ByteArrayContent(Gzip(json)),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Content.Headers.ContentEncoding.Add("gzip");
         AddCommonHeaders(request, options, token);
-        request.Headers.TryAddWithoutValidation(ExecutionIdHeader, executionId);
+        request.Headers.TryAddWithoutValidation(ExecutionIdHeader, execution.ExecutionId);
         return request;
     }
 
@@ -127,9 +131,16 @@ public static class SealightsRoutes
         return new ActiveExecution(execution.ExecutionId, execution.BuildSessionId, NullIfBlank(execution.TestStage), execution.Status);
     }
 
-    /// <summary>The test stage in the route: SL_TEST_STAGE, else the active execution's, else the default.</summary>
+    /// <summary>
+    /// The test stage in the route: the active execution's (footprints belong to the stage that has
+    /// the open execution), else SL_TEST_STAGE (e.g. with a fixed SL_EXECUTION_ID), else the default.
+    /// </summary>
     public static string TestStageFor(DeliveryOptions options, ActiveExecution execution) =>
-        options.TestStage ?? execution.TestStage ?? DeliveryOptions.DefaultTestStage;
+        execution.TestStage ?? options.TestStage ?? DeliveryOptions.DefaultTestStage;
+
+    /// <summary>The build session the execution belongs to (an integration build's, a component's), else the agent's own.</summary>
+    public static string BuildSessionFor(DeliveryOptions options, ActiveExecution execution) =>
+        NullIfBlank(execution.BuildSessionId) ?? options.BuildSessionId;
 
     private static void AddCommonHeaders(HttpRequestMessage request, DeliveryOptions options, SealightsToken token)
     {
@@ -140,13 +151,15 @@ public static class SealightsRoutes
         request.Headers.TryAddWithoutValidation(AgentIdHeader, options.AgentId);
     }
 
-    private static Uri Expand(DeliveryOptions options, string template, string? testStage)
+    private static Uri Expand(DeliveryOptions options, string template, ActiveExecution? execution)
     {
         var path = new StringBuilder(template.TrimStart('/'));
         path.Replace("{bsid}", Uri.EscapeDataString(options.BuildSessionId))
+            .Replace("{executionBsid}", Uri.EscapeDataString(execution is null ? options.BuildSessionId : BuildSessionFor(options, execution)))
             .Replace("{labId}", Uri.EscapeDataString(options.LabId))
             .Replace("{agentId}", Uri.EscapeDataString(options.AgentId))
-            .Replace("{testStage}", Uri.EscapeDataString(testStage ?? options.TestStage ?? DeliveryOptions.DefaultTestStage));
+            .Replace("{testStage}", Uri.EscapeDataString(
+                execution is null ? options.TestStage ?? DeliveryOptions.DefaultTestStage : TestStageFor(options, execution)));
         // The base's own path (e.g. https://acme.sealights.co/api) is kept: routes are relative to it.
         var baseText = options.BaseAddress.GetLeftPart(UriPartial.Path);
         var baseUri = new Uri(baseText.EndsWith('/') ? baseText : baseText + "/");
