@@ -18,6 +18,10 @@ registry=${SL_REGISTRY:-localhost:5000}
 state_dir=${SL_STATE_DIR:-/var/lib/sealights-images}/lambda-dotnet-local
 work_dir=$repo/artifacts/lambda-dotnet-local
 repository=lambda/dotnet
+# SL_REGISTRY may carry a path (localhost:5000/team): the HTTP API wants host and path apart.
+registry_host=${registry%%/*}
+registry_path=${registry#"$registry_host"}
+api_repository=${registry_path#/}${registry_path:+/}$repository
 key_label=io.sealights.local.content-key
 
 debian_suite=bookworm
@@ -59,7 +63,7 @@ for arg in "$@"; do
 done
 [ "${#tags[@]}" -gt 0 ] || tags=(10 8)
 
-case "${registry%:*}" in
+case "${registry_host%:*}" in
   localhost | 127.* | "[::1]") ;;
   *) [ "${SL_ALLOW_NONLOCAL_REGISTRY:-}" = 1 ] ||
     die "$registry is not a loopback registry; these stand-ins must stay local (set SL_ALLOW_NONLOCAL_REGISTRY=1 to override)" ;;
@@ -97,7 +101,7 @@ hash_sources() {
     } | LC_ALL=C sort -z | xargs -0 sha256sum | sha
   )
 }
-sources_key=$(hash_sources images/lambda-dotnet-local src/Sealights.Lambda.Emulator)
+sources_key=$(hash_sources images/lambda-dotnet-local src/Sealights.Lambda.Emulator standins)
 emulator_key=$(printf 'sdk=%s\nsources=%s\n' "$sdk_version" "$(hash_sources src/Sealights.Lambda.Emulator)" | sha)
 rootfs_key=$(printf 'suite=%s\nvariant=minbase\npackages=%s\nrecipe=%s\n' \
   "$debian_suite" "${debian_packages[*]}" "$rootfs_recipe" | sha)
@@ -243,7 +247,11 @@ build_image() {
   cp "$here/Dockerfile" "$here/lambda-entrypoint.sh" "$ctx/"
   cp "$here/bootstrap" "$ctx/runtime/"
   cp -a "$runtime_client_dir/." "$ctx/runtime/"
-  printf 'LAMBDA_RUNTIME_NAME=dotnet%s\n' "$tag" >"$ctx/runtime/runtime-release"
+  # AWS's layout (VERSION is the .NET version plus a build stamp: here a fixed one, the image
+  # being keyed by content). The .NET 8 bootstrap points SSL_CERT_FILE at the empty file.
+  printf 'NAME=dotnet\nVERSION=%s-standin\nLOGGING=amzn-stdout-tlv\nLAMBDA_RUNTIME_NAME=dotnet%s\n' \
+    "$(runtime_version "$tag")" "$tag" >"$ctx/runtime/runtime-release"
+  if [ "$tag" = 8 ]; then : >"$ctx/runtime/empty-certificates.crt"; fi
   cp "$emulator_binary" "$ctx/aws-lambda-rie"
   chmod 755 "$ctx/lambda-entrypoint.sh" "$ctx/runtime/bootstrap" "$ctx/aws-lambda-rie"
   chmod -R go+rX "$ctx/runtime" "$ctx/opt"
@@ -266,17 +274,17 @@ build_image() {
 registry_has_key() {
   local tag=$1 key=$2 manifest config_digest
   manifest=$(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$registry/v2/$repository/manifests/$tag" 2>/dev/null) || return 1
+    "http://$registry_host/v2/$api_repository/manifests/$tag" 2>/dev/null) || return 1
   # The config descriptor comes before the layers, so the first digest is the config's.
   config_digest=$(grep -o '"digest": *"sha256:[0-9a-f]*"' <<<"$manifest" | head -n 1 | grep -o 'sha256:[0-9a-f]*') || return 1
-  curl -fsS "http://$registry/v2/$repository/blobs/$config_digest" 2>/dev/null | grep -qF "\"$key_label\":\"$key\""
+  curl -fsS "http://$registry_host/v2/$api_repository/blobs/$config_digest" 2>/dev/null | grep -qF "\"$key_label\":\"$key\""
 }
 
 registry_digest() {
   curl -fsSI \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-    "http://$registry/v2/$repository/manifests/$1" 2>/dev/null |
+    "http://$registry_host/v2/$api_repository/manifests/$1" 2>/dev/null |
     awk 'tolower($1) == "docker-content-digest:" { print $2 }' | tr -d '\r' || true
 }
 

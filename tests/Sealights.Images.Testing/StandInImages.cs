@@ -24,16 +24,7 @@ public static class StandInImages
     public static async Task<string> BuildSampleAsync(string framework, string? onImage = null)
     {
         var baseImage = onImage ?? Base(framework == "net8.0" ? "8" : "10");
-        var output = Path.Combine(RepositoryPaths.Artifacts, "sample-publish", framework);
-        if (Directory.Exists(output))
-        {
-            Directory.Delete(output, recursive: true);
-        }
-        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
-            "dotnet",
-            ["publish", RepositoryPaths.Combine("samples", "SampleFunction"), "-c", "Release", "-f", framework, "-o", output, "--nologo"],
-            TimeSpan.FromMinutes(5)))
-            .EnsureSuccess($"dotnet publish SampleFunction -f {framework}"));
+        var output = await FunctionPublisher.PublishAsync(Path.Combine("samples", "SampleFunction"), framework);
         return await ImageBuilder.BuildAsync(baseImage, [], cmd: SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: output);
     }
 }
