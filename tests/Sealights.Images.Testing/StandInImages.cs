@@ -10,6 +10,15 @@ public static class StandInImages
 
     public static string Registry { get; } = Environment.GetEnvironmentVariable("SL_REGISTRY") ?? "localhost:5000";
 
+    /// <summary>
+    /// <see cref="Registry"/> as the SDK's ContainerRegistry/ContainerRepository want it: the host
+    /// alone, and any path (SL_REGISTRY=localhost:5000/team) in front of the repository.
+    /// </summary>
+    public static (string Host, string Repository) ContainerTarget(string repository) =>
+        Registry.IndexOf('/') is var slash and > 0
+            ? (Registry[..slash], $"{Registry[(slash + 1)..]}/{repository}")
+            : (Registry, repository);
+
     /// <summary>The stand-in of public.ecr.aws/lambda/dotnet:{tag} in the local registry.</summary>
     public static string Base(string tag) => $"{Registry}/lambda/dotnet:{tag}";
 
