@@ -5,7 +5,8 @@
 # io.sealights.local.content-key) and is rebuilt only when the key differs.
 #
 # Usage: build.sh [10] [8]            (default: both tags)
-# Env:   SL_REGISTRY         registry to push to (default localhost:5000; loopback only unless
+# Env:   SL_REGISTRY         registry to push to, optionally with a path (default localhost:5000;
+#                            e.g. localhost:5000/team keeps one checkout's images apart); loopback only unless
 #                            SL_ALLOW_NONLOCAL_REGISTRY=1: these images must never leave the machine)
 #        SL_STATE_DIR        cache of heavy state (default /var/lib/sealights-images)
 #        SL_DOTNET8_VERSION  .NET 8 runtime packs for tag 8 (default 8.0.31)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Sealights.Lambda.LocalRuntime;
@@ -9,7 +10,8 @@ namespace Sealights.Lambda.LocalRuntime;
 /// </summary>
 internal sealed class LambdaError
 {
-    private static readonly JsonWriterOptions Indented = new() { Indented = true };
+    // Relaxed escaping: a generic frame reads Func`1 as in the exception text, not Func\u00601.
+    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly Exception exception;
 
