@@ -5,7 +5,8 @@
 # io.sealights.local.content-key) and is rebuilt only when the key differs.
 #
 # Usage: build.sh [10] [8]            (default: both tags)
-# Env:   SL_REGISTRY         registry to push to (default localhost:5000; loopback only unless
+# Env:   SL_REGISTRY         registry to push to, optionally with a path (default localhost:5000;
+#                            e.g. localhost:5000/team keeps one checkout's images apart); loopback only unless
 #                            SL_ALLOW_NONLOCAL_REGISTRY=1: these images must never leave the machine)
 #        SL_STATE_DIR        cache of heavy state (default /var/lib/sealights-images)
 #        SL_DOTNET8_VERSION  .NET 8 runtime packs for tag 8 (default 8.0.31)
@@ -20,7 +21,8 @@ work_dir=$repo/artifacts/lambda-dotnet-local
 repository=lambda/dotnet
 # The registry's HTTP API: SL_REGISTRY may carry a path (localhost:5000/team), which belongs to
 # the repository's name there, not to the host.
-registry_api="http://${registry%%/*}/v2"
+registry_host=${registry%%/*}
+registry_api="http://${registry_host}/v2"
 [ "$registry" = "${registry%%/*}" ] && api_repository=$repository || api_repository="${registry#*/}/$repository"
 key_label=io.sealights.local.content-key
 
@@ -63,7 +65,7 @@ for arg in "$@"; do
 done
 [ "${#tags[@]}" -gt 0 ] || tags=(10 8)
 
-case "${registry%:*}" in
+case "${registry_host%:*}" in
   localhost | 127.* | "[::1]") ;;
   *) [ "${SL_ALLOW_NONLOCAL_REGISTRY:-}" = 1 ] ||
     die "$registry is not a loopback registry; these stand-ins must stay local (set SL_ALLOW_NONLOCAL_REGISTRY=1 to override)" ;;
@@ -101,7 +103,7 @@ hash_sources() {
     } | LC_ALL=C sort -z | xargs -0 sha256sum | sha
   )
 }
-sources_key=$(hash_sources images/lambda-dotnet-local src/Sealights.Lambda.Emulator)
+sources_key=$(hash_sources images/lambda-dotnet-local src/Sealights.Lambda.Emulator standins)
 emulator_key=$(printf 'sdk=%s\nsources=%s\n' "$sdk_version" "$(hash_sources src/Sealights.Lambda.Emulator)" | sha)
 rootfs_key=$(printf 'suite=%s\nvariant=minbase\npackages=%s\nrecipe=%s\n' \
   "$debian_suite" "${debian_packages[*]}" "$rootfs_recipe" | sha)
@@ -247,7 +249,11 @@ build_image() {
   cp "$here/Dockerfile" "$here/lambda-entrypoint.sh" "$ctx/"
   cp "$here/bootstrap" "$ctx/runtime/"
   cp -a "$runtime_client_dir/." "$ctx/runtime/"
-  printf 'LAMBDA_RUNTIME_NAME=dotnet%s\n' "$tag" >"$ctx/runtime/runtime-release"
+  # AWS's layout (VERSION is the .NET version plus a build stamp: here a fixed one, the image
+  # being keyed by content). The .NET 8 bootstrap points SSL_CERT_FILE at the empty file.
+  printf 'NAME=dotnet\nVERSION=%s-standin\nLOGGING=amzn-stdout-tlv\nLAMBDA_RUNTIME_NAME=dotnet%s\n' \
+    "$(runtime_version "$tag")" "$tag" >"$ctx/runtime/runtime-release"
+  if [ "$tag" = 8 ]; then : >"$ctx/runtime/empty-certificates.crt"; fi
   cp "$emulator_binary" "$ctx/aws-lambda-rie"
   chmod 755 "$ctx/lambda-entrypoint.sh" "$ctx/runtime/bootstrap" "$ctx/aws-lambda-rie"
   chmod -R go+rX "$ctx/runtime" "$ctx/opt"

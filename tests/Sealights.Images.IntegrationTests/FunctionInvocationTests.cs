@@ -44,6 +44,35 @@ public sealed class FunctionInvocationTests(StandInFixture images)
         Assert.All(reports, r => Assert.InRange(r.MaxMemoryUsedMb, 1, 3008));
     }
 
+    [Theory]
+    [MemberData(nameof(Runtimes))]
+    public async Task The_runtime_sees_what_AWSs_bootstrap_and_image_set(string runtime)
+    {
+        const string Wrapper = "#!/bin/bash\n"
+            + "for v in LAMBDA_RUNTIME_NAME AWS_EXECUTION_ENV DOTNET_ROOT DOTNET_VERSION SSL_CERT_FILE; do echo \"runtime env $v=${!v-<unset>}\"; done\n"
+            + "exec \"$@\"\n";
+        var image = await ImageBuilder.BuildAsync(SampleImage(runtime), [new ImageFile("/var/task/env-wrapper.sh", Wrapper, Executable: true)]);
+        await using var container = await LambdaContainer.StartAsync(
+            image, new Dictionary<string, string> { ["AWS_LAMBDA_EXEC_WRAPPER"] = "/var/task/env-wrapper.sh" });
+
+        Assert.Null((await container.InvokeAsync("""{"action":"echo","message":"env"}""")).FunctionError);
+
+        var logs = await container.LogsAsync();
+        Assert.Contains($"runtime env LAMBDA_RUNTIME_NAME=dotnet{runtime}", logs);
+        Assert.Contains($"runtime env AWS_EXECUTION_ENV=AWS_Lambda_dotnet{runtime}", logs);
+        Assert.Contains("runtime env DOTNET_ROOT=/var/lang/bin", logs);
+        Assert.Matches($@"runtime env DOTNET_VERSION={runtime}\.0\.\d+", logs);
+        // Only AWS's .NET 8 bootstrap points OpenSSL at an empty bundle.
+        Assert.Contains(runtime == "8" ? "runtime env SSL_CERT_FILE=/var/runtime/empty-certificates.crt" : "runtime env SSL_CERT_FILE=<unset>", logs);
+
+        var release = await DockerCli.RunAsync(["run", "--rm", "--network", "host", "--entrypoint", "/bin/cat", image, "/var/runtime/runtime-release"]);
+        Assert.Matches(
+            $@"^NAME=dotnet\nVERSION={runtime}\.0\.\d+-\S+\nLOGGING=amzn-stdout-tlv\nLAMBDA_RUNTIME_NAME=dotnet{runtime}\n$",
+            release.EnsureSuccess("cat runtime-release").StdOut);
+        var certificates = await DockerCli.RunAsync(["run", "--rm", "--network", "host", "--entrypoint", "/usr/bin/stat", image, "-c", "%s", "/var/runtime/empty-certificates.crt"]);
+        Assert.Equal(runtime == "8" ? "0" : "", certificates.StdOut.Trim());
+    }
+
     [Fact]
     public async Task The_emulator_started_with_address_flags_alone_serves_the_function()
     {

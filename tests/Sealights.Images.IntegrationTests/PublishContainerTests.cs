@@ -44,10 +44,11 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         var baseTag = framework == "net8.0" ? "8" : "10";
         var project = LambdaContainersPackage.CreateConsumer(package.PackageVersion, framework);
         var tag = $"{framework.Replace(".", "")}-{(readyToRun ? "r2r" : "jit")}";
+        var (registry, repository) = StandInImages.ContainerTarget("it/publish-container");
         var arguments = new List<string>
         {
             "publish", project, "-t:PublishContainer", "-c", "Release", "--nologo",
-            $"-p:ContainerRegistry={StandInImages.Registry}", "-p:ContainerRepository=it/publish-container", $"-p:ContainerImageTag={tag}",
+            $"-p:ContainerRegistry={registry}", $"-p:ContainerRepository={repository}", $"-p:ContainerImageTag={tag}",
         };
         if (readyToRun)
         {

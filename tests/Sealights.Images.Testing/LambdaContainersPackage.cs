@@ -24,7 +24,7 @@ public static class LambdaContainersPackage
         return version;
     }
 
-    /// <summary>A copy of the sample function as a project that consumes the package.</summary>
+    /// <summary>A copy of the sample function as a project that consumes the package (and, like the sample, Amazon.Lambda.Core from the stand-in feed).</summary>
     public static string CreateConsumer(string packageVersion, string targetFramework, string extraProperties = "")
     {
         var directory = Directory.CreateTempSubdirectory("sl-consumer-").FullName;
@@ -44,6 +44,7 @@ public static class LambdaContainersPackage
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Sealights.Lambda.Containers" Version="{packageVersion}" PrivateAssets="all" />
+                <PackageReference Include="Amazon.Lambda.Core" Version="{FunctionPublisher.AmazonLambdaCoreVersion}" />
               </ItemGroup>
             </Project>
             """);
@@ -53,8 +54,14 @@ public static class LambdaContainersPackage
               <packageSources>
                 <clear />
                 <add key="local" value="{Feed}" />
+                <add key="local-standins" value="{FunctionPublisher.StandInFeed}" />
                 <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
               </packageSources>
+              <packageSourceMapping>
+                <packageSource key="local"><package pattern="Sealights.Lambda.Containers" /></packageSource>
+                <packageSource key="local-standins"><package pattern="Amazon.Lambda.Core" /></packageSource>
+                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+              </packageSourceMapping>
             </configuration>
             """);
         return directory;

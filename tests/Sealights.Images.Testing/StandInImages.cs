@@ -10,6 +10,15 @@ public static class StandInImages
 
     public static string Registry { get; } = Environment.GetEnvironmentVariable("SL_REGISTRY") ?? "localhost:5000";
 
+    /// <summary>
+    /// <see cref="Registry"/> as the SDK's ContainerRegistry/ContainerRepository want it: the host
+    /// alone, and any path (SL_REGISTRY=localhost:5000/team) in front of the repository.
+    /// </summary>
+    public static (string Host, string Repository) ContainerTarget(string repository) =>
+        Registry.IndexOf('/') is var slash and > 0
+            ? (Registry[..slash], $"{Registry[(slash + 1)..]}/{repository}")
+            : (Registry, repository);
+
     /// <summary>The stand-in of public.ecr.aws/lambda/dotnet:{tag} in the local registry.</summary>
     public static string Base(string tag) => $"{Registry}/lambda/dotnet:{tag}";
 
@@ -24,16 +33,7 @@ public static class StandInImages
     public static async Task<string> BuildSampleAsync(string framework, string? onImage = null)
     {
         var baseImage = onImage ?? Base(framework == "net8.0" ? "8" : "10");
-        var output = Path.Combine(RepositoryPaths.Artifacts, "sample-publish", framework);
-        if (Directory.Exists(output))
-        {
-            Directory.Delete(output, recursive: true);
-        }
-        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
-            "dotnet",
-            ["publish", RepositoryPaths.Combine("samples", "SampleFunction"), "-c", "Release", "-f", framework, "-o", output, "--nologo"],
-            TimeSpan.FromMinutes(5)))
-            .EnsureSuccess($"dotnet publish SampleFunction -f {framework}"));
+        var output = await FunctionPublisher.PublishAsync(Path.Combine("samples", "SampleFunction"), framework);
         return await ImageBuilder.BuildAsync(baseImage, [], cmd: SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: output);
     }
 }

@@ -1,23 +1,24 @@
 using System.Reflection;
-using System.Text;
+using Amazon.Lambda.Core;
 
 namespace Sealights.Lambda.LocalRuntime;
 
-/// <summary>How the invocation payload becomes the handler's argument list.</summary>
-internal sealed class InputBinding
+/// <summary>How the payload and the context become the handler's arguments: (), (input), (input, context) or (context).</summary>
+internal sealed record InputBinding(Type? InputType, bool TakesContext, LambdaSerializer? Serializer)
 {
-    private readonly Func<Stream, object?[]> toArguments;
-
-    private InputBinding(Func<Stream, object?[]> toArguments) => this.toArguments = toArguments;
-
-    public static InputBinding None { get; } = new(_ => []);
-
-    public static InputBinding Stream { get; } = new(payload => [payload]);
-
-    public static InputBinding Typed(LambdaSerializer serializer, Type type) =>
-        new(payload => [serializer.Deserialize(type, payload)]);
-
-    public object?[] ToArguments(Stream payload) => toArguments(payload);
+    public object?[] ToArguments(Stream payload, ILambdaContext context)
+    {
+        var arguments = new List<object?>(2);
+        if (InputType is not null)
+        {
+            arguments.Add(InputType == typeof(Stream) ? payload : Serializer!.Deserialize(InputType, payload));
+        }
+        if (TakesContext)
+        {
+            arguments.Add(context);
+        }
+        return [.. arguments];
+    }
 }
 
 /// <summary>How the handler's return value (after awaiting it) becomes the response body.</summary>
@@ -26,9 +27,9 @@ internal sealed record OutputBinding(bool IsAwaitable, PropertyInfo? TaskResult,
 /// <summary>A handler method bound once during init and invoked for every event.</summary>
 internal sealed class BoundHandler(MethodInfo method, object? target, InputBinding input, OutputBinding output)
 {
-    public async Task<Stream> InvokeAsync(Stream payload)
+    public async Task<Stream> InvokeAsync(Stream payload, ILambdaContext context)
     {
-        var arguments = input.ToArguments(payload);
+        var arguments = input.ToArguments(payload, context);
         // DoNotWrapExceptions: the function's own exception type reaches the error document.
         var result = method.Invoke(target, BindingFlags.DoNotWrapExceptions, null, arguments, null);
         if (output.IsAwaitable)
@@ -37,14 +38,11 @@ internal sealed class BoundHandler(MethodInfo method, object? target, InputBindi
             await task.ConfigureAwait(false);
             result = output.TaskResult?.GetValue(task);
         }
-        return ToBody(result);
+        return output.ValueType switch
+        {
+            null => new MemoryStream([], writable: false),
+            var t when t == typeof(Stream) => (Stream?)result ?? new MemoryStream([], writable: false),
+            var t => output.Serializer!.Serialize(t, result),
+        };
     }
-
-    private Stream ToBody(object? result) => output.ValueType switch
-    {
-        null => new MemoryStream([], writable: false),
-        var t when t == typeof(Stream) => (Stream?)result ?? new MemoryStream([], writable: false),
-        var t when t == typeof(string) => new MemoryStream(Encoding.UTF8.GetBytes((string?)result ?? ""), writable: false),
-        var t => output.Serializer!.Serialize(t, result),
-    };
 }

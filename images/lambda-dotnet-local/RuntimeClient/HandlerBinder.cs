@@ -1,5 +1,7 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
+using Amazon.Lambda.Core;
 
 namespace Sealights.Lambda.LocalRuntime;
 
@@ -9,152 +11,181 @@ internal sealed class LambdaValidationException(string message, Exception? inner
 
 /// <summary>
 /// Turns <c>Assembly::Namespace.Type::Method</c> into a <see cref="BoundHandler"/> during init,
-/// so every problem with the handler surfaces once, before the first invocation.
+/// so every problem with the handler surfaces once, before the first invocation. The shapes and
+/// messages are RuntimeSupport's: at most two parameters, the second (or only) one may be
+/// <see cref="ILambdaContext"/>; anything but <see cref="Stream"/> in or out goes through the
+/// serializer named by <see cref="LambdaSerializerAttribute"/>.
 /// </summary>
 internal static class HandlerBinder
 {
-    private const string LambdaContextType = "Amazon.Lambda.Core.ILambdaContext";
-    private const string SerializerAttributeType = "Amazon.Lambda.Core.LambdaSerializerAttribute";
+    private const string HandlerFormat = "The valid format is 'ASSEMBLY::TYPE::METHOD'.";
 
-    public static BoundHandler Bind(string handler, string taskRoot)
+    public static BoundHandler Bind(string handler)
     {
-        var parts = handler.Split("::");
-        if (parts.Length != 3 || parts.Any(string.IsNullOrWhiteSpace))
-        {
-            throw new LambdaValidationException(
-                $"Invalid handler '{handler}': expected the format 'Assembly::Namespace.Type::Method'.");
-        }
-        var (assemblyName, typeName, methodName) = (StripDll(parts[0]), parts[1], parts[2]);
-
-        var assembly = LoadAssembly(assemblyName, taskRoot);
+        var (assemblyName, typeName, methodName) = Parse(handler);
+        // The function's deps.json (the process runs under it) decides what loads: like AWS, no
+        // probing of the task root, so a dependency the function does not declare fails here too.
+        var assembly = LoadAssembly(assemblyName);
         var type = LoadType(assembly, assemblyName, typeName);
-        var method = FindMethod(type, typeName, methodName);
-        var serializer = FindSerializer(method);
+        var method = FindMethod(type, typeName, methodName, assemblyName);
+        Validate(type, method);
+        var serializer = LambdaSerializer.For(method);
 
-        var input = BindInput(method, serializer);
+        var input = BindInput(method, typeName, serializer);
         var output = BindOutput(method, serializer);
         // Instance handlers: one object for the life of the environment, created during init
         // (as AWS does), so constructor work and failures belong to init, not to an invocation.
-        var target = method.IsStatic ? null : CreateInstance(type, typeName, methodName);
+        var target = method.IsStatic ? null : CreateInstance(type, method);
         return new BoundHandler(method, target, input, output);
     }
 
-    private static string StripDll(string name) =>
-        name.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? name[..^4] : name;
-
-    private static Assembly LoadAssembly(string assemblyName, string taskRoot)
+    private static (string Assembly, string Type, string Method) Parse(string handler)
     {
-        // The runtime runs with the function's deps.json, so the default context normally knows
-        // the assembly and its dependencies; the task root is the fallback for anything it lacks.
-        AssemblyLoadContext.Default.Resolving += (context, name) =>
+        if (string.IsNullOrWhiteSpace(handler))
         {
-            var candidate = Path.Combine(taskRoot, name.Name + ".dll");
-            return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
-        };
+            throw new LambdaValidationException("Empty lambda function handler. " + HandlerFormat);
+        }
+        var parts = handler.Split("::");
+        if (parts.Length != 3)
+        {
+            throw new LambdaValidationException($"Invalid lambda function handler: '{handler}'. {HandlerFormat}");
+        }
+        string[] what = ["assembly", "type", "method"];
+        for (var i = 0; i < 3; i++)
+        {
+            if (string.IsNullOrWhiteSpace(parts[i]))
+            {
+                throw new LambdaValidationException($"Invalid lambda function handler: '{handler}', the {what[i]} is missing. {HandlerFormat}");
+            }
+        }
+        var assembly = parts[0].EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? parts[0][..^4] : parts[0];
+        return (assembly, parts[1], parts[2]);
+    }
+
+    private static Assembly LoadAssembly(string assemblyName)
+    {
         try
         {
             return AssemblyLoadContext.Default.LoadFromAssemblyName(new AssemblyName(assemblyName));
         }
-        catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException or ArgumentException)
+        catch (FileNotFoundException e)
         {
             throw new LambdaValidationException(
-                $"Unable to load assembly '{assemblyName}': not found through the function's deps.json nor as "
-                + $"{Path.Combine(taskRoot, assemblyName + ".dll")} ({e.Message.Trim()})", e);
+                $"Could not find the specified handler assembly with the file name '{e.FileName ?? assemblyName}'. "
+                + "The assembly should be located in the root of your uploaded .zip file.", e);
+        }
+        catch (Exception e) when (e is FileLoadException or BadImageFormatException or ArgumentException)
+        {
+            throw new LambdaValidationException($"Unable to load assembly '{assemblyName}'.", e);
         }
     }
 
     private static Type LoadType(Assembly assembly, string assemblyName, string typeName)
     {
+        Type? type;
         try
         {
-            return assembly.GetType(typeName, throwOnError: false)
-                ?? throw new LambdaValidationException($"Unable to load type '{typeName}' from assembly '{assemblyName}': no such type.");
+            type = assembly.GetType(typeName, throwOnError: false);
         }
-        catch (Exception e) when (e is TypeLoadException or FileNotFoundException or FileLoadException or BadImageFormatException)
+        catch (Exception e) when (e is TypeLoadException or FileLoadException or BadImageFormatException)
         {
-            throw new LambdaValidationException($"Unable to load type '{typeName}' from assembly '{assemblyName}': {e.Message}", e);
+            throw new LambdaValidationException($"Unable to load type '{typeName}' from assembly '{assemblyName}'.", e);
         }
+        return type ?? throw new LambdaValidationException($"Unable to load type '{typeName}' from assembly '{assemblyName}'.");
     }
 
-    private static MethodInfo FindMethod(Type type, string typeName, string methodName)
+    private static MethodInfo FindMethod(Type type, string typeName, string methodName, string assemblyName)
     {
         var candidates = type
-            .GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
-            .Where(m => m.Name == methodName && !m.IsGenericMethodDefinition)
+            .GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.FlattenHierarchy)
+            .Where(m => m.Name == methodName)
             .ToArray();
         return candidates.Length switch
         {
-            0 => throw new LambdaValidationException($"Unable to find method '{methodName}' in type '{typeName}': no public method has that name."),
+            0 => throw new LambdaValidationException(
+                $"Unable to find method '{methodName}' in type '{typeName}' from assembly '{assemblyName}': Found no methods matching method name '{methodName}'."),
             1 => candidates[0],
             _ => throw new LambdaValidationException(
-                $"Unable to find method '{methodName}' in type '{typeName}': it has {candidates.Length} public overloads; a handler must be unambiguous."),
+                $"The method '{methodName}' in type '{typeName}' appears to have a number of overloads. This local runtime "
+                + "does not resolve overloads: give the handler method a unique name. Candidates:\n"
+                + string.Join('\n', candidates.Select(m => m.ToString())) + "."),
         };
     }
 
-    private static LambdaSerializer? FindSerializer(MethodInfo method)
+    private static void Validate(Type type, MethodInfo method)
     {
-        // Matched by name: the function brings its own Amazon.Lambda.Core, this runtime does not reference it.
-        var attribute = method.GetCustomAttributesData().Concat(method.Module.Assembly.GetCustomAttributesData())
-            .FirstOrDefault(a => a.AttributeType.FullName == SerializerAttributeType);
-        if (attribute is null)
+        if (type.IsGenericType)
         {
-            return null;
+            throw new LambdaValidationException($"The type '{type.FullName}' cannot be used as a Lambda Handler type because it is generic. Handler methods cannot be located in generic types. Please specify a handler method in a non-generic type.");
         }
-        if (attribute.ConstructorArguments is not [{ Value: Type serializerType }])
+        if (!method.IsStatic && type.IsAbstract)
         {
-            throw new LambdaValidationException($"{SerializerAttributeType} on '{method.Name}' does not name a serializer type.");
+            throw new LambdaValidationException($"The instance method '{method.Name}' cannot be used as a Lambda Handler because its type '{type.FullName}' is abstract. Please either use a static handler or specify a type that is not abstract.");
         }
-        return LambdaSerializer.Create(serializerType);
+        if (method.IsGenericMethod)
+        {
+            throw new LambdaValidationException($"The method '{method.Name}' cannot be used as a Lambda Handler because it is a generic method. Handler methods cannot be generic. Please specify a non-generic handler method.");
+        }
+        if (method.ReturnType == typeof(void) && method.GetCustomAttribute<AsyncStateMachineAttribute>() is not null)
+        {
+            throw new LambdaValidationException($"The method '{method.Name}' cannot be used as a Lambda Handler because it is an 'async void' method. Handler methods cannot be 'async void'. Please specify a method that is not 'async void'.");
+        }
+        if (method.GetParameters().Any(p => p.GetCustomAttribute<ParamArrayAttribute>() is not null))
+        {
+            throw new LambdaValidationException($"The method '{method.Name}' cannot be used as a Lambda Handler because it is a 'params' method. Please specify a method that does not use 'params'.");
+        }
     }
 
-    private static InputBinding BindInput(MethodInfo method, LambdaSerializer? serializer)
+    private static InputBinding BindInput(MethodInfo method, string typeName, LambdaSerializer? serializer)
     {
         var parameters = method.GetParameters();
-        if (parameters.Any(p => p.ParameterType.FullName == LambdaContextType))
+        if (parameters.Length > 2)
+        {
+            throw new LambdaValidationException($"Method '{method.Name}' of type '{typeName}' is not supported: the method has more than 2 parameters.");
+        }
+        if (parameters.Length == 2 && parameters[1].ParameterType != typeof(ILambdaContext))
         {
             throw new LambdaValidationException(
-                $"Handler method '{method.Name}' takes {LambdaContextType}: this local stand-in of Amazon.Lambda.RuntimeSupport "
-                + "supports handlers taking () or (Stream) (or one serializer-typed input) without a context parameter.");
+                $"Method '{method.Name}' of type '{typeName}' is not supported: the method has 2 parameters, but the second parameter is not of type '{typeof(ILambdaContext).FullName}'.");
         }
-        return parameters switch
+        var inputType = parameters.Length > 0 && parameters[0].ParameterType != typeof(ILambdaContext) ? parameters[0].ParameterType : null;
+        var takesContext = parameters.Length > 0 && parameters[^1].ParameterType == typeof(ILambdaContext);
+        if (inputType is not null && inputType != typeof(Stream) && serializer is null)
         {
-            [] => InputBinding.None,
-            [var p] when p.ParameterType == typeof(Stream) => InputBinding.Stream,
-            [var p] when serializer is not null => InputBinding.Typed(serializer, p.ParameterType),
-            [var p] => throw new LambdaValidationException(
-                $"Handler method '{method.Name}' takes {p.ParameterType.FullName}: without {SerializerAttributeType} "
-                + "on the method or assembly only Stream input is supported."),
-            _ => throw new LambdaValidationException(
-                $"Handler method '{method.Name}' takes {parameters.Length} parameters: supported are () and (Stream)."),
-        };
+            throw new LambdaValidationException(MissingSerializer(method, "deserialize input", inputType));
+        }
+        return new InputBinding(inputType, takesContext, serializer);
     }
 
     private static OutputBinding BindOutput(MethodInfo method, LambdaSerializer? serializer)
     {
         var returnType = method.ReturnType;
-        var isTask = returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>);
+        var isGenericTask = returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>);
         var valueType = returnType == typeof(void) || returnType == typeof(Task)
             ? null
-            : isTask ? returnType.GetGenericArguments()[0] : returnType;
-        if (valueType is not null && valueType != typeof(Stream) && valueType != typeof(string) && serializer is null)
+            : isGenericTask ? returnType.GetGenericArguments()[0] : returnType;
+        if (valueType is not null && valueType != typeof(Stream) && serializer is null)
         {
-            throw new LambdaValidationException(
-                $"Handler method '{method.Name}' returns {returnType}: supported are void, Task, Stream, Task<Stream>, string and "
-                + $"Task<string>, or any type with {SerializerAttributeType} on the method or assembly.");
+            throw new LambdaValidationException(MissingSerializer(method, "serialize output", valueType));
         }
         return new OutputBinding(
-            IsAwaitable: returnType == typeof(Task) || isTask,
-            TaskResult: isTask ? returnType.GetProperty(nameof(Task<object>.Result)) : null,
+            IsAwaitable: returnType == typeof(Task) || isGenericTask,
+            TaskResult: isGenericTask ? returnType.GetProperty(nameof(Task<object>.Result)) : null,
             ValueType: valueType,
             Serializer: serializer);
     }
 
-    private static object CreateInstance(Type type, string typeName, string methodName)
+    private static string MissingSerializer(MethodInfo method, string what, Type type) =>
+        $"Could not find the LambdaSerializerAttribute on the assembly '{method.Module.Assembly.FullName}' or method '{method.Name}' "
+        + $"while attempting to {what} data of type '{type.FullName}'. To use types other than System.IO.Stream as input/output "
+        + $"parameters, the assembly or Lambda function should be annotated with {typeof(LambdaSerializerAttribute).FullName}.";
+
+    private static object CreateInstance(Type type, MethodInfo method)
     {
-        if (type.IsAbstract || type.GetConstructor(Type.EmptyTypes) is null)
+        if (type.GetConstructor(Type.EmptyTypes) is null && !type.IsValueType)
         {
             throw new LambdaValidationException(
-                $"Type '{typeName}' needs a public parameterless constructor: '{methodName}' is an instance method.");
+                $"Type '{type.FullName}' needs a public parameterless constructor: '{method.Name}' is an instance method.");
         }
         // DoNotWrapExceptions: a throwing constructor is reported as itself, not as TargetInvocationException.
         return Activator.CreateInstance(type, BindingFlags.Public | BindingFlags.Instance | BindingFlags.DoNotWrapExceptions, null, null, null)!;

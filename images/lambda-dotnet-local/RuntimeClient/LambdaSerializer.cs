@@ -1,48 +1,52 @@
 using System.Reflection;
+using Amazon.Lambda.Core;
 
 namespace Sealights.Lambda.LocalRuntime;
 
 /// <summary>
-/// The function's own <c>ILambdaSerializer</c> (named by <c>LambdaSerializerAttribute</c>), driven by
-/// reflection because this runtime deliberately references no Amazon.Lambda package.
+/// The function's <see cref="ILambdaSerializer"/>, named by <see cref="LambdaSerializerAttribute"/>
+/// on the handler method or its assembly, called for the handler's own input and output types.
 /// </summary>
 internal sealed class LambdaSerializer
 {
-    private readonly object instance;
-    private readonly MethodInfo deserialize;
-    private readonly MethodInfo serialize;
+    private static readonly MethodInfo DeserializeDefinition = typeof(ILambdaSerializer).GetMethod(nameof(ILambdaSerializer.Deserialize))!;
+    private static readonly MethodInfo SerializeDefinition = typeof(ILambdaSerializer).GetMethod(nameof(ILambdaSerializer.Serialize))!;
 
-    private LambdaSerializer(object instance, MethodInfo deserialize, MethodInfo serialize)
-    {
-        this.instance = instance;
-        this.deserialize = deserialize;
-        this.serialize = serialize;
-    }
+    private readonly ILambdaSerializer instance;
 
-    public static LambdaSerializer Create(Type serializerType)
+    private LambdaSerializer(ILambdaSerializer instance) => this.instance = instance;
+
+    /// <summary>The serializer the method's attribute names, else its assembly's, else none.</summary>
+    public static LambdaSerializer? For(MethodInfo method)
     {
-        var methods = serializerType.GetMethods(BindingFlags.Public | BindingFlags.Instance);
-        var deserialize = methods.FirstOrDefault(m => m is { Name: "Deserialize", IsGenericMethodDefinition: true }
-            && m.GetParameters() is [{ ParameterType: var p }] && p == typeof(Stream));
-        var serialize = methods.FirstOrDefault(m => m is { Name: "Serialize", IsGenericMethodDefinition: true }
-            && m.GetParameters() is [_, { ParameterType: var s }] && s == typeof(Stream));
-        if (deserialize is null || serialize is null || serializerType.GetConstructor(Type.EmptyTypes) is null)
+        var attribute = method.GetCustomAttribute<LambdaSerializerAttribute>()
+            ?? method.Module.Assembly.GetCustomAttribute<LambdaSerializerAttribute>();
+        if (attribute is null)
         {
-            throw new LambdaValidationException(
-                $"Serializer type '{serializerType.FullName}' needs a public parameterless constructor and the methods "
-                + "Deserialize<T>(Stream) and Serialize<T>(T, Stream).");
+            return null;
         }
-        var instance = Activator.CreateInstance(serializerType, BindingFlags.Public | BindingFlags.Instance | BindingFlags.DoNotWrapExceptions, null, null, null)!;
-        return new LambdaSerializer(instance, deserialize, serialize);
+        var type = attribute.SerializerType
+            ?? throw new LambdaValidationException($"The 'SerializerType' property on attribute class '{typeof(LambdaSerializerAttribute).FullName}' is not set.");
+        if (!typeof(ILambdaSerializer).IsAssignableFrom(type))
+        {
+            throw new LambdaValidationException($"The '{type.FullName}' class is invalid: it does not implement the 'ILambdaSerializer' interface.");
+        }
+        if (type.IsAbstract || type.GetConstructor(Type.EmptyTypes) is null)
+        {
+            throw new LambdaValidationException($"The indicated serializer '{type.FullName}' does not define a public zero-parameter constructor.");
+        }
+        // DoNotWrapExceptions: a throwing constructor is reported as itself (an init error).
+        var instance = (ILambdaSerializer)Activator.CreateInstance(type, BindingFlags.Public | BindingFlags.Instance | BindingFlags.DoNotWrapExceptions, null, null, null)!;
+        return new LambdaSerializer(instance);
     }
 
     public object? Deserialize(Type type, Stream payload) =>
-        deserialize.MakeGenericMethod(type).Invoke(instance, BindingFlags.DoNotWrapExceptions, null, [payload], null);
+        DeserializeDefinition.MakeGenericMethod(type).Invoke(instance, BindingFlags.DoNotWrapExceptions, null, [payload], null);
 
     public Stream Serialize(Type type, object? value)
     {
         var body = new MemoryStream();
-        serialize.MakeGenericMethod(type).Invoke(instance, BindingFlags.DoNotWrapExceptions, null, [value, body], null);
+        SerializeDefinition.MakeGenericMethod(type).Invoke(instance, BindingFlags.DoNotWrapExceptions, null, [value, body], null);
         body.Position = 0;
         return body;
     }

@@ -9,6 +9,8 @@ internal sealed record Invocation(
     long DeadlineMs,
     string? InvokedFunctionArn,
     string? TraceId,
+    string? ClientContext,
+    string? CognitoIdentity,
     byte[] Payload);
 
 /// <summary>
@@ -45,6 +47,8 @@ internal sealed class RuntimeApiClient : IDisposable
             deadline,
             Header(response, "Lambda-Runtime-Invoked-Function-Arn"),
             Header(response, "Lambda-Runtime-Trace-Id"),
+            Header(response, "Lambda-Runtime-Client-Context"),
+            Header(response, "Lambda-Runtime-Cognito-Identity"),
             payload);
     }
 
