@@ -18,6 +18,10 @@ registry=${SL_REGISTRY:-localhost:5000}
 state_dir=${SL_STATE_DIR:-/var/lib/sealights-images}/lambda-dotnet-local
 work_dir=$repo/artifacts/lambda-dotnet-local
 repository=lambda/dotnet
+# The registry's HTTP API: SL_REGISTRY may carry a path (localhost:5000/team), which belongs to
+# the repository's name there, not to the host.
+registry_api="http://${registry%%/*}/v2"
+[ "$registry" = "${registry%%/*}" ] && api_repository=$repository || api_repository="${registry#*/}/$repository"
 key_label=io.sealights.local.content-key
 
 debian_suite=bookworm
@@ -266,17 +270,17 @@ build_image() {
 registry_has_key() {
   local tag=$1 key=$2 manifest config_digest
   manifest=$(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$registry/v2/$repository/manifests/$tag" 2>/dev/null) || return 1
+    "$registry_api/$api_repository/manifests/$tag" 2>/dev/null) || return 1
   # The config descriptor comes before the layers, so the first digest is the config's.
   config_digest=$(grep -o '"digest": *"sha256:[0-9a-f]*"' <<<"$manifest" | head -n 1 | grep -o 'sha256:[0-9a-f]*') || return 1
-  curl -fsS "http://$registry/v2/$repository/blobs/$config_digest" 2>/dev/null | grep -qF "\"$key_label\":\"$key\""
+  curl -fsS "$registry_api/$api_repository/blobs/$config_digest" 2>/dev/null | grep -qF "\"$key_label\":\"$key\""
 }
 
 registry_digest() {
   curl -fsSI \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-    "http://$registry/v2/$repository/manifests/$1" 2>/dev/null |
+    "$registry_api/$api_repository/manifests/$1" 2>/dev/null |
     awk 'tolower($1) == "docker-content-digest:" { print $2 }' | tr -d '\r' || true
 }
 
