@@ -91,7 +91,6 @@ public sealed class ProcessGroupSignalTests(CoverageFixture images, ITestOutputH
         var delivered = backend.DeliveredMethods();
         Assert.Contains(EchoMethod, delivered);
         Assert.All(QuoteMethods, method => Assert.Contains(method, delivered));
-        Assert.All(QuoteMethods, method => Assert.Contains(backend.DeliveredHits(), h => h.Final && h.Methods.Contains(method)));
         Assert.Equal(DebugHitsFile.Read(Path.Combine(_directory, "hits.jsonl")).Keys.Order(), delivered.Order());
         if (freeze)
         {
