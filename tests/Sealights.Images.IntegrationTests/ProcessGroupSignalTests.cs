@@ -46,7 +46,7 @@ public sealed class ProcessGroupSignalTests(CoverageFixture images, ITestOutputH
     /// <summary>
     /// <paramref name="freeze"/> false: as AWS's emulator runs a function (it never freezes), with
     /// the SIGTERM right at the last answer, when the runtime has written out the least: before the
-    /// fix this lost the last invocation's methods in 5 of 15 runs (0 of 8 after). True: our
+    /// fix this lost the last invocation's methods in 5 of 15 runs (0 of 14 after). True: our
     /// emulator's default, frozen after the last invocation until docker stop thaws it (no loss
     /// seen in 5 runs before the fix, but the runtime's stream was cut before the pre-SIGTERM
     /// flush every time).
