@@ -71,7 +71,8 @@ environment.SetRuntimeApiAuthority(runtimeApiAuthority);
 var invokeAuthority = options.InvokeAddress.ClientAuthority(ApiHost.BoundPort(invokeApi));
 log.Info($"Invoke endpoint: http://{invokeAuthority}/2015-03-31/functions/function/invocations; Runtime API: {runtimeApiAuthority}");
 log.Info($"bootstrap {options.BootstrapPath ?? "(none)"} [{string.Join(' ', options.BootstrapArguments)}], handler '{function.Handler}', " +
-    $"extensions {options.ExtensionsDirectory}, timeout {function.TimeoutSeconds} s, memory {function.MemorySizeMb} MB, freeze {(options.Freeze ? "on" : "off")}");
+    $"extensions {options.ExtensionsDirectory}, timeout {function.TimeoutSeconds} s, memory {function.MemorySizeMb} MB, freeze {(options.Freeze ? "on" : "off")}" +
+    (options.SigtermRuntimeGroup ? ", SIGTERM at shutdown to the runtime's process group" : ""));
 
 // docker stop sends SIGTERM; Ctrl+C sends SIGINT. Either way: an orderly Lambda shutdown, exit 0.
 using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);

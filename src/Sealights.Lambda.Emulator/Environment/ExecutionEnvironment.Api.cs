@@ -18,7 +18,10 @@ internal sealed partial class ExecutionEnvironment
         Task<Invocation> next;
         lock (_lock)
         {
-            if (_sandbox is not { Retired: false } current)
+            // Shutting down (SIGTERM), the environment gives the runtime nothing more, but it does
+            // not refuse it either: as on Lambda, its next stays open until it is stopped. A 403
+            // there made a runtime exit by itself during its exec wrapper's pre-SIGTERM flush.
+            if (_sandbox is not { } current || (current.Retired && !_shutdownRequested))
             {
                 throw new ApiException(NoEnvironment);
             }

@@ -442,7 +442,7 @@ internal sealed partial class ExecutionEnvironment
         _telemetry.EndEnvironment();
     }
 
-    /// <summary>SIGTERM: runtime first (SIGTERM, 300 ms, SIGKILL), then SHUTDOWN to the extensions, deadline arrival + 2 s.</summary>
+    /// <summary>SIGTERM: runtime first (SIGTERM to it or to its process group, 300 ms, SIGKILL), then SHUTDOWN to the extensions, deadline arrival + 2 s.</summary>
     private async Task ShutdownAsync()
     {
         Sandbox? sandbox;
@@ -539,7 +539,14 @@ internal sealed partial class ExecutionEnvironment
             }
             else if (runtimeGrace > TimeSpan.Zero)
             {
-                process.Signal(Native.LibC.SIGTERM);
+                if (_options.SigtermRuntimeGroup)
+                {
+                    process.SignalGroup(Native.LibC.SIGTERM);
+                }
+                else
+                {
+                    process.Signal(Native.LibC.SIGTERM);
+                }
                 if (await process.WaitForExitAsync(runtimeGrace).ConfigureAwait(false))
                 {
                     runtime = $"exited on SIGTERM ({process.Exited.Result})";

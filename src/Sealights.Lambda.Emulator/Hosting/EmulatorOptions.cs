@@ -5,7 +5,7 @@ namespace Sealights.Lambda.Emulator.Hosting;
 /// <summary>
 /// The command line (RIE's) plus the environment fallbacks this project adds:
 /// <c>aws-lambda-rie [--runtime-interface-emulator-address HOST:PORT] [--runtime-api-address HOST:PORT]
-/// [--log-level L] [--no-freeze] [bootstrap [args...]]</c>.
+/// [--log-level L] [--no-freeze] [--sigterm-runtime-group] [bootstrap [args...]]</c>.
 /// Flags are read up to the first positional argument; everything after it belongs to the bootstrap.
 /// </summary>
 internal sealed class EmulatorOptions
@@ -14,6 +14,7 @@ internal sealed class EmulatorOptions
     public const string RuntimeApiAddressFlag = "--runtime-api-address";
     public const string LogLevelFlag = "--log-level";
     public const string NoFreezeFlag = "--no-freeze";
+    public const string SigtermRuntimeGroupFlag = "--sigterm-runtime-group";
 
     /// <summary>Where RIE looks for a bootstrap when none is given, in order.</summary>
     public static readonly IReadOnlyList<string> BootstrapCandidates = ["/var/task/bootstrap", "/opt/bootstrap", "/var/runtime/bootstrap"];
@@ -26,6 +27,13 @@ internal sealed class EmulatorOptions
 
     /// <summary>SIGSTOP the environment between invocations, as Lambda freezes it.</summary>
     public bool Freeze { get; init; } = true;
+
+    /// <summary>
+    /// At shutdown, SIGTERM the runtime's whole process group (every process the runtime started
+    /// without a group of its own gets it at the same moment) instead of the runtime process
+    /// alone: what AWS's RIE does (kill(-pgid, SIGTERM)).
+    /// </summary>
+    public bool SigtermRuntimeGroup { get; init; }
 
     /// <summary>The runtime's executable, or null when no candidate exists (init then fails).</summary>
     public string? BootstrapPath { get; init; }
@@ -50,6 +58,7 @@ internal sealed class EmulatorOptions
           --runtime-api-address HOST:PORT                 Runtime/Extensions/Telemetry API (default 127.0.0.1:9001, env SL_EMULATOR_RUNTIME_API_ADDRESS)
           --log-level debug|info|warn|error               emulator diagnostics on stderr (default info, env LOG_LEVEL)
           --no-freeze                                     do not SIGSTOP the environment between invocations (env SL_EMULATOR_FREEZE=false)
+          --sigterm-runtime-group                         at shutdown SIGTERM the runtime's whole process group, as AWS's RIE does (env SL_EMULATOR_SIGTERM_GROUP=true)
         Without a bootstrap: /var/task/bootstrap, /opt/bootstrap, /var/runtime/bootstrap. With more than one
         argument after the bootstrap's path, the last one is the handler (_HANDLER).
         """;
@@ -58,6 +67,7 @@ internal sealed class EmulatorOptions
     {
         string? invoke = null, runtimeApi = null, logLevel = null;
         var noFreeze = false;
+        var sigtermGroup = false;
         var help = false;
         var ignored = new List<string>();
         var index = 0;
@@ -101,6 +111,9 @@ internal sealed class EmulatorOptions
                 case NoFreezeFlag:
                     noFreeze = true;
                     break;
+                case SigtermRuntimeGroupFlag:
+                    sigtermGroup = true;
+                    break;
                 case "-h" or "--help":
                     help = true;
                     break;
@@ -122,6 +135,7 @@ internal sealed class EmulatorOptions
 
         var freezeSetting = Get(environment, "SL_EMULATOR_FREEZE");
         var freeze = !noFreeze && freezeSetting?.Trim().ToLowerInvariant() is not ("false" or "0" or "no" or "off");
+        sigtermGroup |= Get(environment, "SL_EMULATOR_SIGTERM_GROUP")?.Trim().ToLowerInvariant() is "true" or "1" or "yes" or "on";
 
         var initTimeout = TimeSpan.FromSeconds(10);
         if (Get(environment, "SL_EMULATOR_INIT_TIMEOUT") is { } initText)
@@ -156,6 +170,7 @@ internal sealed class EmulatorOptions
             RuntimeApiAddress = EndpointAddress.Parse(runtimeApi, RuntimeApiAddressFlag),
             LogLevel = level,
             Freeze = freeze,
+            SigtermRuntimeGroup = sigtermGroup,
             BootstrapPath = bootstrap,
             BootstrapArguments = bootstrapArgs,
             Handler = handler,

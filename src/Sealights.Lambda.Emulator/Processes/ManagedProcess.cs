@@ -32,6 +32,18 @@ internal sealed class ManagedProcess
         }
     }
 
+    /// <summary>
+    /// Sends a signal to the process group the supervisor made for this process (its pgid is its
+    /// pid), unless the process is already gone.
+    /// </summary>
+    public void SignalGroup(int signal)
+    {
+        if (!HasExited)
+        {
+            _ = LibC.kill(-Pid, signal);
+        }
+    }
+
     /// <summary>Waits for the exit up to <paramref name="timeout"/>; true when it exited.</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)
     {
