@@ -7,9 +7,12 @@ using Microsoft.AspNetCore.Http.Features;
 
 // A stand-in of the Sealights backend for tests (see README.md). Arguments: --urls (ASP.NET Core),
 // --record FILE (accepted requests as JSON lines), --token TOKEN (the only Bearer accepted),
-// --execution ID (an execution active from the start).
+// --execution ID (an execution active from the start), --record-all FILE (every request, whatever
+// its answer, body decoded: for studying another agent's traffic).
 var recordPath = Argument(args, "--record");
 var state = new BackendState(recordPath, Argument(args, "--token"));
+var api = new AgentApiState();
+var recordAll = Argument(args, "--record-all") is { } recordAllPath ? new TrafficRecorder(recordAllPath) : null;
 if (Argument(args, "--execution") is { } initialExecution)
 {
     state.SetExecution(new Execution(initialExecution, null, "Functional Tests"));
@@ -19,6 +22,10 @@ var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
 var app = builder.Build();
+if (recordAll is not null)
+{
+    app.Use((context, next) => context.Request.Path.StartsWithSegments("/_control") ? next() : recordAll.InvokeAsync(context, next));
+}
 
 app.MapGet("/_control/health", () => Results.Ok());
 app.MapGet("/_control/stats", () => Results.Text(state.Stats().ToJsonString(), "application/json"));
@@ -33,6 +40,16 @@ app.MapPost("/_control/mode", async (HttpContext context) =>
             : new Execution((string?)body["executionId"] ?? "execution-1", (string?)body["buildSessionId"], (string?)body["testStage"]));
         return Results.Ok();
     }
+    if (mode == "remote-config")
+    {
+        api.RemoteConfig = body["config"] as JsonObject ?? [];
+        return Results.Ok();
+    }
+    if (mode == "build-session")
+    {
+        api.CreateSession((string?)body["appName"], (string?)body["branchName"], (string?)body["buildName"], (string?)body["buildSessionId"]);
+        return Results.Ok();
+    }
     if (mode is not ("ok" or "down" or "error500" or "hang"))
     {
         return Results.BadRequest($"unknown mode {mode}");
@@ -40,20 +57,24 @@ app.MapPost("/_control/mode", async (HttpContext context) =>
     state.SetFault(new Fault(mode, (int?)body["count"], (string?)body["scope"] == "all", TimeSpan.FromSeconds((double?)body["holdSeconds"] ?? 30)));
     return Results.Ok();
 });
-app.Map("/{**path}", (HttpContext context) => Serve(context, state));
+app.Map("/{**path}", (HttpContext context) => Serve(context, state, api));
 app.Run();
 return 0;
 
-static async Task Serve(HttpContext context, BackendState state)
+static async Task Serve(HttpContext context, BackendState state, AgentApiState api)
 {
     var request = context.Request;
     var path = request.Path.Value ?? "";
     var route = Routes.Match(request.Method, path);
     if (route is null)
     {
-        await Reject(context, state, 404, $"no such route: {request.Method} {path}");
+        if (!await AgentApi.TryServeAsync(context, state, api))
+        {
+            await Reject(context, state, 404, $"no such route: {request.Method} {path}");
+        }
         return;
     }
+    context.Items["route"] = route.Kind;
 
     var fault = state.TakeFault(route.Kind);
     switch (fault)
@@ -160,6 +181,7 @@ static async Task Serve(HttpContext context, BackendState state)
 static async Task Reject(HttpContext context, BackendState state, int status, string reason)
 {
     state.Rejected();
+    context.Items["reason"] = reason;
     Console.Error.WriteLine($"rejected {context.Request.Method} {context.Request.Path}: {status} {reason}");
     context.Response.StatusCode = status;
     await context.Response.WriteAsync(reason);
@@ -255,10 +277,12 @@ internal static class Footprints
                 }
             }
         }
+        // The agent's own bsid is the last segment (the first is the execution's build session:
+        // an integration build or another component, as slnodejs routes it) or the only one (collector).
         var bsid = headers["x-sl-bsid"].ToString();
-        if (bsid != route.Bsid || (route.SecondBsid is not null && route.SecondBsid != route.Bsid))
+        if (bsid != (route.SecondBsid ?? route.Bsid))
         {
-            return $"x-sl-bsid '{bsid}' does not match the route's bsid '{route.Bsid}'/'{route.SecondBsid}'";
+            return $"x-sl-bsid '{bsid}' does not match the route's agent bsid '{route.SecondBsid ?? route.Bsid}'";
         }
         if (headers["x-sl-labId"].ToString() != (string?)meta["labId"])
         {
@@ -360,6 +384,10 @@ internal sealed class BackendState(string? recordPath, string? expectedToken)
         foreach (var (name, values) in request.Headers)
         {
             headers[name.ToLowerInvariant()] = values.ToString();
+        }
+        if (headers["authorization"] is { } authorization)
+        {
+            headers["authorization"] = TrafficRecorder.MaskAuthorization((string)authorization!);
         }
         var line = new JsonObject
         {
