@@ -112,7 +112,9 @@ static async Task Serve(HttpContext context, BackendState state, AgentApiState a
         state.Record(context, route, body: null);
         if (execution is null)
         {
-            context.Response.StatusCode = 404;
+            // 200 and no "execution", as the real service evidently answers: slnodejs takes a 404
+            // here as an error (a warning per poll, no "no execution" event) and dies on an empty one.
+            await Results.Text("{}", "application/json").ExecuteAsync(context);
             return;
         }
         var answer = new JsonObject
@@ -261,7 +263,8 @@ internal static class Footprints
         }
         foreach (var execution in executions)
         {
-            if (execution?["executionId"] is null || execution["hits"] is not JsonArray { Count: > 0 } hits)
+            // A collector takes executions without an id (slnodejs sends none there: the collector resolves it).
+            if ((execution?["executionId"] is null && route.Kind == "footprints") || execution?["hits"] is not JsonArray { Count: > 0 } hits)
             {
                 return "each execution needs an executionId and hits";
             }
@@ -292,7 +295,7 @@ internal static class Footprints
         {
             return "x-sl-agentId does not match meta.agentId";
         }
-        if (headers["x-sl-executionId"].ToString() != (string?)executions[0]!["executionId"])
+        if (headers["x-sl-executionId"].ToString() != ((string?)executions[0]!["executionId"] ?? ""))
         {
             return "x-sl-executionId does not match executions[0].executionId";
         }
