@@ -89,7 +89,7 @@ run_app() { # extra slnodejs run options…
 
 finish() {
   stop_backend
-  sed -i -E "s/eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/<jwt redacted>/g; s#$work#<work>#g" "$work/$scenario.log"
+  sed -i -E "s/eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/<jwt redacted>/g; s/eyJ[A-Za-z0-9_-]{0,4}\.\.\.[A-Za-z0-9_-]{1,8}/<token abbreviated by slnodejs, redacted>/g; s#$work#<work>#g" "$work/$scenario.log"
   sed -i "s#$work#<work>#g" "$work/$scenario.jsonl"
   echo >> "$work/tokens"
   if grep -qF -f <(grep . "$work/tokens") "$work/$scenario.jsonl" "$work/$scenario.log"; then
@@ -162,7 +162,7 @@ other-build-session() {
   finish
 }
 
-# The app is stopped with SIGTERM (as Lambda stops an environment) 3 s after a call, before the
+# The app is stopped with SIGTERM (as Lambda stops an environment) 2 s after a call, before the
 # next send: is there a last flush, a shutdown event?
 sigterm-shutdown() {
   prepare sigterm-shutdown
@@ -173,8 +173,8 @@ sigterm-shutdown() {
   sleep 1
   local run_pid
   run_pid="$(cat "$work/sl.pid")"
-  # The app's t=15 call happens about 13 s after `slnodejs run` starts (bootstrap, nyc).
-  sleep 30; note "SIGTERM to slnodejs run"; kill -TERM "$run_pid"
+  until grep -q '^t=15 ' "$work/$scenario.log"; do sleep 0.2; done
+  sleep 2; note "SIGTERM to slnodejs run (2 s after the t=15 call)"; kill -TERM "$run_pid"
   wait "$app"
   finish
 }
