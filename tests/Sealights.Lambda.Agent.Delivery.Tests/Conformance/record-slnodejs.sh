@@ -5,7 +5,8 @@
 #
 #   tests/Sealights.Lambda.Agent.Delivery.Tests/Conformance/record-slnodejs.sh [scenario…]
 #
-# Needs: node + npm (the npm registry, once, for `npm ci`), dotnet (builds the backend), and
+# Needs: node + npm (the npm registry, once, for `npm ci` into $SL_RECORD_NPM_DIR, default
+# ~/.cache/sealights-images/slnodejs-recording), dotnet (builds the backend), and
 # `unshare -rn` (a network namespace with loopback only, so the agent provably reaches nothing
 # else; set SL_RECORD_NO_UNSHARE=1 to run without it). Scenarios: active-execution,
 # late-execution-and-gap, no-execution, footprints-5xx, other-build-session, sigterm-shutdown,
@@ -17,21 +18,25 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
+install="${SL_RECORD_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sealights-images/slnodejs-recording}"
 
 if [[ -z "${SL_RECORD_IN_NAMESPACE:-}" && -z "${SL_RECORD_NO_UNSHARE:-}" ]]; then
   # Build and install outside the namespace (they need the NuGet mirror and the npm registry).
   dotnet build "$repo/tests/Sealights.TestBackend" -c Release -v quiet -nologo >&2
-  if [[ ! -x "$here/slnodejs/node_modules/.bin/slnodejs" ]]; then
-    (cd "$here/slnodejs" && npm ci --ignore-scripts --no-audit --no-fund >&2)
+  # Installed outside the repository (a test project's folder must not hold node_modules).
+  mkdir -p "$install"
+  if ! cmp -s "$here/slnodejs/package-lock.json" "$install/package-lock.json" || [[ ! -d "$install/node_modules/slnodejs" ]]; then
+    cp "$here/slnodejs/package.json" "$here/slnodejs/package-lock.json" "$install/"
+    (cd "$install" && npm ci --ignore-scripts --no-audit --no-fund >&2)
   fi
   exec unshare -rn env SL_RECORD_IN_NAMESPACE=1 bash -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
 fi
 
-version="$(node -p "require('$here/slnodejs/node_modules/slnodejs/package.json').version")"
+version="$(node -p "require('$install/node_modules/slnodejs/package.json').version")"
 out="$here/slnodejs-$version"
 mkdir -p "$out"
 backend="$repo/tests/Sealights.TestBackend/bin/Release/net10.0/Sealights.TestBackend.dll"
-cli="$here/slnodejs/node_modules/slnodejs/lib/cli.js"
+cli="$install/node_modules/slnodejs/lib/cli.js"
 work="$(mktemp -d)"
 port=5180
 backend_pid=""
@@ -89,8 +94,8 @@ run_app() { # extra slnodejs run options…
 
 finish() {
   stop_backend
-  sed -i -E "s/eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/<jwt redacted>/g; s/eyJ[A-Za-z0-9_-]{0,4}\.\.\.[A-Za-z0-9_-]{1,8}/<token abbreviated by slnodejs, redacted>/g; s#$work#<work>#g" "$work/$scenario.log"
-  sed -i "s#$work#<work>#g" "$work/$scenario.jsonl"
+  sed -i -E "s/eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/<jwt redacted>/g; s/eyJ[A-Za-z0-9_-]{0,4}\.\.\.[A-Za-z0-9_-]{1,8}/<token abbreviated by slnodejs, redacted>/g; s#$work#<work>#g; s#$install#<slnodejs install>#g" "$work/$scenario.log"
+  sed -i "s#$work#<work>#g; s#$install#<slnodejs install>#g" "$work/$scenario.jsonl"
   echo >> "$work/tokens"
   if grep -qF -f <(grep . "$work/tokens") "$work/$scenario.jsonl" "$work/$scenario.log"; then
     echo "the token leaked into the $scenario recording" >&2; exit 1
