@@ -13,7 +13,7 @@ public sealed class SlnodejsRecordingTests
     private static readonly string[] Scenarios =
     [
         "active-execution", "late-execution-and-gap", "no-execution", "footprints-5xx",
-        "other-build-session", "sigterm-shutdown", "collector", "bad-tokens",
+        "other-build-session", "sigterm-shutdown", "remote-config-disabled", "collector", "bad-tokens",
     ];
 
     private static IReadOnlyList<JsonObject> Requests(string scenario) =>
@@ -106,6 +106,18 @@ public sealed class SlnodejsRecordingTests
         Assert.Contains("app/calc.js@2,9", methods);     // add, t=1: before any execution, sent as init
         Assert.Contains("app/calc.js@5,9", methods);     // subtract, t=55: exec-2
         Assert.DoesNotContain("app/calc.js@4,9", methods); // divide, t=35: between exec-1 and exec-2
+    }
+
+    [Fact]
+    public void On_SIGTERM_the_agent_sends_its_shutdown_event_and_one_last_request_ending_with_final_footprints()
+    {
+        var requests = Requests("sigterm-shutdown");
+        var last = Footprints("sigterm-shutdown").Last();
+        var entries = last["body"]!["executions"]!.AsArray().SelectMany(e => e!["hits"]!.AsArray()).ToList();
+
+        Assert.True((bool)entries[^1]!["isFinalFootprints"]!);
+        Assert.Contains(requests, r => (string?)r["route"] == "agent-events" && Header(r, "x-sl-messagetype") == "1002"
+            && Header(r, "x-sl-agentid") == Header(last, "x-sl-agentid"));
     }
 
     [Fact]

@@ -10,7 +10,7 @@
 # `unshare -rn` (a network namespace with loopback only, so the agent provably reaches nothing
 # else; set SL_RECORD_NO_UNSHARE=1 to run without it). Scenarios: active-execution,
 # late-execution-and-gap, no-execution, footprints-5xx, other-build-session, sigterm-shutdown,
-# collector, bad-tokens (all when none is named).
+# remote-config-disabled, collector, bad-tokens (all when none is named).
 # Output: slnodejs-<version>/<scenario>.jsonl (every request) and <scenario>.log (the agent's and
 # the app's output). The token never reaches them: the backend records only its claim names and
 # redacts any JWT in a body; this script redacts it from the logs and fails if it is found.
@@ -184,6 +184,16 @@ sigterm-shutdown() {
   finish
 }
 
+# The remote configuration says enabled: false (an open execution, hits at t=1 and t=15).
+remote-config-disabled() {
+  prepare remote-config-disabled
+  build calc-app main 1 bsid
+  control '{"mode":"active-execution","executionId":"exec-off","buildSessionId":"'"$(cat "$work/bsid")"'","testStage":"Functional Tests"}'
+  control '{"mode":"remote-config","config":{"enabled":false}}'
+  APP_SECONDS=30 run_app
+  finish
+}
+
 # (e) A collector URL (the same backend under /collector); an execution is open on the server.
 collector() {
   prepare collector
@@ -212,7 +222,7 @@ bad-tokens() {
 
 scenarios=("$@")
 if ((${#scenarios[@]} == 0)); then
-  scenarios=(active-execution late-execution-and-gap no-execution footprints-5xx other-build-session sigterm-shutdown collector bad-tokens)
+  scenarios=(active-execution late-execution-and-gap no-execution footprints-5xx other-build-session sigterm-shutdown remote-config-disabled collector bad-tokens)
 fi
 for s in "${scenarios[@]}"; do
   "$s"
