@@ -13,7 +13,7 @@ public sealed class SlnodejsRecordingTests
     private static readonly string[] Scenarios =
     [
         "active-execution", "late-execution-and-gap", "no-execution", "footprints-5xx",
-        "other-build-session", "sigterm-shutdown", "remote-config-disabled", "collector", "bad-tokens",
+        "other-build-session", "execution-switch-and-pending-delete", "sigterm-shutdown", "remote-config-disabled", "collector", "bad-tokens",
     ];
 
     private static IReadOnlyList<JsonObject> Requests(string scenario) =>
@@ -118,6 +118,19 @@ public sealed class SlnodejsRecordingTests
         Assert.True((bool)entries[^1]!["isFinalFootprints"]!);
         Assert.Contains(requests, r => (string?)r["route"] == "agent-events" && Header(r, "x-sl-messagetype") == "1002"
             && Header(r, "x-sl-agentid") == Header(last, "x-sl-agentid"));
+    }
+
+    [Fact]
+    public void After_a_direct_execution_change_the_old_hits_keep_their_execution_in_the_body_on_the_new_route()
+    {
+        var footprints = Footprints("execution-switch-and-pending-delete").ToList();
+        var first = footprints[0];
+        var methods = footprints.SelectMany(r => r["body"]!["methods"]!.AsArray().Select(m => (string)m!)).ToHashSet();
+
+        Assert.Equal("exec-2", Header(first, "x-sl-executionid"));
+        Assert.Contains("/footprints/Regression Tests/", (string?)first["path"]);
+        Assert.All(first["body"]!["executions"]!.AsArray(), e => Assert.Equal("exec-1", (string?)e!["executionId"]));
+        Assert.DoesNotContain("app/calc.js@5,9", methods); // subtract, t=55: made while exec-2 was pendingDelete
     }
 
     [Fact]

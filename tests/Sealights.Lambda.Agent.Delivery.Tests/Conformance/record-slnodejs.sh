@@ -9,8 +9,9 @@
 # ~/.cache/sealights-images/slnodejs-recording), dotnet (builds the backend), and
 # `unshare -rn` (a network namespace with loopback only, so the agent provably reaches nothing
 # else; set SL_RECORD_NO_UNSHARE=1 to run without it). Scenarios: active-execution,
-# late-execution-and-gap, no-execution, footprints-5xx, other-build-session, sigterm-shutdown,
-# remote-config-disabled, collector, bad-tokens (all when none is named).
+# late-execution-and-gap, no-execution, footprints-5xx, other-build-session,
+# execution-switch-and-pending-delete, sigterm-shutdown, remote-config-disabled, collector,
+# bad-tokens (all when none is named).
 # Output: slnodejs-<version>/<scenario>.jsonl (every request) and <scenario>.log (the agent's and
 # the app's output). The token never reaches them: the backend records only its claim names and
 # redacts any JWT in a body; this script redacts it from the logs and fails if it is found.
@@ -184,6 +185,29 @@ sigterm-shutdown() {
   finish
 }
 
+# An open execution changes directly (no "none" in between) to another one with another stage,
+# 2 s after the t=15 call; 10 s after the t=35 call that one turns pendingDelete (the t=55 call
+# falls in it); 12 s later a third opens.
+execution-switch-and-pending-delete() {
+  prepare execution-switch-and-pending-delete
+  build calc-app main 1 bsid
+  local bsid
+  bsid="$(cat "$work/bsid")"
+  control '{"mode":"active-execution","executionId":"exec-1","buildSessionId":"'"$bsid"'","testStage":"Functional Tests"}'
+  APP_SECONDS=90 run_app &
+  local app=$!
+  until grep -q '^t=15 ' "$work/$scenario.log"; do sleep 0.2; done
+  sleep 2; note "execution exec-1 -> exec-2 (Regression Tests)"
+  control '{"mode":"active-execution","executionId":"exec-2","buildSessionId":"'"$bsid"'","testStage":"Regression Tests"}'
+  until grep -q '^t=35 ' "$work/$scenario.log"; do sleep 0.2; done
+  sleep 10; note "execution exec-2 pendingDelete"
+  control '{"mode":"active-execution","executionId":"exec-2","buildSessionId":"'"$bsid"'","testStage":"Regression Tests","status":"pendingDelete"}'
+  sleep 12; note "execution exec-3 opens"
+  control '{"mode":"active-execution","executionId":"exec-3","buildSessionId":"'"$bsid"'","testStage":"Functional Tests"}'
+  wait "$app"
+  finish
+}
+
 # The remote configuration says enabled: false (an open execution, hits at t=1 and t=15).
 remote-config-disabled() {
   prepare remote-config-disabled
@@ -222,7 +246,7 @@ bad-tokens() {
 
 scenarios=("$@")
 if ((${#scenarios[@]} == 0)); then
-  scenarios=(active-execution late-execution-and-gap no-execution footprints-5xx other-build-session sigterm-shutdown remote-config-disabled collector bad-tokens)
+  scenarios=(active-execution late-execution-and-gap no-execution footprints-5xx other-build-session execution-switch-and-pending-delete sigterm-shutdown remote-config-disabled collector bad-tokens)
 fi
 for s in "${scenarios[@]}"; do
   "$s"
