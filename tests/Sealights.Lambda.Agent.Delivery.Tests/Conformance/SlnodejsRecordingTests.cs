@@ -12,7 +12,7 @@ public sealed class SlnodejsRecordingTests
 
     private static readonly string[] Scenarios =
     [
-        "active-execution", "late-execution-and-gap", "no-execution", "footprints-5xx",
+        "active-execution", "late-execution-and-gap", "execution-ends-before-send", "no-execution", "footprints-5xx",
         "other-build-session", "execution-switch-and-pending-delete", "sigterm-shutdown", "remote-config-disabled", "collector", "bad-tokens",
     ];
 
@@ -103,9 +103,22 @@ public sealed class SlnodejsRecordingTests
             .SelectMany(r => r["body"]!["methods"]!.AsArray().Select(m => (string)m!))
             .ToHashSet();
 
-        Assert.Contains("app/calc.js@2,9", methods);     // add, t=1: before any execution, sent as init
-        Assert.Contains("app/calc.js@5,9", methods);     // subtract, t=55: exec-2
-        Assert.DoesNotContain("app/calc.js@4,9", methods); // divide, t=35: between exec-1 and exec-2
+        Assert.Contains("app/calc.js@2,9", methods);     // add, t=2: before any execution, sent as init
+        Assert.Contains("app/calc.js@5,9", methods);     // subtract, t=110: exec-2
+        Assert.DoesNotContain("app/calc.js@4,9", methods); // divide, t=70: between exec-1 and exec-2
+    }
+
+    [Fact]
+    public void Hits_collected_for_an_execution_that_ends_before_the_next_send_are_lost()
+    {
+        var methods = Footprints("execution-ends-before-send")
+            .SelectMany(r => r["body"]!["methods"]!.AsArray().Select(m => (string)m!))
+            .ToHashSet();
+
+        Assert.Equal(["app/calc.js@5,24", "app/calc.js@5,9"], methods.Where(m => m.StartsWith("app/calc.js", StringComparison.Ordinal)).Order());
+        Assert.Contains("Cannot read properties of undefined (reading 'buildSessionId')",
+            File.ReadAllText(Path.Combine(Fixtures, "execution-ends-before-send.log")), StringComparison.Ordinal);
+        Assert.Contains(Requests("execution-ends-before-send"), r => Header(r, "x-sl-messagetype") == "4006");
     }
 
     [Fact]

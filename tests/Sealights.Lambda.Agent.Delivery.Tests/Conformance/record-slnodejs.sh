@@ -9,7 +9,7 @@
 # ~/.cache/sealights-images/slnodejs-recording), dotnet (builds the backend), and
 # `unshare -rn` (a network namespace with loopback only, so the agent provably reaches nothing
 # else; set SL_RECORD_NO_UNSHARE=1 to run without it). Scenarios: active-execution,
-# late-execution-and-gap, no-execution, footprints-5xx, other-build-session,
+# late-execution-and-gap, execution-ends-before-send (a race: not every run shows it), no-execution, footprints-5xx, other-build-session,
 # execution-switch-and-pending-delete, sigterm-shutdown, remote-config-disabled, collector,
 # bad-tokens (all when none is named).
 # Output: slnodejs-<version>/<scenario>.jsonl (every request) and <scenario>.log (the agent's and
@@ -70,7 +70,7 @@ control() { # json
 sl() {
   local rc=0 pid
   # NODE_DEBUG=sl: its log lines on the console (info level), so the .log says what it did and why.
-  (cd "$work" && exec env -i PATH="$(dirname "$(command -v node)"):/usr/bin:/bin" HOME="$work" NODE_DEBUG=sl SL_LOG_LEVEL="${SL_LOG_LEVEL:-info}" APP_SECONDS="${APP_SECONDS:-30}" \
+  (cd "$work" && exec env -i PATH="$(dirname "$(command -v node)"):/usr/bin:/bin" HOME="$work" NODE_DEBUG=sl SL_LOG_LEVEL="${SL_LOG_LEVEL:-info}" APP_SECONDS="${APP_SECONDS:-30}" APP_TIME_SCALE="${APP_TIME_SCALE:-1}" \
     node "$cli" "$@") >> "$work/$scenario.log" 2>&1 &
   pid=$!
   echo "$pid" > "$work/sl.pid"
@@ -126,9 +126,27 @@ active-execution() {
   finish
 }
 
-# Hits before the first execution, an execution opening late, ending, a gap with hits, a new one.
+# Hits before the first execution, an execution opening late, ending, a gap with hits, a new one;
+# the app's schedule is stretched (calls at 2, 30, 70, 110 s) so each step has time to be sent.
 late-execution-and-gap() {
   prepare late-execution-and-gap
+  build calc-app main 1 bsid
+  APP_SECONDS=130 APP_TIME_SCALE=2 run_app &
+  local app=$!
+  until grep -q '^t=2 ' "$work/$scenario.log"; do sleep 0.2; done
+  sleep 5;  note "execution exec-1 opens"; control '{"mode":"active-execution","executionId":"exec-1","buildSessionId":"'"$(cat "$work/bsid")"'","testStage":"Functional Tests"}'
+  until grep -q '^t=30 ' "$work/$scenario.log"; do sleep 0.2; done
+  sleep 25; note "execution exec-1 ends";  control '{"mode":"active-execution","active":false}'
+  until grep -q '^t=70 ' "$work/$scenario.log"; do sleep 0.2; done
+  sleep 10; note "execution exec-2 opens"; control '{"mode":"active-execution","executionId":"exec-2","buildSessionId":"'"$(cat "$work/bsid")"'","testStage":"Regression Tests"}'
+  wait "$app"
+  finish
+}
+
+# The first timing of the above (unstretched): exec-1 ends a few seconds after the t=15 call, so
+# the agent's send tick can find no execution while it holds hits collected for exec-1.
+execution-ends-before-send() {
+  prepare execution-ends-before-send
   build calc-app main 1 bsid
   APP_SECONDS=70 run_app &
   local app=$!
@@ -246,7 +264,7 @@ bad-tokens() {
 
 scenarios=("$@")
 if ((${#scenarios[@]} == 0)); then
-  scenarios=(active-execution late-execution-and-gap no-execution footprints-5xx other-build-session execution-switch-and-pending-delete sigterm-shutdown remote-config-disabled collector bad-tokens)
+  scenarios=(active-execution late-execution-and-gap execution-ends-before-send no-execution footprints-5xx other-build-session execution-switch-and-pending-delete sigterm-shutdown remote-config-disabled collector bad-tokens)
 fi
 for s in "${scenarios[@]}"; do
   "$s"

@@ -3,8 +3,11 @@
 // itself (empty event loop), as a real app would.
 const calc = require('./calc');
 function greet(name) { return 'hello ' + name; }
+// APP_TIME_SCALE stretches the schedule (2: calls at 2, 30, 70, 110 s) for scenarios that need
+// more time between calls than the agent's 10 s collection and send ticks.
 const seconds = Number(process.env.APP_SECONDS || 30);
-const at = (t, f) => t < seconds && setTimeout(() => console.log(`t=${t} ${f()}`), t * 1000);
+const scale = Number(process.env.APP_TIME_SCALE || 1);
+const at = (t, f) => t * scale < seconds && setTimeout(() => console.log(`t=${t * scale} ${f()}`), t * scale * 1000);
 at(1, () => `${greet('world')} ${calc.add(1, 2)}`);
 at(15, () => calc.multiply(3, 4));
 at(35, () => calc.divide(8, 2));
