@@ -16,6 +16,9 @@ public sealed class DeliveryWireTests(ITestOutputHelper output) : IAsyncLifetime
 
     private static string Header(JsonObject record, string name) => (string)record["headers"]![name]!;
 
+    // The backend accepts only "Bearer <the scope's token>" and records its shape, never the token.
+    private const string RecordedBearer = "Bearer <jwt claims: subject,x-sl-role,x-sl-server>";
+
     [Fact]
     public async Task Footprints_arrive_on_the_documented_route_with_bearer_gzip_sl_headers_and_the_active_execution()
     {
@@ -37,14 +40,14 @@ public sealed class DeliveryWireTests(ITestOutputHelper output) : IAsyncLifetime
 
         var query = Assert.Single(backend.ExecutionQueries());
         Assert.Equal("/api/v4/testExecution/lab-7/", (string?)query["path"]);
-        Assert.Equal("Bearer " + _scope.RawToken, Header(query, "authorization"));
+        Assert.Equal(RecordedBearer, Header(query, "authorization"));
 
         var record = Assert.Single(backend.FootprintsRecords());
         Assert.Equal("POST", (string?)record["method"]);
         // The stage is the open execution's (the backend's is "Functional Tests"), not SL_TEST_STAGE's.
         Assert.Equal("/api/v6/agents/bsid-1/footprints/Functional Tests/bsid-1/", (string?)record["path"]);
         Assert.Equal("/api/v6/agents/bsid-1/footprints/Functional%20Tests/bsid-1/", (string?)record["rawTarget"]);
-        Assert.Equal("Bearer " + _scope.RawToken, Header(record, "authorization"));
+        Assert.Equal(RecordedBearer, Header(record, "authorization"));
         Assert.Equal("gzip", Header(record, "content-encoding"));
         Assert.Equal("lab-7", Header(record, "x-sl-labid"));
         Assert.Equal("bsid-1", Header(record, "x-sl-bsid"));
@@ -97,6 +100,24 @@ public sealed class DeliveryWireTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_execution_of_another_build_session_gets_its_bsid_and_stage_in_the_route_and_ours_last()
+    {
+        // An integration build's execution (slnodejs' other-build-session recording routes it so).
+        var backend = await _scope.StartBackendAsync(execution: null);
+        await backend.SetModeAsync(new { mode = "active-execution", executionId = "exec-int", buildSessionId = "integration-bsid", testStage = "Integration Tests" });
+        var delivery = _scope.Delivery(_scope.Options(("SL_TEST_STAGE", "Unit Tests")));
+
+        await delivery.WriteAsync(Hits.Batch(1, 2, DateTimeOffset.UtcNow), false, CancellationToken.None);
+        await delivery.SendUntilDeliveredAsync();
+
+        var record = Assert.Single(backend.FootprintsRecords());
+        Assert.Equal("/api/v6/agents/integration-bsid/footprints/Integration Tests/bsid-1/", (string?)record["path"]);
+        Assert.Equal("bsid-1", Header(record, "x-sl-bsid"));
+        Assert.Equal("exec-int", Header(record, "x-sl-executionid"));
+        Assert.Equal("exec-int", (string?)record["body"]!["executions"]![0]!["executionId"]);
+    }
+
+    [Fact]
     public async Task A_collector_gets_the_footprints_on_its_own_route()
     {
         _scope.UseServer(null);
@@ -110,7 +131,8 @@ public sealed class DeliveryWireTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("collector-footprints", (string?)record["route"]);
         Assert.Equal("/collector/v6/agents/bsid-1/footprints", (string?)record["path"]);
         Assert.Equal("/collector/v4/testExecution/bsid-1/", (string?)Assert.Single(backend.ExecutionQueries())["path"]);
-        Assert.Equal("Bearer " + _scope.RawToken, Header(record, "authorization"));
+        // This token has no x-sl-server claim.
+        Assert.Equal("Bearer <jwt claims: subject,x-sl-role>", Header(record, "authorization"));
         Assert.Equal(3, record["body"]!["methods"]!.AsArray().Count);
     }
 

@@ -7,9 +7,12 @@ using Microsoft.AspNetCore.Http.Features;
 
 // A stand-in of the Sealights backend for tests (see README.md). Arguments: --urls (ASP.NET Core),
 // --record FILE (accepted requests as JSON lines), --token TOKEN (the only Bearer accepted),
-// --execution ID (an execution active from the start).
+// --execution ID (an execution active from the start), --record-all FILE (every request, whatever
+// its answer, body decoded: for studying another agent's traffic).
 var recordPath = Argument(args, "--record");
 var state = new BackendState(recordPath, Argument(args, "--token"));
+var api = new AgentApiState();
+var recordAll = Argument(args, "--record-all") is { } recordAllPath ? new TrafficRecorder(recordAllPath) : null;
 if (Argument(args, "--execution") is { } initialExecution)
 {
     state.SetExecution(new Execution(initialExecution, null, "Functional Tests"));
@@ -19,6 +22,10 @@ var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
 var app = builder.Build();
+if (recordAll is not null)
+{
+    app.Use((context, next) => context.Request.Path.StartsWithSegments("/_control") ? next() : recordAll.InvokeAsync(context, next));
+}
 
 app.MapGet("/_control/health", () => Results.Ok());
 app.MapGet("/_control/stats", () => Results.Text(state.Stats().ToJsonString(), "application/json"));
@@ -30,7 +37,17 @@ app.MapPost("/_control/mode", async (HttpContext context) =>
     {
         state.SetExecution((bool?)body["active"] == false
             ? null
-            : new Execution((string?)body["executionId"] ?? "execution-1", (string?)body["buildSessionId"], (string?)body["testStage"]));
+            : new Execution((string?)body["executionId"] ?? "execution-1", (string?)body["buildSessionId"], (string?)body["testStage"], (string?)body["status"] ?? "created"));
+        return Results.Ok();
+    }
+    if (mode == "remote-config")
+    {
+        api.RemoteConfig = body["config"] as JsonObject ?? [];
+        return Results.Ok();
+    }
+    if (mode == "build-session")
+    {
+        api.CreateSession((string?)body["appName"], (string?)body["branchName"], (string?)body["buildName"], (string?)body["buildSessionId"]);
         return Results.Ok();
     }
     if (mode is not ("ok" or "down" or "error500" or "hang"))
@@ -40,20 +57,24 @@ app.MapPost("/_control/mode", async (HttpContext context) =>
     state.SetFault(new Fault(mode, (int?)body["count"], (string?)body["scope"] == "all", TimeSpan.FromSeconds((double?)body["holdSeconds"] ?? 30)));
     return Results.Ok();
 });
-app.Map("/{**path}", (HttpContext context) => Serve(context, state));
+app.Map("/{**path}", (HttpContext context) => Serve(context, state, api));
 app.Run();
 return 0;
 
-static async Task Serve(HttpContext context, BackendState state)
+static async Task Serve(HttpContext context, BackendState state, AgentApiState api)
 {
     var request = context.Request;
     var path = request.Path.Value ?? "";
     var route = Routes.Match(request.Method, path);
     if (route is null)
     {
-        await Reject(context, state, 404, $"no such route: {request.Method} {path}");
+        if (!await AgentApi.TryServeAsync(context, state, api))
+        {
+            await Reject(context, state, 404, $"no such route: {request.Method} {path}");
+        }
         return;
     }
+    context.Items["route"] = route.Kind;
 
     var fault = state.TakeFault(route.Kind);
     switch (fault)
@@ -91,7 +112,9 @@ static async Task Serve(HttpContext context, BackendState state)
         state.Record(context, route, body: null);
         if (execution is null)
         {
-            context.Response.StatusCode = 404;
+            // 200 and no "execution", as the real service evidently answers: slnodejs takes a 404
+            // here as an error (a warning per poll, no "no execution" event) and dies on an empty one.
+            await Results.Text("{}", "application/json").ExecuteAsync(context);
             return;
         }
         var answer = new JsonObject
@@ -101,7 +124,7 @@ static async Task Serve(HttpContext context, BackendState state)
                 ["executionId"] = execution.ExecutionId,
                 ["buildSessionId"] = execution.BuildSessionId,
                 ["testStage"] = execution.TestStage,
-                ["status"] = "created",
+                ["status"] = execution.Status,
             },
         };
         await Results.Text(answer.ToJsonString(), "application/json").ExecuteAsync(context);
@@ -160,6 +183,7 @@ static async Task Serve(HttpContext context, BackendState state)
 static async Task Reject(HttpContext context, BackendState state, int status, string reason)
 {
     state.Rejected();
+    context.Items["reason"] = reason;
     Console.Error.WriteLine($"rejected {context.Request.Method} {context.Request.Path}: {status} {reason}");
     context.Response.StatusCode = status;
     await context.Response.WriteAsync(reason);
@@ -171,7 +195,7 @@ static string? Argument(string[] args, string name)
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
 }
 
-internal sealed record Execution(string ExecutionId, string? BuildSessionId, string? TestStage);
+internal sealed record Execution(string ExecutionId, string? BuildSessionId, string? TestStage, string Status = "created");
 
 internal sealed record Fault(string Mode, int? Count, bool IncludeExecution, TimeSpan Hold);
 
@@ -239,7 +263,8 @@ internal static class Footprints
         }
         foreach (var execution in executions)
         {
-            if (execution?["executionId"] is null || execution["hits"] is not JsonArray { Count: > 0 } hits)
+            // A collector takes executions without an id (slnodejs sends none there: the collector resolves it).
+            if ((execution?["executionId"] is null && route.Kind == "footprints") || execution?["hits"] is not JsonArray { Count: > 0 } hits)
             {
                 return "each execution needs an executionId and hits";
             }
@@ -255,10 +280,12 @@ internal static class Footprints
                 }
             }
         }
+        // The agent's own bsid is the last segment (the first is the execution's build session:
+        // an integration build or another component, as slnodejs routes it) or the only one (collector).
         var bsid = headers["x-sl-bsid"].ToString();
-        if (bsid != route.Bsid || (route.SecondBsid is not null && route.SecondBsid != route.Bsid))
+        if (bsid != (route.SecondBsid ?? route.Bsid))
         {
-            return $"x-sl-bsid '{bsid}' does not match the route's bsid '{route.Bsid}'/'{route.SecondBsid}'";
+            return $"x-sl-bsid '{bsid}' does not match the route's agent bsid '{route.SecondBsid ?? route.Bsid}'";
         }
         if (headers["x-sl-labId"].ToString() != (string?)meta["labId"])
         {
@@ -268,10 +295,8 @@ internal static class Footprints
         {
             return "x-sl-agentId does not match meta.agentId";
         }
-        if (headers["x-sl-executionId"].ToString() != (string?)executions[0]!["executionId"])
-        {
-            return "x-sl-executionId does not match executions[0].executionId";
-        }
+        // x-sl-executionId is not compared with the body: slnodejs sends the current execution in the
+        // header and may carry an earlier execution's hits in the body (after the execution changed).
         return null;
     }
 }
@@ -360,6 +385,10 @@ internal sealed class BackendState(string? recordPath, string? expectedToken)
         foreach (var (name, values) in request.Headers)
         {
             headers[name.ToLowerInvariant()] = values.ToString();
+        }
+        if (headers["authorization"] is { } authorization)
+        {
+            headers["authorization"] = TrafficRecorder.MaskAuthorization((string)authorization!);
         }
         var line = new JsonObject
         {

@@ -44,10 +44,16 @@ public sealed class DeliveryScope : IAsyncDisposable
     /// <summary>A fresh token naming <paramref name="server"/> as x-sl-server (null: a token without the claim).</summary>
     public void UseServer(string? server)
     {
-        static string Part(string json) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        RawToken = server is null
-            ? $"{Part("{\"alg\":\"HS256\"}")}.{Part("{\"subject\":\"customer@test.example\"}")}.{Guid.NewGuid():N}"
-            : SealightsTokens.Create(server);
+        var claims = SealightsTokens.AgentClaims();
+        if (server is null)
+        {
+            claims.Remove("x-sl-server");
+        }
+        else
+        {
+            claims["x-sl-server"] = server;
+        }
+        RawToken = SealightsTokens.Create(claims);
         Assert.True(SealightsToken.TryParse(RawToken, out var token, out var problem), problem);
         Token = token;
     }
