@@ -56,6 +56,8 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private readonly HashSet<string> _loggedOnce = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _peerConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private RuntimeConnection? _current;
+    // The runtime accepted but not yet traced (its first session and any rundown are under way).
+    private Task _connecting = Task.CompletedTask;
     private Task _acceptLoop = Task.CompletedTask;
     private volatile bool _faulted;
     private volatile bool _exitAnnounced;
@@ -170,6 +172,18 @@ public sealed class MethodHitCollector : IAsyncDisposable
         if (!IsCollecting)
         {
             return [];
+        }
+
+        try
+        {
+            // A runtime that connected late (an agent starved of CPU while the function starts)
+            // may still be having its first session and rundown set up: what it ran so far only
+            // comes out of that, and this flush may be the last before its SIGTERM.
+            await Volatile.Read(ref _connecting).WaitAsync(RotationLimit, cancellationToken);
+        }
+        catch (Exception)
+        {
+            // Slow, cancelled or failed: the accept loop reports its own failures; flush what there is.
         }
 
         try
@@ -306,7 +320,9 @@ public sealed class MethodHitCollector : IAsyncDisposable
 
                 _peerConnected.TrySetResult();
 
-                var runtime = await ConnectAsync(connector, stopping);
+                var connecting = ConnectAsync(connector, stopping);
+                Volatile.Write(ref _connecting, connecting);
+                var runtime = await connecting;
                 if (runtime is null)
                 {
                     if (stopping.IsCancellationRequested)
