@@ -61,8 +61,13 @@ public sealed class AgentHost(
     /// How long after the first INVOKE the agent waits (in the background) for the runtime's first
     /// connection before it says the runtime is untraced. The runtime connects as it starts, well
     /// before it asks for its first invocation; this only covers a slow accept on a busy machine.
+    /// Then a few short steps more: a frozen stretch ends the long wait at once on thaw, and the
+    /// accept loop, thawed at the same moment, must get some running time first. SHUTDOWN
+    /// concludes a wait still going on.
     /// </summary>
     public static readonly TimeSpan FirstConnectionLimit = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan FirstConnectionStep = TimeSpan.FromMilliseconds(100);
 
     private readonly object _flushLock = new();
     // Made at first use (the first INVOKE at the latest): an HTTP client and the spool's folder are
@@ -73,6 +78,7 @@ public sealed class AgentHost(
     private TelemetryListener? _telemetry;
     private long _lastFlushAfterResponse = long.MinValue;
     private bool _previousFlushedAfterResponse;
+    private int _untracedSaid;
 
     /// <summary>
     /// The extension's event loop, on the calling thread (the agent's main thread, which has
@@ -198,7 +204,17 @@ public sealed class AgentHost(
     /// </summary>
     private async Task SayIfTheRuntimeNeverConnectsAsync()
     {
-        if (await Task.WhenAny(source.FirstConnection, Task.Delay(FirstConnectionLimit)) == source.FirstConnection || !source.IsCollecting)
+        await Task.WhenAny(source.FirstConnection, Task.Delay(FirstConnectionLimit));
+        for (var step = 0; step < 3 && !source.FirstConnection.IsCompleted; step++)
+        {
+            await Task.WhenAny(source.FirstConnection, Task.Delay(FirstConnectionStep));
+        }
+        SayUntracedOnce();
+    }
+
+    private void SayUntracedOnce()
+    {
+        if (source.FirstConnection.IsCompleted || !source.IsCollecting || Interlocked.Exchange(ref _untracedSaid, 1) != 0)
         {
             return;
         }
@@ -315,6 +331,11 @@ public sealed class AgentHost(
         var deadline = shutdown.Deadline ?? DateTimeOffset.UtcNow.AddMilliseconds(2000);
         TimeSpan Remaining() => deadline - DateTimeOffset.UtcNow - ShutdownMargin;
         log.Info($"SHUTDOWN ({shutdown.ShutdownReason ?? "no reason"}) after {invocations} invocations, {Math.Max(0, Remaining().TotalMilliseconds):0} ms to finish");
+        if (invocations > 0)
+        {
+            // No runtime connects any more: a wait for the first connection still going on ends here.
+            SayUntracedOnce();
+        }
 
         Task flushing;
         lock (_flushLock)
