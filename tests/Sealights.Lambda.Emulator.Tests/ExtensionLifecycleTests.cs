@@ -63,14 +63,9 @@ public sealed partial class ExtensionLifecycleTests(ITestOutputHelper output) : 
             ext_register "$NAME" '[]'
             while true; do ext_next; done
             """);
-        // bash runs a trap only between commands: next runs in the background so that `wait` is interruptible.
         var runtime = _sandbox.AddRuntime("""
             trap 'log sigterm; exit 0' TERM
-            while true; do
-              curl -sS -D "$OUT/tmp/next-headers" -o "$OUT/tmp/next-body" "$RT/invocation/next" & wait $!
-              ID=$(header "$OUT/tmp/next-headers" Lambda-Runtime-Aws-Request-Id)
-              rt_respond "$(cat "$OUT/tmp/next-body")"
-            done
+            echo_loop_trappable
             """);
         await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, new EmulatorStart
         {

@@ -14,11 +14,7 @@ public sealed class ShutdownSignalTests(ITestOutputHelper output) : IDisposable
     private const string RuntimeWithChild = """
         ( trap 'log "child sigterm"; exit 0' TERM; while true; do sleep 0.05 & wait $!; done ) &
         trap 'log sigterm; sleep 0.1; exit 0' TERM
-        while true; do
-          curl -sS -D "$OUT/tmp/next-headers" -o "$OUT/tmp/next-body" "$RT/invocation/next" & wait $!
-          ID=$(header "$OUT/tmp/next-headers" Lambda-Runtime-Aws-Request-Id)
-          rt_respond "$(cat "$OUT/tmp/next-body")"
-        done
+        echo_loop_trappable
         """;
 
     private readonly FunctionSandbox _sandbox = new();
@@ -30,11 +26,7 @@ public sealed class ShutdownSignalTests(ITestOutputHelper output) : IDisposable
         // (a runtime client exits on a refused next, before its wrapper's pre-SIGTERM flush).
         var runtime = _sandbox.AddRuntime("""
             trap 'log sigterm; echo "0 next after SIGTERM: $(curl -s -o /dev/null -w "%{http_code}" --max-time 0.1 "$RT/invocation/next")" >> "$OUT/$NAME.log"; exit 0' TERM
-            while true; do
-              curl -sS -D "$OUT/tmp/next-headers" -o "$OUT/tmp/next-body" "$RT/invocation/next" & wait $!
-              ID=$(header "$OUT/tmp/next-headers" Lambda-Runtime-Aws-Request-Id)
-              rt_respond "$(cat "$OUT/tmp/next-body")"
-            done
+            echo_loop_trappable
             """);
         await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, output: output);
         var response = await emulator.InvokeAsync("x");

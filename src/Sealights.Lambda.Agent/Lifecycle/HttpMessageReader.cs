@@ -112,12 +112,7 @@ internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
                     }
                     return [.. body];
                 }
-                // Compared as the room left, never as a sum: a claimed size near 2^64 must not wrap.
-                if (size > (ulong)(maxBodyBytes - body.Count))
-                {
-                    throw new MalformedHttpException($"a body over {maxBodyBytes} bytes");
-                }
-                body.AddRange(ReadExactly((int)size));
+                body.AddRange(ReadExactly(CheckRoom(body.Count, size)));
                 ReadLine();
             }
         }
@@ -127,7 +122,7 @@ internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
             {
                 throw new MalformedHttpException($"a Content-Length that is not a number: '{Shorten(lengthText)}'");
             }
-            return ReadExactly(CheckSize(length));
+            return ReadExactly(CheckRoom(0, length));
         }
         if (!toEndWithoutLength)
         {
@@ -136,7 +131,7 @@ internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
         var rest = new List<byte>();
         while (Fill())
         {
-            CheckSize((ulong)rest.Count + (ulong)(_end - _start)); // both below 2^31: no wrap
+            CheckRoom(rest.Count, (ulong)(_end - _start));
             rest.AddRange(_buffer.AsSpan(_start, _end - _start));
             _start = _end;
         }
@@ -145,14 +140,18 @@ internal sealed class HttpMessageReader(Socket socket, int maxBodyBytes)
 
     private static string Shorten(string text) => text.Length <= 20 ? text : text[..20] + "…";
 
-    /// <summary>The size as an int when it is within the limit (the limit is an int, so it fits).</summary>
-    private int CheckSize(ulong bytes)
+    /// <summary>
+    /// <paramref name="more"/> as an int when it fits in the room the limit leaves after
+    /// <paramref name="read"/> bytes. Compared with the room left, never as a sum: a claimed size
+    /// near 2^64 must not wrap.
+    /// </summary>
+    private int CheckRoom(int read, ulong more)
     {
-        if (bytes > (ulong)maxBodyBytes)
+        if (more > (ulong)(maxBodyBytes - read))
         {
             throw new MalformedHttpException($"a body over {maxBodyBytes} bytes");
         }
-        return (int)bytes;
+        return (int)more;
     }
 
     /// <summary>Whether bytes of a next message are already read from the socket (a pipelining peer).</summary>

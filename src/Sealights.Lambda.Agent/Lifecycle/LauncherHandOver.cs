@@ -15,14 +15,14 @@ public static class LauncherHandOver
     /// <summary>The status file's word for "connect the runtime to the agent".</summary>
     public const string Collecting = "on";
 
-    public static string StatusFile(string stateDirectory) => Path.TrimEndingDirectorySeparator(stateDirectory) + ".status";
+    public static string StatusFile(string stateDirectory) => Beside(stateDirectory, ".status");
 
     /// <summary>
     /// Written by the exec wrapper when it started the runtime without a diagnostic port although
     /// the launcher had said "starting" (it waited in vain, or could not read the verdict); it holds
     /// the wrapper's reason, already logged. The launcher empties it at every start.
     /// </summary>
-    public static string UntracedFile(string stateDirectory) => Path.TrimEndingDirectorySeparator(stateDirectory) + ".untraced";
+    public static string UntracedFile(string stateDirectory) => Beside(stateDirectory, ".untraced");
 
     /// <summary>
     /// Tells the exec wrapper to connect the runtime: the agent is about to listen. Written before
@@ -66,4 +66,7 @@ public static class LauncherHandOver
         var line = input.ReadLine()?.Trim();
         return string.IsNullOrEmpty(line) ? null : line;
     }
+
+    // Beside the state folder, not in it: the launcher (bash) cannot create the folder without forking mkdir.
+    private static string Beside(string stateDirectory, string suffix) => Path.TrimEndingDirectorySeparator(stateDirectory) + suffix;
 }

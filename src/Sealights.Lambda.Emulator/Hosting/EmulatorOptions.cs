@@ -134,8 +134,8 @@ internal sealed class EmulatorOptions
             : EmulatorLog.ParseLevel(Get(environment, "LOG_LEVEL")) ?? LogLevel.Info;
 
         var freezeSetting = Get(environment, "SL_EMULATOR_FREEZE");
-        var freeze = !noFreeze && freezeSetting?.Trim().ToLowerInvariant() is not ("false" or "0" or "no" or "off");
-        sigtermGroup |= Get(environment, "SL_EMULATOR_SIGTERM_GROUP")?.Trim().ToLowerInvariant() is "true" or "1" or "yes" or "on";
+        var freeze = !noFreeze && Switch(freezeSetting, fallback: true);
+        sigtermGroup |= Switch(Get(environment, "SL_EMULATOR_SIGTERM_GROUP"), fallback: false);
 
         var initTimeout = TimeSpan.FromSeconds(10);
         if (Get(environment, "SL_EMULATOR_INIT_TIMEOUT") is { } initText)
@@ -183,4 +183,12 @@ internal sealed class EmulatorOptions
 
     private static string? Get(IReadOnlyDictionary<string, string> environment, string name) =>
         environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
+
+    /// <summary>An on/off environment setting; unset or another word keeps <paramref name="fallback"/>.</summary>
+    private static bool Switch(string? text, bool fallback) => text?.Trim().ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => fallback,
+    };
 }

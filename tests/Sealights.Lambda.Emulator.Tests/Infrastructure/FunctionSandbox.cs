@@ -23,6 +23,15 @@ public sealed class FunctionSandbox : IDisposable
         rt_respond() { curl -sS -o /dev/null -X POST "$RT/invocation/$ID/response" --data-binary "$1"; }
         rt_error() { curl -sS -o /dev/null -X POST "$RT/invocation/$ID/error" -H "Lambda-Runtime-Function-Error-Type: $1" --data-binary "$2"; }
         echo_loop() { while true; do rt_next; rt_respond "$BODY"; done; }
+        # The same with next in the background, so a SIGTERM trap runs while it waits (bash runs
+        # traps only between commands, and `wait` is interruptible).
+        echo_loop_trappable() {
+          while true; do
+            curl -sS -D "$OUT/tmp/next-headers" -o "$OUT/tmp/next-body" "$RT/invocation/next" & wait $!
+            ID=$(header "$OUT/tmp/next-headers" Lambda-Runtime-Aws-Request-Id)
+            rt_respond "$(cat "$OUT/tmp/next-body")"
+          done
+        }
         # call METHOD URL [curl args...] prints "<status> <body>".
         call() { local b; b=$(tmp); local s; s=$(curl -sS -o "$b" -w '%{http_code}' -X "$1" "$2" "${@:3}"); echo "$s $(cat "$b")"; }
         # Extensions API: ext_register NAME EVENTS_JSON [curl args...] sets REG_STATUS, REG_BODY, EID.
