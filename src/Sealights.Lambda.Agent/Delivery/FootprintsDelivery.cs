@@ -22,18 +22,28 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     private readonly OnceLog _once = new();
     private readonly object _firstInvokeLock = new();
     private DateTimeOffset? _firstInvokeAt;
+    private readonly LifecycleCalls? _lifecycle;
 
     /// <param name="options">From <see cref="DeliveryOptions.TryCreate"/>.</param>
     /// <param name="token">The agent token (Bearer; never logged).</param>
     /// <param name="log">The agent's log.</param>
     /// <param name="time">The clock for backoff, the execution cache and the hold rule (tests shift it).</param>
-    public FootprintsDelivery(DeliveryOptions options, SealightsToken token, AgentLog log, TimeProvider? time = null)
+    /// <param name="announce">
+    /// When given, the agent announces itself from the first INVOKE on (<see cref="LifecycleCalls"/>:
+    /// build session, remote configuration, agent events, the start event's facts read by this), and
+    /// footprints wait for the remote configuration. Without it, only footprints and execution queries.
+    /// </param>
+    public FootprintsDelivery(DeliveryOptions options, SealightsToken token, AgentLog log, TimeProvider? time = null, Func<LambdaFacts>? announce = null)
     {
         Options = options;
         _log = log;
         _time = time ?? TimeProvider.System;
         _spool = new FootprintsSpool(options, log, _counters, _time);
         _sender = new FootprintsSender(options, token, _spool, log, _counters, _time);
+        if (announce is not null)
+        {
+            _lifecycle = new LifecycleCalls(options, token, log, _sender.Executions, () => Statistics, _sender.Kick, announce, _time);
+        }
         log.Info($"footprints go to the {options.Describe()}");
         if (_spool.Adopted > 0)
         {
@@ -49,6 +59,9 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     /// <summary>A consistent snapshot: a batch that left the spool is already counted as sent or dropped.</summary>
     public DeliveryStatistics Statistics => _spool.Snapshot();
 
+    /// <summary>The lifecycle calls, when the agent announces itself (null otherwise).</summary>
+    public LifecycleCalls? Lifecycle => _lifecycle;
+
     /// <summary>
     /// Call once, when the first INVOKE arrives (with its arrival time): methods first seen
     /// before it are init footprints (<c>isInitFootprints</c>). Until it is called every hit
@@ -60,6 +73,21 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
         {
             _firstInvokeAt ??= receivedAt;
         }
+        // The runtime has started and init is over: the first moment the agent may talk to Sealights.
+        _lifecycle?.Start();
+    }
+
+    /// <summary>Every INVOKE (after <see cref="MarkFirstInvoke"/> for the first): a moment for a due ping.</summary>
+    public void Invoked()
+    {
+        try
+        {
+            _lifecycle?.Invoked();
+        }
+        catch (Exception e)
+        {
+            Unexpected("invoke", e);
+        }
     }
 
     /// <summary>
@@ -70,6 +98,11 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     {
         try
         {
+            if (_lifecycle is { FootprintsOff: true })
+            {
+                // Sealights' remote configuration turned footprints off (said once, by LifecycleCalls).
+                return Task.CompletedTask;
+            }
             DateTimeOffset? firstInvoke;
             lock (_firstInvokeLock)
             {
@@ -82,7 +115,12 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
             }
             if (entries.Count > 0)
             {
-                _sender.Kick();
+                _lifecycle?.FootprintsCollected();
+                // With lifecycle calls, the first send waits for the remote configuration (they kick it then).
+                if (_lifecycle is null || _lifecycle.FootprintsMayGo)
+                {
+                    _sender.Kick();
+                }
             }
         }
         catch (Exception e)
@@ -102,6 +140,19 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
         var deadline = _time.GetUtcNow() + (budget ?? Options.FlushBudget);
         try
         {
+            if (_lifecycle is { } lifecycle)
+            {
+                // The start calls run in the background; this opportunity waits for them within its budget only.
+                var left = deadline - _time.GetUtcNow();
+                if (!lifecycle.Concluded.IsCompleted && (left <= TimeSpan.Zero || await Task.WhenAny(lifecycle.Concluded, Task.Delay(left)).ConfigureAwait(false) != lifecycle.Concluded))
+                {
+                    return SendOutcome.Busy;
+                }
+                if (lifecycle.FootprintsOff)
+                {
+                    return SendOutcome.Nothing;
+                }
+            }
             return await _sender.SendPendingAsync(deadline).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -120,19 +171,25 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     public async Task<SendOutcome> DrainAsync(DateTimeOffset deadline)
     {
         var outcome = SendOutcome.OutOfTime;
+        // 1002 (and what is still queued) goes out beside the drain, within the same deadline.
+        var events = _lifecycle?.ShutdownAsync(deadline) ?? Task.CompletedTask;
         try
         {
-            outcome = await _sender.DrainAsync(deadline).ConfigureAwait(false);
+            // Start calls cut by SHUTDOWN leave the defaults: footprints go (coverage is not dropped on a guess).
+            outcome = _lifecycle is { FootprintsOff: true } ? SendOutcome.Nothing : await _sender.DrainAsync(deadline).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             Unexpected("drain", e);
         }
+        await events.ConfigureAwait(false);
         _log.Info($"footprints delivery: {Statistics}");
         return outcome;
     }
 
     void IMethodHitSink.FirstInvoke(DateTimeOffset receivedAt) => MarkFirstInvoke(receivedAt);
+
+    void IMethodHitSink.Invoked() => Invoked();
 
     Task IMethodHitSink.SendPendingAsync(TimeSpan budget) => SendPendingAsync(budget);
 
@@ -149,6 +206,7 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
             Unexpected("dispose", e);
         }
         _sender.Dispose();
+        _lifecycle?.Dispose();
     }
 
     private void Unexpected(string where, Exception e)
