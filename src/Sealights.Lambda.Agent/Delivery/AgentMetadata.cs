@@ -29,18 +29,18 @@ public sealed class AgentMetadata
     public const string BuildNameHeader = "x-sl-buildName";
     public const string MetadataHeader = "sl-metadata";
 
-    private volatile Snapshot _current = new(null, null, null, null);
+    private Snapshot _current = new(null, null, null, null);
 
     /// <summary>The agent's version (the assembly's, without a source revision suffix).</summary>
     public static string AgentVersion { get; } = ReadVersion();
 
-    public string? AppName => _current.AppName;
+    public string? AppName => Volatile.Read(ref _current).AppName;
 
-    public string? BranchName => _current.BranchName;
+    public string? BranchName => Volatile.Read(ref _current).BranchName;
 
-    public string? BuildName => _current.BuildName;
+    public string? BuildName => Volatile.Read(ref _current).BuildName;
 
-    public string? ExecutionId => _current.ExecutionId;
+    public string? ExecutionId => Volatile.Read(ref _current).ExecutionId;
 
     private long _executionQueryIntervalTicks;
 
@@ -54,25 +54,23 @@ public sealed class AgentMetadata
     /// <summary>Names from the build session's validation; a null keeps what is known.</summary>
     public void Learn(string? appName, string? branchName, string? buildName)
     {
-        var now = _current;
-        _current = now with { AppName = appName ?? now.AppName, BranchName = branchName ?? now.BranchName, BuildName = buildName ?? now.BuildName, Json = null };
+        Update(now => now with { AppName = appName ?? now.AppName, BranchName = branchName ?? now.BranchName, BuildName = buildName ?? now.BuildName, Json = null });
     }
 
     /// <summary>The last execution seen (slnodejs keeps an ended one until it sees the next).</summary>
     public void SawExecution(string? executionId)
     {
-        var now = _current;
-        if (executionId is null || executionId == now.ExecutionId)
+        if (executionId is null)
         {
             return;
         }
-        _current = now with { ExecutionId = executionId, Json = null };
+        Update(now => executionId == now.ExecutionId ? now : now with { ExecutionId = executionId, Json = null });
     }
 
     /// <summary>Adds the name headers (those known, and ASCII: a header cannot carry more) and <c>sl-metadata</c>.</summary>
     public void AddHeaders(HttpRequestMessage request, DeliveryOptions options)
     {
-        var snapshot = _current;
+        var snapshot = Volatile.Read(ref _current);
         AddIfUsable(request, AppNameHeader, snapshot.AppName);
         AddIfUsable(request, BranchNameHeader, snapshot.BranchName);
         AddIfUsable(request, BuildNameHeader, snapshot.BuildName);
@@ -86,7 +84,7 @@ public sealed class AgentMetadata
     /// </summary>
     public string MetadataJson(DeliveryOptions options)
     {
-        var snapshot = _current;
+        var snapshot = Volatile.Read(ref _current);
         if (snapshot.Json is { } cached && ReferenceEquals(cached.Options, options))
         {
             return cached.Text;
@@ -108,9 +106,23 @@ public sealed class AgentMetadata
             json.WriteEndObject();
         }
         var text = Encoding.UTF8.GetString(buffer.ToArray());
-        // Cached for these options (tests may share one metadata between copies of the options).
-        _current = snapshot with { Json = new CachedJson(options, text) };
+        // Cached for these options (tests may share one metadata between copies of the options),
+        // unless something was learnt meanwhile: that newer snapshot must not be overwritten.
+        Interlocked.CompareExchange(ref _current, snapshot with { Json = new CachedJson(options, text) }, snapshot);
         return text;
+    }
+
+    // Lock-free: readers take whole snapshots; a change retries on a concurrent one.
+    private void Update(Func<Snapshot, Snapshot> change)
+    {
+        while (true)
+        {
+            var now = Volatile.Read(ref _current);
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _current, change(now), now), now))
+            {
+                return;
+            }
+        }
     }
 
     internal static void WriteIfKnown(Utf8JsonWriter json, string name, string? value)
