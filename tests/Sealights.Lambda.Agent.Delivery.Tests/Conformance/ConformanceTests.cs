@@ -48,14 +48,23 @@ public sealed class ConformanceTests(ConformanceImages images, ITestOutputHelper
 
         var clock = Stopwatch.StartNew();
         var slnodejs = RunSlnodejsAsync(Path.Combine(results, "slnodejs"));
-        var ours = new Dictionary<string, OurRun>();
-        foreach (var scenario in Scenarios)
+        // Two of our scenarios at a time (each a container and a backend), beside slnodejs' five.
+        using var gate = new SemaphoreSlim(2);
+        var ours = (await Task.WhenAll(Scenarios.Select(async scenario =>
         {
-            ours[scenario] = await RunOursAsync(scenario, Path.Combine(results, "ours", scenario));
-        }
+            await gate.WaitAsync();
+            try
+            {
+                return (scenario, Run: await RunOursAsync(scenario, Path.Combine(results, "ours", scenario)));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }))).ToDictionary(r => r.scenario, r => r.Run);
         var oursTook = clock.Elapsed;
         var slnodejsTook = await slnodejs;
-        output.WriteLine($"our agent, 5 scenarios one after another: {oursTook.TotalSeconds:0} s; slnodejs, all at once alongside: {slnodejsTook.TotalSeconds:0} s; together {clock.Elapsed.TotalSeconds:0} s");
+        output.WriteLine($"our agent, 5 scenarios two at a time: {oursTook.TotalSeconds:0} s; slnodejs, all at once alongside: {slnodejsTook.TotalSeconds:0} s; together {clock.Elapsed.TotalSeconds:0} s");
 
         var found = new Dictionary<string, IReadOnlyList<string>>();
         var report = new StringBuilder();
