@@ -193,4 +193,17 @@ public sealed class WireSchemaTests
         Assert.Contains("POST /api/v3/agents/agent-events/ #type=1006", schema.Routes.Keys);
         Assert.Contains("GET /api/v4/testExecution/{bsid}/", schema.Routes.Keys);
     }
+
+    [Fact]
+    public void Token_leaks_are_found_whole_in_part_and_where_the_backend_redacted_them()
+    {
+        var token = Sealights.Images.Testing.SealightsTokens.Create();
+        var parts = token.Split('.');
+        const string Clean = """{"headers":{"authorization":"Bearer <jwt claims: subject,x-sl-role,x-sl-server>"}}""";
+
+        Assert.Empty(TokenLeaks.Find(token, Clean, "INFO footprints go to the server"));
+        Assert.Equal(["a JWT outside the Authorization header of a request (the backend redacted it)"], TokenLeaks.Find(token, Clean + """{"body":{"token":"<jwt redacted>"}}""", ""));
+        Assert.Equal(["its signature in the requests"], TokenLeaks.Find(token, Clean + parts[2], ""));
+        Assert.Equal(["the token in the log", "its claims part in the log", "its signature in the log"], TokenLeaks.Find(token, Clean, "token=" + token));
+    }
 }
