@@ -254,22 +254,6 @@ public sealed class FootprintsSpool
         }
     }
 
-    /// <summary>Removes the batches spooled before <paramref name="cutoff"/>, counted by <paramref name="account"/>; returns them.</summary>
-    internal IReadOnlyList<SpoolEntry> RemoveCreatedBefore(DateTimeOffset cutoff, Action<DeliveryCounters, int, long> account)
-    {
-        var limit = cutoff.ToUnixTimeMilliseconds();
-        lock (_gate)
-        {
-            var expired = _entries.Where(e => e.CreatedAtMs < limit).ToList();
-            foreach (var entry in expired)
-            {
-                RemoveLocked(entry);
-            }
-            account(_counters, expired.Count, expired.Sum(e => (long)e.Methods));
-            return expired;
-        }
-    }
-
     /// <summary>The counters and the spool's state, consistent with each other.</summary>
     internal DeliveryStatistics Snapshot()
     {
