@@ -98,8 +98,9 @@ public sealed class TestBackendProcess : IAsyncDisposable
             var methods = body["methods"]!.AsArray().Select(m => (string)m!).ToList();
             return body["executions"]!.AsArray().SelectMany(e => e!["hits"]!.AsArray()).Select(h => new DeliveredHits(
                 h!["methods"]!.AsArray().Select(i => methods[(int)i!]).ToList(),
-                DateTimeOffset.FromUnixTimeMilliseconds((long)h["start"]!),
-                DateTimeOffset.FromUnixTimeMilliseconds((long)h["end"]!),
+                // Epoch seconds, as slnodejs sends them.
+                DateTimeOffset.FromUnixTimeSeconds((long)h["start"]!),
+                DateTimeOffset.FromUnixTimeSeconds((long)h["end"]!),
                 (bool?)h["isInitFootprints"] == true,
                 (bool?)h["isFinalFootprints"] == true));
         }).ToList();
