@@ -18,10 +18,11 @@ public sealed class TestBackendProcess : IAsyncDisposable
     private readonly Action<string>? _output;
     private Process? _process;
 
-    private TestBackendProcess(int port, string recordFile, string? token, string? execution, Action<string>? output)
+    private TestBackendProcess(int port, string recordFile, string? token, string? execution, Action<string>? output, string? recordAllFile = null)
     {
         Port = port;
         RecordFile = recordFile;
+        RecordAllFile = recordAllFile;
         _token = token;
         _execution = execution;
         _output = output;
@@ -34,18 +35,22 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     public string RecordFile { get; }
 
+    /// <summary>Every request whatever its answer (the backend's --record-all), when started with <c>recordAll</c>.</summary>
+    public string? RecordAllFile { get; }
+
     /// <summary>The "server" as a token's x-sl-server names it, with a path like Sealights' (/api).</summary>
     public Uri Server => new($"http://127.0.0.1:{Port}/api");
 
     /// <param name="token">When set, the only Bearer token accepted (others get 401).</param>
     /// <param name="execution">An execution id active from the start (also after a restart).</param>
-    public static async Task<TestBackendProcess> StartAsync(string recordDirectory, int port, string? token = null, string? execution = null, Action<string>? output = null)
+    /// <param name="recordAll">Also record every request to <see cref="RecordAllFile"/> (all.jsonl).</param>
+    public static async Task<TestBackendProcess> StartAsync(string recordDirectory, int port, string? token = null, string? execution = null, Action<string>? output = null, bool recordAll = false)
     {
         if (!File.Exists(Assembly))
         {
             throw new InvalidOperationException($"the test backend is not built at {Assembly}");
         }
-        var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output);
+        var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output, recordAll ? Path.Combine(recordDirectory, "all.jsonl") : null);
         await backend.StartProcessAsync();
         return backend;
     }
@@ -103,8 +108,9 @@ public sealed class TestBackendProcess : IAsyncDisposable
             var methods = body["methods"]!.AsArray().Select(m => (string)m!).ToList();
             return body["executions"]!.AsArray().SelectMany(e => e!["hits"]!.AsArray()).Select(h => new DeliveredHits(
                 h!["methods"]!.AsArray().Select(i => methods[(int)i!]).ToList(),
-                DateTimeOffset.FromUnixTimeMilliseconds((long)h["start"]!),
-                DateTimeOffset.FromUnixTimeMilliseconds((long)h["end"]!),
+                // Epoch seconds, as slnodejs sends them.
+                DateTimeOffset.FromUnixTimeSeconds((long)h["start"]!),
+                DateTimeOffset.FromUnixTimeSeconds((long)h["end"]!),
                 (bool?)h["isInitFootprints"] == true,
                 (bool?)h["isFinalFootprints"] == true));
         }).ToList();
@@ -130,6 +136,11 @@ public sealed class TestBackendProcess : IAsyncDisposable
         info.ArgumentList.Add($"http://127.0.0.1:{Port}");
         info.ArgumentList.Add("--record");
         info.ArgumentList.Add(RecordFile);
+        if (RecordAllFile is not null)
+        {
+            info.ArgumentList.Add("--record-all");
+            info.ArgumentList.Add(RecordAllFile);
+        }
         if (_token is not null)
         {
             info.ArgumentList.Add("--token");

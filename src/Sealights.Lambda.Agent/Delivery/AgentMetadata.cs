@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 
@@ -19,7 +18,7 @@ public sealed class AgentMetadata
     /// so the service files it with its other test listeners; that it runs as a Lambda extension
     /// is said in the start event's <c>techSpecificInfo</c>.
     /// </summary>
-    public const string AgentType = "TestListener";
+    public const string AgentType = AgentIdentity.DefaultAgentType;
 
     /// <summary><c>agentTechnology</c> / <c>technology</c>: the code it covers is .NET.</summary>
     public const string Technology = "dotnet";
@@ -32,7 +31,7 @@ public sealed class AgentMetadata
     private Snapshot _current = new(null, null, null, null);
 
     /// <summary>The agent's version (the assembly's, without a source revision suffix).</summary>
-    public static string AgentVersion { get; } = ReadVersion();
+    public static string AgentVersion { get; } = AgentIdentity.CurrentAgentVersion;
 
     public string? AppName => Volatile.Read(ref _current).AppName;
 
@@ -139,15 +138,6 @@ public sealed class AgentMetadata
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
-    }
-
-    private static string ReadVersion()
-    {
-        var version = typeof(AgentMetadata).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-            ?? typeof(AgentMetadata).Assembly.GetName().Version?.ToString()
-            ?? "0.0.0";
-        var plus = version.IndexOf('+');
-        return plus > 0 ? version[..plus] : version;
     }
 
     private sealed record CachedJson(DeliveryOptions Options, string Text);

@@ -26,6 +26,7 @@ public sealed class LifecycleCalls : IDisposable
     private readonly Action _footprintsMayGo;
     private readonly Func<LambdaFacts> _facts;
     private readonly TimeProvider _time;
+    private readonly AgentIdentity? _identity;
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _startupCancel;
@@ -46,8 +47,9 @@ public sealed class LifecycleCalls : IDisposable
     private RemoteConfiguration _configuration = RemoteConfiguration.Defaults;
 
     internal LifecycleCalls(DeliveryOptions options, SealightsToken token, AgentLog log, ActiveExecutionCache executions,
-        Func<DeliveryStatistics> statistics, Action footprintsMayGo, Func<LambdaFacts> facts, TimeProvider time)
+        Func<DeliveryStatistics> statistics, Action footprintsMayGo, Func<LambdaFacts> facts, TimeProvider time, AgentIdentity? identity = null)
     {
+        _identity = identity;
         _options = options;
         _token = token;
         _log = log;
@@ -220,6 +222,8 @@ public sealed class LifecycleCalls : IDisposable
         if (status is >= 200 and < 300 && BuildSessionInfo.Parse(body) is { } session)
         {
             _options.Metadata.Learn(session.AppName, session.BranchName, session.BuildName);
+            // The collector's meta.agentConfig names them too.
+            _identity?.SetBuild(session.AppName, session.BranchName, session.BuildName);
             _log.Info($"build session {_options.BuildSessionId}: app '{session.AppName ?? "?"}', branch '{session.BranchName ?? "?"}', build '{session.BuildName ?? "?"}'");
         }
         else if (status == (int)HttpStatusCode.NotFound)
