@@ -91,7 +91,8 @@ public static class AgentEvents
         AgentMetadata.WriteIfKnown(json, "totalMemory", facts.TotalMemory);
         json.WriteString("arch", LambdaFacts.ArchitectureName(RuntimeInformation.OSArchitecture));
         json.WriteString("os", "linux");
-        json.WriteString("localDateTime", at.ToString("o", CultureInfo.InvariantCulture));
+        // As a JavaScript Date prints itself (slnodejs' shape), in UTC: "Sun Dec 06 2026 18:24:18 GMT+0000 (Coordinated Universal Time)".
+        json.WriteString("localDateTime", at.UtcDateTime.ToString("ddd MMM dd yyyy HH:mm:ss 'GMT+0000 (Coordinated Universal Time)'", CultureInfo.InvariantCulture));
         // Named seconds, but slnodejs sends milliseconds here; so does this agent.
         json.WriteNumber("localDateTimeUnix_s", at.ToUnixTimeMilliseconds());
         json.WriteString("runtime", RuntimeInformation.FrameworkDescription);

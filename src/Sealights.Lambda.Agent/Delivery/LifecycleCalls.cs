@@ -97,6 +97,7 @@ public sealed class LifecycleCalls : IDisposable
             }
             _options.Metadata.SawExecution(_executions.Current?.ExecutionId);
             SayExecutionOnce();
+            SayFirstFootprintsOnce();
             SayNotSubmittedOnce();
             var now = _time.GetUtcNow();
             if (now - _lastPing >= PingInterval)
@@ -272,9 +273,10 @@ public sealed class LifecycleCalls : IDisposable
         Enqueue(_executions.Current is null ? AgentEventType.NoExecution : AgentEventType.ExecutionFound, _time.GetUtcNow());
     }
 
+    // As slnodejs: footprints count as collected for an execution (none in a lab without one; a collector needs none).
     private void SayFirstFootprintsOnce()
     {
-        if (_announced && _collected && !_firstFootprintsSaid)
+        if (_announced && _collected && !_firstFootprintsSaid && (_options.UsesCollector || _executions.Current is not null))
         {
             _firstFootprintsSaid = true;
             Enqueue(AgentEventType.FirstFootprints, _time.GetUtcNow());
