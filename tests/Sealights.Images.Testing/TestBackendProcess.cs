@@ -86,15 +86,16 @@ public sealed class TestBackendProcess : IAsyncDisposable
     /// <summary>Starts it again on the same port with the same record file.</summary>
     public Task RestartAsync() => StartProcessAsync();
 
-    /// <summary>Starts it again on the same ports, now showing <paramref name="certificate"/> (an HTTPS backend only).</summary>
-    public Task RestartAsync(ServerCertificate certificate)
+    /// <summary>Stops it and starts it again on the same ports, now showing <paramref name="certificate"/> (an HTTPS backend only).</summary>
+    public async Task RestartAsync(ServerCertificate certificate)
     {
         if (_certificate is null)
         {
             throw new InvalidOperationException("a plain HTTP backend has no certificate to change");
         }
+        await StopAsync();
         _certificate = certificate;
-        return StartProcessAsync();
+        await StartProcessAsync();
     }
 
     public async Task SetModeAsync(object mode)
