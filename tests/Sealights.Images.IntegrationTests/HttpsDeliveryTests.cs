@@ -150,22 +150,8 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
                 return done;
             }
             var pki = ThrowawayPki.Create(Directory.CreateTempSubdirectory("sl-pki-").FullName);
-            var context = Directory.CreateTempSubdirectory("sl-trusted-ca-").FullName;
-            File.Copy(pki.CaCertificateFile, Path.Combine(context, "throwaway-ca.crt"));
-            await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), $"""
-                FROM {sampleImage}
-                COPY throwaway-ca.crt /etc/pki/ca-trust/source/anchors/
-                RUN update-ca-trust
-
-                """);
-            var tag = $"sl-it/trusted-ca:{Guid.NewGuid():N}"[..28];
-            await DockerCli.BuildAsync(context, tag);
-            Directory.Delete(context, recursive: true);
-            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-            {
-                DockerCli.RunAsync(["rmi", "--force", tag]).GetAwaiter().GetResult();
-                Directory.Delete(pki.Directory, recursive: true);
-            };
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(pki.Directory, recursive: true);
+            var tag = await TrustedCaImage.BuildAsync(sampleImage, pki.CaCertificateFile);
             s_trusted = (pki, tag);
             return (pki, tag);
         }

@@ -29,8 +29,15 @@ internal static class TransportFailure
         {
             if (inner is AuthenticationException tls)
             {
-                var causes = CertificateCauses.Where(c => tls.Message.Contains(c.Token, StringComparison.Ordinal))
-                    .Select(c => $"{c.Cause} ({c.Token}: {c.Meaning})").ToList();
+                // A plain loop: LINQ over the tuples would add about 50 KB of NativeAOT code.
+                var causes = new List<string>();
+                foreach (var (token, cause, meaning) in CertificateCauses)
+                {
+                    if (tls.Message.Contains(token, StringComparison.Ordinal))
+                    {
+                        causes.Add($"{cause} ({token}: {meaning})");
+                    }
+                }
                 return causes.Count > 0
                     ? $"TLS: server certificate {string.Join(", ", causes)}"
                     : $"TLS handshake failed: {tls.Message}";
