@@ -136,6 +136,29 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
         Assert.DoesNotContain(Token, logs);
     }
 
+    [Fact]
+    public async Task Through_a_proxy_that_wants_a_password_it_is_sent_and_never_logged()
+    {
+        var (pki, image) = await TrustedImageAsync();
+        var backend = await StartBackendAsync(pki.Valid());
+        var password = Guid.NewGuid().ToString("N");
+        var proxy = await TinyproxyProcess.StartAsync(_directory, _backendPort, ("sl-agent", password));
+        _owned.Add(proxy);
+        var container = await StartFunctionAsync(image, ("SL_PROXY", $"http://sl-agent:{password}@127.0.0.1:{proxy.Port}"));
+
+        Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+        output.WriteLine(string.Join("\n", proxy.Log));
+
+        Assert.Contains($", proxy http://127.0.0.1:{proxy.Port}", logs);
+        Assert.Contains(EchoMethod, backend.DeliveredMethods());
+        Assert.Contains($"CONNECT 127.0.0.1:{_backendPort} HTTP/1.1", proxy.Requests);
+        Assert.DoesNotContain(password, logs);
+        Assert.DoesNotContain(Token, logs);
+    }
+
     /// <summary>
     /// Once per run: the CA, and the sample function image (on the coverage-ready image) with the
     /// CA added as a user adds one on AWS's base. The CA's key lives in memory only.

@@ -43,7 +43,8 @@ public sealed class TinyproxyProcess : IAsyncDisposable
 
     /// <param name="directory">Where its configuration goes.</param>
     /// <param name="connectPort">The only port CONNECT may reach.</param>
-    public static async Task<TinyproxyProcess> StartAsync(string directory, int connectPort)
+    /// <param name="basicAuth">When set, clients must authenticate with this user and password (407 otherwise).</param>
+    public static async Task<TinyproxyProcess> StartAsync(string directory, int connectPort, (string User, string Password)? basicAuth = null)
     {
         var binary = new[] { "/usr/bin/tinyproxy", "/usr/sbin/tinyproxy" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("tinyproxy is not installed (scripts/prereqs.sh installs it: apt-get install tinyproxy)");
@@ -59,6 +60,7 @@ public sealed class TinyproxyProcess : IAsyncDisposable
             Allow 127.0.0.1
             ConnectPort {connectPort}
             DisableViaHeader Yes
+            {(basicAuth is { } auth ? $"BasicAuth {auth.User} {auth.Password}" : "")}
 
             """);
         var info = new ProcessStartInfo(binary)
