@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
@@ -108,6 +109,45 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
         Assert.Equal(ReadHitsFile().Keys.Order(), backend.DeliveredMethods().Order());
         Assert.Contains(PriceMethod, backend.DeliveredMethods());
         Assert.DoesNotContain(Token, logs);
+    }
+
+    [Fact]
+    public async Task The_stand_ins_update_ca_trust_takes_PEM_and_DER_anchors_and_forgets_removed_ones()
+    {
+        // Two CAs: one added as PEM, one as DER; OpenSSL's default store (what .NET reads) is asked.
+        var pem = ThrowawayPki.Create(Path.Combine(_directory, "pem"));
+        pem.Valid();
+        var der = ThrowawayPki.Create(Path.Combine(_directory, "der"));
+        der.Valid();
+        const string Script = """
+            set -e
+            anchors=/etc/pki/ca-trust/source/anchors
+            verify() { if openssl verify "$1" >/dev/null 2>&1; then echo "$2 trusted"; else echo "$2 not trusted"; fi; }
+            verify /pki/pem/valid.crt pem-before
+            cp /pki/pem/throwaway-ca.crt $anchors/pem-ca.pem
+            openssl x509 -in /pki/der/throwaway-ca.crt -outform DER -out $anchors/der-ca.cer
+            update-ca-trust
+            verify /pki/pem/valid.crt pem
+            verify /pki/der/valid.crt der
+            grep -c 'BEGIN CERTIFICATE' /etc/pki/tls/certs/ca-bundle.crt > /tmp/with
+            rm $anchors/der-ca.cer
+            update-ca-trust 2>/dev/null
+            verify /pki/der/valid.crt der-removed
+            verify /pki/pem/valid.crt pem-kept
+            echo "bundle $(cat /tmp/with) -> $(grep -c 'BEGIN CERTIFICATE' /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem)"
+            """;
+        var result = (await DockerCli.RunAsync(
+            ["run", "--rm", "--network", "host", "--volume", $"{_directory}:/pki:ro", "--entrypoint", "sh", StandInImages.Base("10"), "-c", Script]))
+            .EnsureSuccess("update-ca-trust on the stand-in");
+        output.WriteLine(result.Output);
+
+        Assert.Contains("pem-before not trusted", result.StdOut);
+        Assert.Contains("pem trusted", result.StdOut);
+        Assert.Contains("der trusted", result.StdOut);
+        Assert.Contains("der-removed not trusted", result.StdOut);
+        Assert.Contains("pem-kept trusted", result.StdOut);
+        var bundle = Regex.Match(result.StdOut, @"bundle (\d+) -> (\d+)");
+        Assert.Equal(int.Parse(bundle.Groups[1].Value) - 1, int.Parse(bundle.Groups[2].Value));
     }
 
     [Fact]
