@@ -212,8 +212,14 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
             {
                 return done;
             }
-            var pki = ThrowawayPki.Create(Directory.CreateTempSubdirectory("sl-pki-").FullName);
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(pki.Directory, recursive: true);
+            // One folder, emptied by the next run too: a test host that dies before ProcessExit leaves one.
+            var directory = Path.Combine(Path.GetTempPath(), "sl-https-tests-pki");
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            var pki = ThrowawayPki.Create(directory);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(directory, recursive: true);
             var tag = await TrustedCaImage.BuildAsync(sampleImage, pki.CaCertificateFile);
             s_trusted = (pki, tag);
             return (pki, tag);
