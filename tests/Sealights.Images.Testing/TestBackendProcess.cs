@@ -18,10 +18,11 @@ public sealed class TestBackendProcess : IAsyncDisposable
     private readonly Action<string>? _output;
     private Process? _process;
 
-    private TestBackendProcess(int port, string recordFile, string? token, string? execution, Action<string>? output)
+    private TestBackendProcess(int port, string recordFile, string? token, string? execution, Action<string>? output, string? recordAllFile = null)
     {
         Port = port;
         RecordFile = recordFile;
+        RecordAllFile = recordAllFile;
         _token = token;
         _execution = execution;
         _output = output;
@@ -34,18 +35,22 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     public string RecordFile { get; }
 
+    /// <summary>Every request whatever its route or answer (<c>--record-all</c>), when started with <c>recordAll</c>.</summary>
+    public string? RecordAllFile { get; }
+
     /// <summary>The "server" as a token's x-sl-server names it, with a path like Sealights' (/api).</summary>
     public Uri Server => new($"http://127.0.0.1:{Port}/api");
 
     /// <param name="token">When set, the only Bearer token accepted (others get 401).</param>
     /// <param name="execution">An execution id active from the start (also after a restart).</param>
-    public static async Task<TestBackendProcess> StartAsync(string recordDirectory, int port, string? token = null, string? execution = null, Action<string>? output = null)
+    /// <param name="recordAll">Also record every request (all routes, any answer) to <see cref="RecordAllFile"/>.</param>
+    public static async Task<TestBackendProcess> StartAsync(string recordDirectory, int port, string? token = null, string? execution = null, Action<string>? output = null, bool recordAll = false)
     {
         if (!File.Exists(Assembly))
         {
             throw new InvalidOperationException($"the test backend is not built at {Assembly}");
         }
-        var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output);
+        var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output, recordAll ? Path.Combine(recordDirectory, "all-requests.jsonl") : null);
         await backend.StartProcessAsync();
         return backend;
     }
@@ -73,6 +78,19 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     public async Task<JsonObject> StatsAsync() =>
         JsonNode.Parse(await Control.GetStringAsync($"http://127.0.0.1:{Port}/_control/stats"))!.AsObject();
+
+    /// <summary>The build map last uploaded for <paramref name="bsid"/> (<c>{"headers", "buildMap"}</c>), or null when none was.</summary>
+    public async Task<JsonObject?> BuildMapAsync(string bsid)
+    {
+        using var response = await Control.GetAsync($"http://127.0.0.1:{Port}/_control/build-map/{Uri.EscapeDataString(bsid)}");
+        return response.StatusCode == System.Net.HttpStatusCode.NotFound ? null : JsonNode.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    /// <summary>Every request so far, any route or answer, in arrival order (needs <c>recordAll</c>).</summary>
+    public IReadOnlyList<JsonObject> AllRequests() =>
+        RecordAllFile is not null && File.Exists(RecordAllFile)
+            ? File.ReadAllLines(RecordAllFile).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
+            : [];
 
     /// <summary>Every accepted request so far, in arrival order.</summary>
     public IReadOnlyList<JsonObject> Records() =>
@@ -124,6 +142,11 @@ public sealed class TestBackendProcess : IAsyncDisposable
         {
             info.ArgumentList.Add("--token");
             info.ArgumentList.Add(_token);
+        }
+        if (RecordAllFile is not null)
+        {
+            info.ArgumentList.Add("--record-all");
+            info.ArgumentList.Add(RecordAllFile);
         }
         if (_execution is not null)
         {
