@@ -103,13 +103,14 @@ public static class ScanCommand
             stdout.WriteLine(BuildMapJson.Serialize(map));
         }
         var methods = map.Assemblies.Sum(a => a.Methods.Count);
-        stderr.WriteLine($"sl-images scan: {map.Assemblies.Count} assemblies, {methods} methods{(request.Output is null ? "" : $" -> {request.Output.FullName}")}");
-
+        var summary = $"{map.Assemblies.Count} assemblies, {methods} methods{(request.Output is null ? "" : $" -> {request.Output.FullName}")}";
         if (token is null || bsid is null)
         {
+            stderr.WriteLine($"sl-images scan: {summary}");
             return ExitCodes.Success;
         }
-        var uploaded = await UploadAsync(token, bsid, map, stderr, cancellationToken);
+        // With an upload, one line either way: the summary with the success, or the failure alone.
+        var uploaded = await UploadAsync(token, bsid, map, summary, stderr, cancellationToken);
         if (uploaded != ExitCodes.Success || request.SettingsFile is null)
         {
             return uploaded;
@@ -117,7 +118,6 @@ public static class ScanCommand
         try
         {
             TaskSettingsFile.SetBuildSessionId(request.SettingsFile.FullName, bsid);
-            stderr.WriteLine($"sl-images scan: SL_BUILD_SESSION_ID {bsid} -> {request.SettingsFile.FullName}");
             return ExitCodes.Success;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
@@ -128,7 +128,7 @@ public static class ScanCommand
     }
 
     // As slnodejs scan: validate the bsid, refuse a second build map, upload, check it was submitted.
-    private static async Task<int> UploadAsync(AgentToken token, string bsid, BuildMap map, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<int> UploadAsync(AgentToken token, string bsid, BuildMap map, string summary, TextWriter stderr, CancellationToken cancellationToken)
     {
         using var http = SealightsHttp.Create();
         var client = new SealightsClient(http, token, "BuildScanner");
@@ -146,7 +146,7 @@ public static class ScanCommand
                 stderr.WriteLine($"sl-images scan: the backend accepted the build map but does not report it submitted for build session {bsid}; check the build in Sealights before running tests");
                 return ExitCodes.BackendError;
             }
-            stderr.WriteLine($"sl-images scan: build map uploaded for build session {bsid} ({session.AppName} / {session.BranchName} / {session.BuildName}) to {token.Server}");
+            stderr.WriteLine($"sl-images scan: {summary}; build map uploaded for build session {bsid} ({session.AppName} / {session.BranchName} / {session.BuildName}) to {token.Server}");
             return ExitCodes.Success;
         }
         catch (SealightsException e)
