@@ -7,4 +7,7 @@ var root = new RootCommand("sl-images: coverage-ready AWS Lambda .NET images - s
     ScanCommand.Create(),
     InspectCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+var exitCode = await parsed.InvokeAsync();
+// A missing or malformed option is bad input (2), not a finding (System.CommandLine's 1).
+return parsed.Errors.Count > 0 ? ExitCodes.InvalidInput : exitCode;

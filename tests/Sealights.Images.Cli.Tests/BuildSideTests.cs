@@ -140,6 +140,16 @@ public sealed class BuildSideTests(PublishedSample sample, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task Config_without_a_build_name_is_bad_input_and_sends_nothing()
+    {
+        var result = await CliAsync("config", "--token-file", TokenFile, "--app", "orders", "--branch", "main");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Option '--build' is required.", result.StdErr);
+        Assert.Empty(_backend.AllRequests());
+    }
+
+    [Fact]
     public async Task An_unreachable_backend_is_one_actionable_error()
     {
         var closed = FreePorts.Next();
@@ -176,6 +186,10 @@ public sealed class BuildSideTests(PublishedSample sample, ITestOutputHelper out
         Assert.Equal($"/api/v5/agents/buildmapping/build-sessions/{bsid}/submitted/", (string?)requests[1]["path"]);
         Assert.Equal("/api/v4/agents/buildmapping/", (string?)requests[2]["path"]);
         Assert.All(requests, r => Assert.Equal(MaskedBearer, (string?)r["headers"]!["authorization"]));
+        Assert.All(requests.Where(r => (string?)r["method"] == "GET"), r => Assert.Equal("application/json", (string?)r["headers"]!["accept"]));
+        // The bsid's validation knows no names yet: agent id and metadata only, as slnodejs sends it.
+        Assert.Null(requests[0]["headers"]!["x-sl-bsid"]);
+        Assert.Equal(["agentId", "agentType", "agentTechnology", "agentVersion"], JsonNode.Parse((string)requests[0]["headers"]!["sl-metadata"]!)!.AsObject().Select(p => p.Key));
 
         var upload = (await _backend.BuildMapAsync(bsid))!;
         var headers = upload["headers"]!.AsObject();

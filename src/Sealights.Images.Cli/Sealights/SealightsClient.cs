@@ -209,7 +209,10 @@ public sealed class SealightsClient
         var baseAddress = _token.Server.AbsoluteUri.EndsWith('/') ? _token.Server : new Uri(_token.Server.AbsoluteUri + "/");
         using var request = new HttpRequestMessage(method, new Uri(baseAddress, route));
         request.Headers.TryAddWithoutValidation("Authorization", _token.BearerValue);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (body is null)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        }
         AddAgentHeaders(request, known);
         if (body is not null)
         {
