@@ -80,16 +80,17 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
             Assert.All(body["executions"]!.AsArray(), e => Assert.Equal(Execution, (string?)e!["executionId"]));
         }
 
-        // Every hits entry's window lies in the invocation that ran its methods (or init, before the first).
+        // Every hits entry's window (whole epoch seconds: start rounded down, end up) holds the
+        // invocation that ran its methods (or init, before the first).
         var entries = backend.DeliveredHits();
         var echoEntry = entries.Single(e => e.Methods.Contains(EchoMethod));
-        Assert.InRange(echoEntry.Start, beforeEcho.AddMilliseconds(-50), afterEcho.AddMilliseconds(50));
-        Assert.InRange(echoEntry.End, beforeEcho.AddMilliseconds(-50), afterEcho.AddMilliseconds(50));
+        Assert.InRange(echoEntry.Start, beforeEcho.AddSeconds(-1.05), afterEcho.AddMilliseconds(50));
+        Assert.InRange(echoEntry.End, beforeEcho.AddMilliseconds(-50), afterEcho.AddSeconds(1.05));
         Assert.False(echoEntry.Init);
         var quoteEntry = entries.Single(e => e.Methods.Contains(PriceMethod));
-        Assert.InRange(quoteEntry.Start, beforeQuote.AddMilliseconds(-50), afterQuote.AddMilliseconds(50));
-        Assert.InRange(quoteEntry.End, beforeQuote.AddMilliseconds(-50), afterQuote.AddMilliseconds(50));
-        Assert.All(entries.Where(e => e.Init), e => Assert.True(e.End <= afterEcho, "init footprints after the first invocation"));
+        Assert.InRange(quoteEntry.Start, beforeQuote.AddSeconds(-1.05), afterQuote.AddMilliseconds(50));
+        Assert.InRange(quoteEntry.End, beforeQuote.AddMilliseconds(-50), afterQuote.AddSeconds(1.05));
+        Assert.All(entries.Where(e => e.Init), e => Assert.True(e.End <= afterEcho.AddSeconds(1), "init footprints after the first invocation"));
         Assert.DoesNotContain(Token, logs);
     }
 

@@ -35,7 +35,7 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     public string RecordFile { get; }
 
-    /// <summary>Every request whatever its route or answer (<c>--record-all</c>), when started with <c>recordAll</c>.</summary>
+    /// <summary>Every request whatever its answer (the backend's --record-all), when started with <c>recordAll</c>.</summary>
     public string? RecordAllFile { get; }
 
     /// <summary>The "server" as a token's x-sl-server names it, with a path like Sealights' (/api).</summary>
@@ -43,14 +43,14 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     /// <param name="token">When set, the only Bearer token accepted (others get 401).</param>
     /// <param name="execution">An execution id active from the start (also after a restart).</param>
-    /// <param name="recordAll">Also record every request (all routes, any answer) to <see cref="RecordAllFile"/>.</param>
+    /// <param name="recordAll">Also record every request to <see cref="RecordAllFile"/> (all.jsonl).</param>
     public static async Task<TestBackendProcess> StartAsync(string recordDirectory, int port, string? token = null, string? execution = null, Action<string>? output = null, bool recordAll = false)
     {
         if (!File.Exists(Assembly))
         {
             throw new InvalidOperationException($"the test backend is not built at {Assembly}");
         }
-        var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output, recordAll ? Path.Combine(recordDirectory, "all-requests.jsonl") : null);
+        var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output, recordAll ? Path.Combine(recordDirectory, "all.jsonl") : null);
         await backend.StartProcessAsync();
         return backend;
     }
@@ -111,8 +111,9 @@ public sealed class TestBackendProcess : IAsyncDisposable
             var methods = body["methods"]!.AsArray().Select(m => (string)m!).ToList();
             return body["executions"]!.AsArray().SelectMany(e => e!["hits"]!.AsArray()).Select(h => new DeliveredHits(
                 h!["methods"]!.AsArray().Select(i => methods[(int)i!]).ToList(),
-                DateTimeOffset.FromUnixTimeMilliseconds((long)h["start"]!),
-                DateTimeOffset.FromUnixTimeMilliseconds((long)h["end"]!),
+                // Epoch seconds, as slnodejs sends them.
+                DateTimeOffset.FromUnixTimeSeconds((long)h["start"]!),
+                DateTimeOffset.FromUnixTimeSeconds((long)h["end"]!),
                 (bool?)h["isInitFootprints"] == true,
                 (bool?)h["isFinalFootprints"] == true));
         }).ToList();
@@ -138,15 +139,15 @@ public sealed class TestBackendProcess : IAsyncDisposable
         info.ArgumentList.Add($"http://127.0.0.1:{Port}");
         info.ArgumentList.Add("--record");
         info.ArgumentList.Add(RecordFile);
-        if (_token is not null)
-        {
-            info.ArgumentList.Add("--token");
-            info.ArgumentList.Add(_token);
-        }
         if (RecordAllFile is not null)
         {
             info.ArgumentList.Add("--record-all");
             info.ArgumentList.Add(RecordAllFile);
+        }
+        if (_token is not null)
+        {
+            info.ArgumentList.Add("--token");
+            info.ArgumentList.Add(_token);
         }
         if (_execution is not null)
         {

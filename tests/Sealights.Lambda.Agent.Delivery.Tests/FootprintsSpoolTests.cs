@@ -191,23 +191,20 @@ public sealed class FootprintsSpoolTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
-    public void Batches_spooled_before_a_cutoff_are_removed_and_counted_together()
+    public void A_batchs_execution_stamp_is_kept_in_its_file_and_read_back_by_the_next_process()
     {
         var spool = Open();
-        spool.Append(Batch(1));
-        _scope.Clock.Advance(TimeSpan.FromMinutes(5));
-        spool.Append(Batch(2));
+        var integration = new ActiveExecution("exec-9", "integration-bsid", "Integration Tests", "created");
+        spool.Append(Batch(1), new ExecutionStamp(StampKind.Execution, integration, FlushId: 4, WaitedForFirst: true));
+        spool.Append(Batch(2), new ExecutionStamp(StampKind.Pending, integration, FlushId: 5, AfterGeneration: 3));
 
-        var removed = spool.RemoveCreatedBefore(_scope.Clock.GetUtcNow() - TimeSpan.FromMinutes(1), static (counters, batches, methods) =>
-        {
-            DeliveryCounters.Add(ref counters.DroppedNoExecution, batches);
-            DeliveryCounters.Add(ref counters.MethodsDropped, methods);
-        });
+        var next = Open();
+        var stamps = next.Oldest(10, long.MaxValue).Select(next.StampOf).ToList();
 
-        Assert.Single(removed);
-        Assert.Equal((1, 3), (spool.Snapshot().DroppedNoExecution, spool.Snapshot().MethodsDropped));
-        Assert.Equal(1, spool.Snapshot().PendingBatches);
-        Assert.Equal([2], spool.Oldest(10, long.MaxValue).Select(e => BatchNumber(spool.Read(e)!)));
-        Assert.Single(SpoolFiles());
+        Assert.Equal(2, next.Adopted);
+        Assert.Equal((StampKind.Execution, integration, true), (stamps[0]!.Kind, stamps[0]!.Execution, stamps[0]!.WaitedForFirst));
+        // A pending stamp of the earlier process waits for this one's first answer (generation 0).
+        Assert.Equal((StampKind.Pending, 0L), (stamps[1]!.Kind, stamps[1]!.AfterGeneration));
+        Assert.Equal([1, 2], next.Oldest(10, long.MaxValue).Select(e => BatchNumber(next.Read(e)!)));
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sealights.Lambda.Agent.Delivery.Tests.Infrastructure;
 using Sealights.Lambda.Agent.Footprints;
@@ -28,7 +29,7 @@ public sealed class FootprintsV6Tests
     [Fact]
     public void The_document_has_the_v6_shape()
     {
-        var entry = new FootprintsHits(["A|N.T|a()"], 1000, 2000, false, false);
+        var entry = new FootprintsHits(["A|N.T|a()"], 1_767_268_800_250, 1_767_268_801_400, false, false);
 
         var document = Parse(FootprintsV6.Serialize("agent-1", "lab-1", "exec-1", [entry]));
 
@@ -40,16 +41,38 @@ public sealed class FootprintsV6Tests
         var execution = Assert.Single(document["executions"]!.AsArray())!;
         Assert.Equal("exec-1", (string?)execution["executionId"]);
         var hits = Assert.Single(execution["hits"]!.AsArray())!.AsObject();
-        Assert.Equal(1000, (long)hits["start"]!);
-        Assert.Equal(2000, (long)hits["end"]!);
+        // Epoch seconds, as slnodejs sends them: the span widened to whole seconds.
+        Assert.Equal(1_767_268_800, (long)hits["start"]!);
+        Assert.Equal(1_767_268_802, (long)hits["end"]!);
         Assert.Empty(hits["branches"]!.AsArray());
-        // The optional flags are absent, not false, when they do not apply.
-        Assert.False(hits.ContainsKey("isInitFootprints"));
-        Assert.False(hits.ContainsKey("isFinalFootprints"));
+        // testName and both flags are always present, as slnodejs sends them.
+        Assert.True(hits.ContainsKey("testName"));
+        Assert.Null(hits["testName"]);
+        Assert.Equal(JsonValueKind.False, hits["isInitFootprints"]!.GetValueKind());
+        Assert.Equal(JsonValueKind.False, hits["isFinalFootprints"]!.GetValueKind());
+        // Collector-only fields are absent for an execution.
+        Assert.False(document["meta"]!.AsObject().ContainsKey("footprintsMapping"));
+        Assert.False(document["meta"]!.AsObject().ContainsKey("agentConfig"));
     }
 
     [Fact]
-    public void Start_and_end_are_the_earliest_and_latest_event_timestamps_in_epoch_milliseconds()
+    public void A_collector_document_has_no_execution_id_and_says_who_sent_it()
+    {
+        var entry = new FootprintsHits(["A|N.T|a()"], 1000, 2000, false, false);
+        var config = new AgentConfigMeta { AgentId = "agent-1", BuildSessionId = "bsid-1", LabId = "lab-1", AgentVersion = "1.2.3", AgentType = "TestListener" };
+
+        var document = Parse(FootprintsV6.Serialize("agent-1", "lab-1", executionId: null, [entry], config));
+
+        var execution = Assert.Single(document["executions"]!.AsArray())!.AsObject();
+        Assert.False(execution.ContainsKey("executionId"));
+        Assert.Equal("agent", (string?)document["meta"]!["footprintsMapping"]);
+        var agentConfig = document["meta"]!["agentConfig"]!.AsObject();
+        Assert.Equal(["agentId", "buildSessionId", "labId", "agentVersion", "agentType"], agentConfig.Select(p => p.Key));
+        Assert.Equal(("agent-1", "bsid-1", "lab-1", "1.2.3"), ((string?)agentConfig["agentId"], (string?)agentConfig["buildSessionId"], (string?)agentConfig["labId"], (string?)agentConfig["agentVersion"]));
+    }
+
+    [Fact]
+    public void Start_and_end_are_the_earliest_and_latest_event_timestamps()
     {
         IReadOnlyList<MethodHit> hits =
         [
@@ -89,7 +112,7 @@ public sealed class FootprintsV6Tests
         var document = Parse(FootprintsV6.Serialize("a", "l", "e", entries));
         var wire = document["executions"]![0]!["hits"]!.AsArray();
         Assert.True((bool)wire[0]!["isInitFootprints"]!);
-        Assert.False(wire[1]!.AsObject().ContainsKey("isInitFootprints"));
+        Assert.False((bool)wire[1]!["isInitFootprints"]!);
     }
 
     [Fact]

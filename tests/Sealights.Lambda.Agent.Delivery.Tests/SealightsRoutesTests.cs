@@ -128,7 +128,7 @@ public sealed class SealightsRoutesTests
     }
 
     [Fact]
-    public async Task A_footprints_request_is_gzipped_json_with_bearer_auth_and_the_sl_headers()
+    public async Task A_footprints_request_is_gzipped_octet_stream_with_bearer_auth_and_the_sl_headers()
     {
         var token = Token();
         var json = """{"formatVersion":"6.0"}"""u8.ToArray();
@@ -142,7 +142,8 @@ public sealed class SealightsRoutesTests
         Assert.Equal("exec-3", request.Headers.GetValues("x-sl-executionId").Single());
         Assert.Equal("agent-1", request.Headers.GetValues("x-sl-agentId").Single());
         Assert.Equal(["gzip"], request.Content!.Headers.ContentEncoding);
-        Assert.Equal("application/json", request.Content.Headers.ContentType!.MediaType);
+        // As slnodejs sends footprints to the server (a collector gets application/json).
+        Assert.Equal("application/octet-stream", request.Content.Headers.ContentType!.MediaType);
         var body = await request.Content.ReadAsByteArrayAsync();
         using var unzipped = new MemoryStream();
         using (var gzip = new System.IO.Compression.GZipStream(new MemoryStream(body), System.IO.Compression.CompressionMode.Decompress))
@@ -150,6 +151,29 @@ public sealed class SealightsRoutesTests
             gzip.CopyTo(unzipped);
         }
         Assert.Equal(json, unzipped.ToArray());
+    }
+
+    [Fact]
+    public void A_collector_footprints_request_is_gzipped_json_without_an_execution_header()
+    {
+        using var request = SealightsRoutes.FootprintsRequest(Options("https://collector:8443/c", collector: true), Token(), execution: null, "{}"u8.ToArray());
+
+        Assert.Equal("https://collector:8443/c/v6/agents/bsid%2F1/footprints", request.RequestUri!.AbsoluteUri);
+        Assert.Equal(["gzip"], request.Content!.Headers.ContentEncoding);
+        Assert.Equal("application/json", request.Content.Headers.ContentType!.MediaType);
+        Assert.Null(request.Content.Headers.ContentType.CharSet);
+        Assert.False(request.Headers.Contains("x-sl-executionId"));
+        Assert.Equal("bsid/1", request.Headers.GetValues("x-sl-bsid").Single());
+    }
+
+    [Fact]
+    public void A_pending_delete_execution_is_active_and_says_so()
+    {
+        var execution = SealightsRoutes.ParseActiveExecution("""{"execution":{"executionId":"e","buildSessionId":"b","testStage":"S","status":"PendingDelete"}}"""u8);
+
+        Assert.NotNull(execution);
+        Assert.True(execution.IsPendingDelete);
+        Assert.False(SealightsRoutes.ParseActiveExecution("""{"execution":{"executionId":"e","status":"created"}}"""u8)!.IsPendingDelete);
     }
 
     private static Sealights.Lambda.Agent.Configuration.SealightsToken Token()

@@ -139,6 +139,13 @@ static async Task Serve(HttpContext context, BackendState state, AgentApiState a
         await request.Body.CopyToAsync(buffer);
         raw = buffer.ToArray();
     }
+    // The two content types slnodejs sends footprints with: octet-stream to the server, JSON to a collector.
+    var contentType = request.ContentType?.Split(';')[0].Trim() ?? "";
+    if (contentType is not ("application/octet-stream" or "application/json"))
+    {
+        await Reject(context, state, 415, $"Content-Type must be application/octet-stream or application/json, was '{request.ContentType}'");
+        return;
+    }
     var gzip = request.Headers.ContentEncoding.ToString();
     if (gzip != "gzip" && route.Kind == "footprints")
     {
@@ -279,6 +286,18 @@ internal static class Footprints
                 if (hit["branches"] is not JsonArray || hit["start"] is null || hit["end"] is null || (long)hit["start"]! > (long)hit["end"]!)
                 {
                     return "hits[] need branches, start and end (start <= end)";
+                }
+                // Epoch seconds, as slnodejs sends them (10^11 s is the year 5138: beyond it, milliseconds).
+                if ((long)hit["end"]! >= 100_000_000_000)
+                {
+                    return "hits[].start and end must be epoch seconds";
+                }
+                foreach (var flag in new[] { "isInitFootprints", "isFinalFootprints" })
+                {
+                    if (hit[flag] is { } value && value.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+                    {
+                        return $"hits[].{flag} must be a boolean";
+                    }
                 }
             }
         }

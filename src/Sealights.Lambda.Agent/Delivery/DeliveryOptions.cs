@@ -76,7 +76,11 @@ public sealed record DeliveryOptions
     /// <summary>Kept free before a drain's deadline: no request is in flight past deadline minus this.</summary>
     public TimeSpan DrainMargin { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>How long a batch may wait for the lab to have an active execution before it is dropped (0: drop at once).</summary>
+    /// <summary>
+    /// How long a batch collected before the lab's first execution may wait for it before it is
+    /// dropped (0: drop at once). After an execution has been seen, a batch collected while none is
+    /// active is dropped at once (Delivery/README.md, "Attribution").
+    /// </summary>
     public TimeSpan NoExecutionHold { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The active execution is queried at most this often.</summary>

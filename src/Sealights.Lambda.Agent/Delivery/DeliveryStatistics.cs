@@ -28,7 +28,11 @@ public sealed record DeliveryStatistics
     /// <summary>Batches the backend refused with a 4xx other than 408/429: never retried.</summary>
     public long DroppedRejected { get; init; }
 
-    /// <summary>Batches that waited longer than SL_NO_EXECUTION_HOLD_SECONDS for an active execution.</summary>
+    /// <summary>
+    /// Batches that belong to no execution: collected while the lab had none (after one had been
+    /// seen), after a pending deletion's last flush, or waiting for the first execution longer than
+    /// SL_NO_EXECUTION_HOLD_SECONDS.
+    /// </summary>
     public long DroppedNoExecution { get; init; }
 
     /// <summary>Spool files that could not be read back (corrupt, vanished): removed.</summary>

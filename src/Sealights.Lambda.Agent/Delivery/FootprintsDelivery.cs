@@ -22,18 +22,21 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     private readonly OnceLog _once = new();
     private readonly object _firstInvokeLock = new();
     private DateTimeOffset? _firstInvokeAt;
+    private long _flushes;
 
     /// <param name="options">From <see cref="DeliveryOptions.TryCreate"/>.</param>
     /// <param name="token">The agent token (Bearer; never logged).</param>
     /// <param name="log">The agent's log.</param>
     /// <param name="time">The clock for backoff, the execution cache and the hold rule (tests shift it).</param>
-    public FootprintsDelivery(DeliveryOptions options, SealightsToken token, AgentLog log, TimeProvider? time = null)
+    /// <param name="identity">Who the agent is (collector footprints' <c>meta.agentConfig</c>); default: this agent's version, app/branch/build unknown.</param>
+    public FootprintsDelivery(DeliveryOptions options, SealightsToken token, AgentLog log, TimeProvider? time = null, AgentIdentity? identity = null)
     {
         Options = options;
         _log = log;
         _time = time ?? TimeProvider.System;
+        Identity = identity ?? new AgentIdentity(AgentIdentity.CurrentAgentVersion);
         _spool = new FootprintsSpool(options, log, _counters, _time);
-        _sender = new FootprintsSender(options, token, _spool, log, _counters, _time);
+        _sender = new FootprintsSender(options, token, _spool, log, _counters, _time, Identity);
         log.Info($"footprints go to the {options.Describe()}");
         if (_spool.Adopted > 0)
         {
@@ -42,6 +45,9 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     }
 
     public DeliveryOptions Options { get; }
+
+    /// <summary>Who the agent is; set the build's names here when they become known.</summary>
+    public AgentIdentity Identity { get; }
 
     /// <summary>The lab's active execution as last seen (null: none or not asked yet).</summary>
     public ActiveExecution? ActiveExecution => _sender.Executions.Current;
@@ -63,8 +69,10 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     }
 
     /// <summary>
-    /// Spools the flush (one or two batches; the SHUTDOWN flush is marked final) and kicks a
-    /// background send. Returns when the batches are spooled; never throws, ignores cancellation.
+    /// Spools the flush (one or two batches; the SHUTDOWN flush is marked final), stamped with the
+    /// execution it belongs to as known now (<see cref="ActiveExecutionCache.Stamp"/>: no request,
+    /// no wait), and kicks a background send. Returns when the batches are spooled; never throws,
+    /// ignores cancellation.
     /// </summary>
     public Task WriteAsync(IReadOnlyList<MethodHit> hits, bool isFinal, CancellationToken cancellationToken)
     {
@@ -76,9 +84,13 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
                 firstInvoke = _firstInvokeAt;
             }
             var entries = FootprintsHitsBuilder.FromMethodHits(hits, firstInvoke, isFinal);
-            foreach (var entry in entries)
+            if (entries.Count > 0)
             {
-                _spool.Append(entry);
+                var stamp = _sender.Executions.Stamp(Interlocked.Increment(ref _flushes));
+                foreach (var entry in entries)
+                {
+                    _spool.Append(entry, stamp);
+                }
             }
             if (entries.Count > 0)
             {

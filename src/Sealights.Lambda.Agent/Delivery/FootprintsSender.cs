@@ -19,7 +19,7 @@ public enum SendOutcome
     /// <summary>An attempt failed in a retryable way; the batches stay in the spool.</summary>
     Failed,
 
-    /// <summary>The lab has no active execution: batches wait (see the hold rule).</summary>
+    /// <summary>Batches wait for the execution knowledge (before the first execution, or for the answer after their flush).</summary>
     WaitingForExecution,
 
     /// <summary>The budget or deadline ran out with batches still pending.</summary>
@@ -50,6 +50,7 @@ public sealed class FootprintsSender : IDisposable
     private readonly AgentLog _log;
     private readonly DeliveryCounters _counters;
     private readonly TimeProvider _time;
+    private readonly AgentIdentity _identity;
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -65,8 +66,9 @@ public sealed class FootprintsSender : IDisposable
     private string? _lastFailure;
     private DateTimeOffset _nextAttemptAt = DateTimeOffset.MinValue;
 
-    internal FootprintsSender(DeliveryOptions options, SealightsToken token, FootprintsSpool spool, AgentLog log, DeliveryCounters counters, TimeProvider time)
+    internal FootprintsSender(DeliveryOptions options, SealightsToken token, FootprintsSpool spool, AgentLog log, DeliveryCounters counters, TimeProvider time, AgentIdentity identity)
     {
+        _identity = identity;
         _options = options;
         _token = token;
         _spool = spool;
@@ -300,34 +302,25 @@ public sealed class FootprintsSender : IDisposable
             {
                 return SendOutcome.BackingOff;
             }
+            // Keeps the knowledge fresh (cached 10 s; no query with a collector or SL_EXECUTION_ID).
             var lookup = await Executions.GetAsync(deadline, cancellation).ConfigureAwait(false);
             if (lookup.Failed)
             {
                 Failure(lookup.Failure!);
                 return SendOutcome.Failed;
             }
-            if (lookup.Execution is not { } execution)
+            var next = NextRequest(now);
+            if (next is null)
             {
-                ExpireWaiting(now);
-                if (_spool.Count == 0)
-                {
-                    return delivered ? SendOutcome.Delivered : SendOutcome.Nothing;
-                }
-                return SendOutcome.WaitingForExecution;
+                return _spool.Count == 0
+                    ? delivered ? SendOutcome.Delivered : SendOutcome.Nothing
+                    : SendOutcome.WaitingForExecution;
             }
-            var batch = new List<(SpoolEntry Entry, FootprintsHits Hits)>();
-            foreach (var entry in _spool.Oldest(_options.MaxBatchesPerRequest, _options.MaxRequestBytes))
-            {
-                if (_spool.Read(entry) is { } hits)
-                {
-                    batch.Add((entry, hits));
-                }
-            }
-            if (batch.Count == 0)
+            if (next.Value.Batch.Count == 0)
             {
                 continue;
             }
-            var outcome = await PostAsync(execution, batch, deadline, cancellation).ConfigureAwait(false);
+            var outcome = await PostAsync(next.Value.Stamp, next.Value.Batch, deadline, cancellation).ConfigureAwait(false);
             if (outcome != SendOutcome.Delivered)
             {
                 return outcome;
@@ -336,9 +329,122 @@ public sealed class FootprintsSender : IDisposable
         }
     }
 
-    private async Task<SendOutcome> PostAsync(ActiveExecution execution, List<(SpoolEntry Entry, FootprintsHits Hits)> batch, DateTimeOffset deadline, CancellationToken cancellation)
+    /// <summary>
+    /// Decides what can be decided with what is known now (<see cref="ActiveExecutionCache.Resolve"/>),
+    /// drops what was collected without an active execution or after a pending deletion's last
+    /// flush, and what waited for a first execution longer than SL_NO_EXECUTION_HOLD_SECONDS; then
+    /// the oldest sendable batches that share one destination, in spool order (null: nothing sendable).
+    /// </summary>
+    private (ExecutionStamp Stamp, List<(SpoolEntry Entry, FootprintsHits Hits)> Batch)? NextRequest(DateTimeOffset now)
     {
-        var json = FootprintsV6.Serialize(_options.AgentId, _options.LabId, execution.ExecutionId, batch.ConvertAll(b => b.Hits));
+        var holdCutoffMs = _options.NoExecutionHold <= TimeSpan.Zero ? long.MaxValue : (now - _options.NoExecutionHold).ToUnixTimeMilliseconds();
+        var noExecution = new List<SpoolEntry>();
+        var afterPendingDelete = new List<(SpoolEntry Entry, ExecutionStamp Stamp)>();
+        var expired = new List<SpoolEntry>();
+        ExecutionStamp? destination = null;
+        var chosen = new List<SpoolEntry>();
+        var full = false;
+        long size = 0;
+        foreach (var entry in _spool.Oldest(int.MaxValue, long.MaxValue))
+        {
+            if (_spool.StampOf(entry) is not { } stamp)
+            {
+                continue;
+            }
+            var decided = Executions.Resolve(stamp);
+            if (!ReferenceEquals(decided, stamp))
+            {
+                _spool.Decide(entry, decided);
+            }
+            switch (decided.Kind)
+            {
+                case StampKind.NoExecution:
+                    noExecution.Add(entry);
+                    continue;
+                case StampKind.PendingDelete:
+                    afterPendingDelete.Add((entry, decided));
+                    continue;
+                case StampKind.BeforeFirstExecution when entry.CreatedAtMs < holdCutoffMs:
+                    expired.Add(entry);
+                    continue;
+                case StampKind.BeforeFirstExecution or StampKind.Pending:
+                    continue;
+            }
+            if (full)
+            {
+                continue;
+            }
+            if (destination is null)
+            {
+                destination = decided;
+            }
+            else if (!destination.SameDestination(decided) || chosen.Count >= _options.MaxBatchesPerRequest || size + entry.Size > _options.MaxRequestBytes)
+            {
+                // Another execution's batches (or a full request): the next request, in spool order.
+                full = true;
+                continue;
+            }
+            chosen.Add(entry);
+            size += entry.Size;
+        }
+        DropUnattributed(noExecution, afterPendingDelete, expired);
+        if (destination is null)
+        {
+            return null;
+        }
+        var batch = new List<(SpoolEntry Entry, FootprintsHits Hits)>(chosen.Count);
+        foreach (var entry in chosen)
+        {
+            if (_spool.Read(entry) is { } hits)
+            {
+                // Hits that waited for the first execution go out with it as init footprints (as slnodejs sends them).
+                batch.Add((entry, _spool.StampOf(entry)?.WaitedForFirst == true ? hits with { IsInit = true } : hits));
+            }
+        }
+        return (destination, batch);
+    }
+
+    private void DropUnattributed(List<SpoolEntry> noExecution, List<(SpoolEntry Entry, ExecutionStamp Stamp)> afterPendingDelete, List<SpoolEntry> expired)
+    {
+        static void Count(DeliveryCounters counters, int batches, long methods)
+        {
+            DeliveryCounters.Add(ref counters.DroppedNoExecution, batches);
+            DeliveryCounters.Add(ref counters.MethodsDropped, methods);
+        }
+        if (noExecution.Count > 0)
+        {
+            _spool.Remove(noExecution, Count);
+            if (_once.First("no-execution-drop"))
+            {
+                _log.Warn($"footprints collected while lab {_options.LabId} had no active test execution are dropped ({noExecution.Count} batches, {noExecution.Sum(e => (long)e.Methods)} methods): they belong to no test run; further drops are counted without a log line");
+            }
+        }
+        if (afterPendingDelete.Count > 0)
+        {
+            _spool.Remove(afterPendingDelete.Select(d => d.Entry), Count);
+            if (_once.First("pending-delete-drop"))
+            {
+                _log.Warn($"footprints collected after the last flush of test execution {afterPendingDelete[0].Stamp.Execution?.ExecutionId} (pending deletion) are dropped ({afterPendingDelete.Count} batches) until an execution is active again; further drops are counted without a log line");
+            }
+        }
+        if (expired.Count > 0)
+        {
+            _spool.Remove(expired, Count);
+            if (_once.First("first-execution-wait-drop"))
+            {
+                _log.Warn($"lab {_options.LabId} had no active test execution within {_options.NoExecutionHold.TotalSeconds:0} s of the flush (SL_NO_EXECUTION_HOLD_SECONDS): {expired.Count} footprints batches collected before the first execution dropped; further drops are counted without a log line");
+            }
+        }
+    }
+
+    private async Task<SendOutcome> PostAsync(ExecutionStamp stamp, List<(SpoolEntry Entry, FootprintsHits Hits)> batch, DateTimeOffset deadline, CancellationToken cancellation)
+    {
+        // The batches' own execution (route, header and body), even when another one is active now:
+        // an execution's hits never go to the next one.
+        var execution = stamp.Kind == StampKind.Collector ? null : stamp.Execution;
+        var json = FootprintsV6.Serialize(
+            _options.AgentId, _options.LabId, execution?.ExecutionId, batch.ConvertAll(b => b.Hits),
+            _options.UsesCollector ? _identity.ToAgentConfig(_options) : null);
         using var request = SealightsRoutes.FootprintsRequest(_options, _token, execution, json);
         var timeout = deadline - _time.GetUtcNow();
         timeout = timeout < _options.RequestTimeout ? timeout : _options.RequestTimeout;
@@ -386,7 +492,7 @@ public sealed class FootprintsSender : IDisposable
             _consecutiveFailures = 0;
             _lastFailure = null;
             _nextAttemptAt = DateTimeOffset.MinValue;
-            _log.Debug($"delivered {batch.Count} footprints batches ({methods} methods) to execution {execution.ExecutionId}");
+            _log.Debug($"delivered {batch.Count} footprints batches ({methods} methods) to {(execution is null ? "the collector" : "execution " + execution.ExecutionId)}");
             return SendOutcome.Delivered;
         }
         if (IsRetryable(status))
@@ -405,24 +511,6 @@ public sealed class FootprintsSender : IDisposable
             _log.Warn($"{request.RequestUri} refused footprints with {status}: {batch.Count} batches ({methods} methods) dropped; further refusals with {status} are counted without a log line");
         }
         return SendOutcome.Delivered;
-    }
-
-    private void ExpireWaiting(DateTimeOffset now)
-    {
-        var cutoff = _options.NoExecutionHold <= TimeSpan.Zero ? DateTimeOffset.MaxValue : now - _options.NoExecutionHold;
-        var expired = _spool.RemoveCreatedBefore(cutoff, static (counters, batches, methods) =>
-        {
-            DeliveryCounters.Add(ref counters.DroppedNoExecution, batches);
-            DeliveryCounters.Add(ref counters.MethodsDropped, methods);
-        });
-        if (expired.Count == 0)
-        {
-            return;
-        }
-        if (_once.First("no-execution-drop"))
-        {
-            _log.Warn($"lab {_options.LabId} had no active test execution for {_options.NoExecutionHold.TotalSeconds:0} s (SL_NO_EXECUTION_HOLD_SECONDS): {expired.Count} footprints batches dropped; further drops are counted without a log line");
-        }
     }
 
     private void Failure(string reason)

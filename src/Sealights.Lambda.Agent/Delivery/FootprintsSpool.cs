@@ -84,13 +84,18 @@ public sealed class FootprintsSpool
     /// <summary>Batches found at start, left by an earlier agent process in this environment.</summary>
     public int Adopted { get; private set; }
 
-    /// <summary>Adds a batch as the newest; drops the oldest when a cap is reached. Never throws.</summary>
-    public void Append(FootprintsHits hits)
+    /// <summary>
+    /// Adds a batch as the newest, with its attribution (<paramref name="stamp"/>, kept in the file
+    /// too, so a later agent process sends it where it belongs); drops the oldest when a cap is
+    /// reached. Never throws.
+    /// </summary>
+    public void Append(FootprintsHits hits, ExecutionStamp? stamp = null)
     {
+        stamp ??= new ExecutionStamp(StampKind.Pending);
         byte[] bytes;
         try
         {
-            bytes = JsonSerializer.SerializeToUtf8Bytes(SpoolRecord.From(hits), SpoolJsonContext.Default.SpoolRecord);
+            bytes = JsonSerializer.SerializeToUtf8Bytes(SpoolRecord.From(hits, stamp), SpoolJsonContext.Default.SpoolRecord);
         }
         catch (Exception e)
         {
@@ -110,7 +115,7 @@ public sealed class FootprintsSpool
             {
                 DropOldestLocked($"the spool is full ({_entries.Count} batches, {_bytes} bytes; SL_SPOOL_MAX_FILES={_options.SpoolMaxFiles}, SL_SPOOL_MAX_BYTES={_options.SpoolMaxBytes}): dropping the oldest batches; they are counted");
             }
-            var entry = new SpoolEntry(_nextSequence++, _time.GetUtcNow().ToUnixTimeMilliseconds(), hits.Methods.Count, bytes.Length);
+            var entry = new SpoolEntry(_nextSequence++, _time.GetUtcNow().ToUnixTimeMilliseconds(), hits.Methods.Count, bytes.Length) { Stamp = stamp };
             if (!TryWriteFileLocked(entry, bytes))
             {
                 if (bytes.Length > _options.MemoryMaxBytes)
@@ -156,7 +161,9 @@ public sealed class FootprintsSpool
     }
 
     /// <summary>Reads a batch back; an unreadable one is removed, counted and null is returned.</summary>
-    public FootprintsHits? Read(SpoolEntry entry)
+    public FootprintsHits? Read(SpoolEntry entry) => ReadRecord(entry)?.ToHits();
+
+    private SpoolRecord? ReadRecord(SpoolEntry entry)
     {
         lock (_gate)
         {
@@ -169,10 +176,9 @@ public sealed class FootprintsSpool
             {
                 var bytes = entry.Memory ?? File.ReadAllBytes(entry.Path(Directory));
                 var record = JsonSerializer.Deserialize(bytes, SpoolJsonContext.Default.SpoolRecord);
-                var hits = record?.ToHits();
-                if (hits is not null)
+                if (record?.ToHits() is not null)
                 {
-                    return hits;
+                    return record;
                 }
                 problem = "not a footprints batch";
             }
@@ -188,6 +194,40 @@ public sealed class FootprintsSpool
             Drop(ref _counters.DroppedUnreadable, 1, entry.Methods);
             LogOnce("unreadable", $"spool file {entry.FileName} cannot be read back ({problem}): removed; further unreadable files are removed and counted without a log line");
             return null;
+        }
+    }
+
+    /// <summary>
+    /// A batch's attribution: kept in memory since it was spooled, read from its file once for a
+    /// batch an earlier agent process left (a pending stamp of that process is decided by this
+    /// one's first answer). Null when the file cannot be read back (then removed, counted).
+    /// </summary>
+    public ExecutionStamp? StampOf(SpoolEntry entry)
+    {
+        lock (_gate)
+        {
+            if (entry.Stamp is { } known)
+            {
+                return known;
+            }
+        }
+        if (ReadRecord(entry) is not { } record)
+        {
+            return null;
+        }
+        var stamp = record.ToStamp();
+        lock (_gate)
+        {
+            return entry.Stamp ??= stamp;
+        }
+    }
+
+    /// <summary>Records a decision about a waiting batch (in memory; the file keeps the stamp it was spooled with).</summary>
+    internal void Decide(SpoolEntry entry, ExecutionStamp stamp)
+    {
+        lock (_gate)
+        {
+            entry.Stamp = stamp;
         }
     }
 
@@ -211,22 +251,6 @@ public sealed class FootprintsSpool
                 }
             }
             account(_counters, batches, methods);
-        }
-    }
-
-    /// <summary>Removes the batches spooled before <paramref name="cutoff"/>, counted by <paramref name="account"/>; returns them.</summary>
-    internal IReadOnlyList<SpoolEntry> RemoveCreatedBefore(DateTimeOffset cutoff, Action<DeliveryCounters, int, long> account)
-    {
-        var limit = cutoff.ToUnixTimeMilliseconds();
-        lock (_gate)
-        {
-            var expired = _entries.Where(e => e.CreatedAtMs < limit).ToList();
-            foreach (var entry in expired)
-            {
-                RemoveLocked(entry);
-            }
-            account(_counters, expired.Count, expired.Sum(e => (long)e.Methods));
-            return expired;
         }
     }
 
@@ -422,6 +446,9 @@ public sealed class SpoolEntry
     /// <summary>Set while the batch lives in memory only (the directory could not be written).</summary>
     internal byte[]? Memory { get; set; }
 
+    /// <summary>Where the batch goes (null: spooled by an earlier process, read from its file when needed).</summary>
+    internal ExecutionStamp? Stamp { get; set; }
+
     public string FileName => string.Create(CultureInfo.InvariantCulture, $"fp-{Sequence:D12}-{CreatedAtMs}-{Methods}.json");
 
     internal string Path(string directory) => System.IO.Path.Combine(directory, FileName);
@@ -469,19 +496,69 @@ internal sealed class SpoolRecord
     [JsonPropertyName("methods")]
     public List<string>? Methods { get; init; }
 
-    public static SpoolRecord From(FootprintsHits hits) => new()
+    /// <summary>The attribution when spooled; absent in files of earlier versions (then pending).</summary>
+    [JsonPropertyName("execution")]
+    public SpoolStamp? Execution { get; init; }
+
+    public static SpoolRecord From(FootprintsHits hits, ExecutionStamp stamp) => new()
     {
         Start = hits.StartMs,
         End = hits.EndMs,
         Init = hits.IsInit,
         Final = hits.IsFinal,
         Methods = [.. hits.Methods],
+        Execution = new SpoolStamp
+        {
+            Kind = stamp.Kind.ToString(),
+            Id = stamp.Execution?.ExecutionId,
+            BuildSessionId = stamp.Execution?.BuildSessionId,
+            TestStage = stamp.Execution?.TestStage,
+            Status = stamp.Execution?.Status,
+            WaitedForFirst = stamp.WaitedForFirst,
+        },
     };
+
+    /// <summary>
+    /// The stamp for a batch adopted from an earlier process: decided kinds as they were; a pending
+    /// one (or an unknown kind) waits for this process's first answer.
+    /// </summary>
+    public ExecutionStamp ToStamp()
+    {
+        var kind = Enum.TryParse<StampKind>(Execution?.Kind, out var parsed) ? parsed : StampKind.Pending;
+        var execution = Execution?.Id is { Length: > 0 } id ? new ActiveExecution(id, Execution.BuildSessionId, Execution.TestStage, Execution.Status) : null;
+        if (kind is StampKind.Execution && execution is null)
+        {
+            kind = StampKind.Pending;
+        }
+        return new ExecutionStamp(kind, execution, FlushId: -1, AfterGeneration: 0, WaitedForFirst: Execution?.WaitedForFirst ?? false);
+    }
 
     public FootprintsHits? ToHits() =>
         Version == 1 && Methods is { Count: > 0 } methods && methods.All(m => !string.IsNullOrEmpty(m)) && Start <= End
             ? new FootprintsHits(methods, Start, End, Init, Final)
             : null;
+}
+
+/// <summary>A batch's <see cref="ExecutionStamp"/> in its spool file.</summary>
+internal sealed class SpoolStamp
+{
+    [JsonPropertyName("kind")]
+    public string? Kind { get; init; }
+
+    [JsonPropertyName("id")]
+    public string? Id { get; init; }
+
+    [JsonPropertyName("buildSessionId")]
+    public string? BuildSessionId { get; init; }
+
+    [JsonPropertyName("testStage")]
+    public string? TestStage { get; init; }
+
+    [JsonPropertyName("status")]
+    public string? Status { get; init; }
+
+    [JsonPropertyName("waitedForFirst")]
+    public bool WaitedForFirst { get; init; }
 }
 
 [JsonSerializable(typeof(SpoolRecord))]

@@ -39,6 +39,9 @@ public static class SealightsRoutes
     /// <summary>Execution statuses that mean "not active" (compared case-insensitively); any other status counts as active.</summary>
     public static readonly IReadOnlyList<string> EndedExecutionStatuses = ["ended", "closed", "deleted"];
 
+    /// <summary>An execution about to be deleted (slnodejs stops collecting for it).</summary>
+    public const string PendingDeleteStatus = "pendingDelete";
+
     /// <summary>Why a route template is unusable, or null.</summary>
     public static string? TemplateProblem(string template)
     {
@@ -77,25 +80,32 @@ public static class SealightsRoutes
         }
     }
 
-    public static Uri FootprintsUri(DeliveryOptions options, ActiveExecution execution) =>
+    /// <summary>The footprints route for a batch of <paramref name="execution"/> (null, and ignored, for a collector).</summary>
+    public static Uri FootprintsUri(DeliveryOptions options, ActiveExecution? execution) =>
         Expand(options, options.UsesCollector ? options.CollectorFootprintsRoute : options.FootprintsRoute, execution);
 
     public static Uri ActiveExecutionUri(DeliveryOptions options) => Expand(options, options.ActiveExecutionRoute, execution: null);
 
     /// <summary>
-    /// A footprints POST: the JSON gzipped (<c>Content-Encoding: gzip</c>, both to Sealights and to
-    /// a collector), Bearer auth and the <c>x-sl-*</c> headers.
+    /// A footprints POST of batches that belong to <paramref name="execution"/> (its build
+    /// session and stage in the route, its id in <c>x-sl-executionId</c>), gzipped, Bearer auth
+    /// and the <c>x-sl-*</c> headers, <c>Content-Type: application/octet-stream</c> as slnodejs
+    /// sends it to the server. To a collector (<paramref name="execution"/> null):
+    /// <c>application/json</c> and no <c>x-sl-executionId</c>, as slnodejs with a collector URL.
     /// </summary>
-    public static HttpRequestMessage FootprintsRequest(DeliveryOptions options, SealightsToken token, ActiveExecution execution, byte[] json)
+    public static HttpRequestMessage FootprintsRequest(DeliveryOptions options, SealightsToken token, ActiveExecution? execution, byte[] json)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, FootprintsUri(options, execution))
         {
             Content = new ByteArrayContent(Gzip(json)),
         };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(options.UsesCollector ? "application/json" : "application/octet-stream");
         request.Content.Headers.ContentEncoding.Add("gzip");
         AddCommonHeaders(request, options, token);
-        request.Headers.TryAddWithoutValidation(ExecutionIdHeader, execution.ExecutionId);
+        if (!options.UsesCollector && execution is not null)
+        {
+            request.Headers.TryAddWithoutValidation(ExecutionIdHeader, execution.ExecutionId);
+        }
         return request;
     }
 
@@ -180,7 +190,11 @@ public static class SealightsRoutes
 }
 
 /// <summary>The lab's active test execution, as the backend answered it.</summary>
-public sealed record ActiveExecution(string ExecutionId, string? BuildSessionId, string? TestStage, string? Status);
+public sealed record ActiveExecution(string ExecutionId, string? BuildSessionId, string? TestStage, string? Status)
+{
+    /// <summary>Status <c>pendingDelete</c>: one last flush goes to it, then nothing until an execution is active again.</summary>
+    public bool IsPendingDelete => string.Equals(Status, SealightsRoutes.PendingDeleteStatus, StringComparison.OrdinalIgnoreCase);
+}
 
 internal sealed class ExecutionAnswer
 {

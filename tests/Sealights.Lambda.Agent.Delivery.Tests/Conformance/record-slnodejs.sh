@@ -21,16 +21,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 install="${SL_RECORD_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sealights-images/slnodejs-recording}"
 
-if [[ -z "${SL_RECORD_IN_NAMESPACE:-}" && -z "${SL_RECORD_NO_UNSHARE:-}" ]]; then
+source "$here/slnodejs-lib.sh"
+if [[ -z "${SL_IN_LOOPBACK_NAMESPACE:-}" && -z "${SL_RECORD_NO_UNSHARE:-}" ]]; then
   # Build and install outside the namespace (they need the NuGet mirror and the npm registry).
   dotnet build "$repo/tests/Sealights.TestBackend" -c Release -v quiet -nologo >&2
-  # Installed outside the repository (a test project's folder must not hold node_modules).
-  mkdir -p "$install"
-  if ! cmp -s "$here/slnodejs/package-lock.json" "$install/package-lock.json" || [[ ! -d "$install/node_modules/slnodejs" ]]; then
-    cp "$here/slnodejs/package.json" "$here/slnodejs/package-lock.json" "$install/"
-    (cd "$install" && npm ci --ignore-scripts --no-audit --no-fund >&2)
-  fi
-  exec unshare -rn env SL_RECORD_IN_NAMESPACE=1 bash -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
+  slnodejs_install "$install"
+  slnodejs_enter_loopback_namespace required "$0" "$@"
 fi
 
 version="$(node -p "require('$install/node_modules/slnodejs/package.json').version")"
@@ -43,11 +39,8 @@ port=5180
 backend_pid=""
 trap '[[ -n "$backend_pid" ]] && kill "$backend_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-# An agent token as slnodejs checks it (subject, x-sl-server, x-sl-role); the signature is random.
 token() { # claims-json
-  node -e 'const b = s => Buffer.from(s).toString("base64url");
-    process.stdout.write(b(JSON.stringify({alg: "HS256", typ: "JWT"})) + "." + b(process.argv[1]) + "." + require("crypto").randomBytes(16).toString("base64url"))' "$1" \
-    | tee -a "$work/tokens"
+  slnodejs_token "$1" | tee -a "$work/tokens"
 }
 
 start_backend() { # scenario
@@ -95,7 +88,8 @@ run_app() { # extra slnodejs run options…
 
 finish() {
   stop_backend
-  sed -i -E "s/eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/<jwt redacted>/g; s/eyJ[A-Za-z0-9_-]{0,4}\.\.\.[A-Za-z0-9_-]{1,8}/<token abbreviated by slnodejs, redacted>/g; s#$work#<work>#g; s#$install#<slnodejs install>#g" "$work/$scenario.log"
+  slnodejs_redact_log "$work/$scenario.log"
+  sed -i "s#$work#<work>#g; s#$install#<slnodejs install>#g" "$work/$scenario.log"
   sed -i "s#$work#<work>#g; s#$install#<slnodejs install>#g" "$work/$scenario.jsonl"
   echo >> "$work/tokens"
   if grep -qF -f <(grep . "$work/tokens") "$work/$scenario.jsonl" "$work/$scenario.log"; then
