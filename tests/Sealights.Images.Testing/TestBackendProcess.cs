@@ -112,6 +112,19 @@ public sealed class TestBackendProcess : IAsyncDisposable
     public async Task<JsonObject> StatsAsync() =>
         JsonNode.Parse(await Control.GetStringAsync($"http://127.0.0.1:{ControlPort}/_control/stats"))!.AsObject();
 
+    /// <summary>The build map last uploaded for <paramref name="bsid"/> (<c>{"headers", "buildMap"}</c>), or null when none was.</summary>
+    public async Task<JsonObject?> BuildMapAsync(string bsid)
+    {
+        using var response = await Control.GetAsync($"http://127.0.0.1:{Port}/_control/build-map/{Uri.EscapeDataString(bsid)}");
+        return response.StatusCode == System.Net.HttpStatusCode.NotFound ? null : JsonNode.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    /// <summary>Every request so far, any route or answer, in arrival order (needs <c>recordAll</c>).</summary>
+    public IReadOnlyList<JsonObject> AllRequests() =>
+        RecordAllFile is not null && File.Exists(RecordAllFile)
+            ? File.ReadAllLines(RecordAllFile).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
+            : [];
+
     /// <summary>Every accepted request so far, in arrival order.</summary>
     public IReadOnlyList<JsonObject> Records() =>
         File.Exists(RecordFile)

@@ -31,6 +31,8 @@ if (recordAll is not null)
 
 app.MapGet("/_control/health", () => Results.Ok());
 app.MapGet("/_control/stats", () => Results.Text(state.Stats().ToJsonString(), "application/json"));
+app.MapGet("/_control/build-map/{bsid}", (string bsid) =>
+    api.BuildMap(bsid) is { } upload ? Results.Text(upload.ToJsonString(), "application/json") : Results.NotFound($"no build map uploaded for {bsid}"));
 app.MapPost("/_control/mode", async (HttpContext context) =>
 {
     var body = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())!.AsObject();
