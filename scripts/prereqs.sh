@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the demo and the tests, idempotently:
 #   - Debian packages: the Docker engine, the registry, debootstrap (stand-in base image rootfs),
-#     node + npm (the conformance test installs Sealights' Node.js agent, pinned, with npm ci)
+#     node + npm (the conformance test installs Sealights' Node.js agent, pinned, with npm ci),
+#     tinyproxy (the HTTPS tests' CONNECT proxy)
 #   - a Docker engine without a bridge (container traffic stays on loopback: --network host)
 #   - a registry bound to loopback only, storing under $SL_STATE_DIR
 # Safe to run again and again; it only starts what is not already running.
@@ -25,6 +26,8 @@ command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 command -v readelf >/dev/null 2>&1 || need_packages+=(binutils)
 command -v node >/dev/null 2>&1 || need_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_packages+=(npm)
+# A real CONNECT proxy for the HTTPS delivery tests (run by them as a plain process on a loopback port).
+command -v tinyproxy >/dev/null 2>&1 || need_packages+=(tinyproxy)
 if [ "${#need_packages[@]}" -gt 0 ]; then
   log "installing ${need_packages[*]}"
   as_root apt-get update -qq

@@ -11,6 +11,8 @@ using Sealights.Images.Testing;
 //          rotation, footprints delivered to the stand-in backend (tests/Sealights.TestBackend,
 //          a real process on loopback), flushed after a response at most every 10 s (the default)
 //   on/every  the same, flushed and sent after every response (SL_FLUSH_INTERVAL_SECONDS=0)
+//   on/tls the same as "on" over HTTPS: a second backend serving TLS with a certificate from a CA
+//          made for this run, trusted by a derived image (the CA added as on Amazon Linux 2023)
 // With --baseline <git-ref>, inert@<ref> and on@<ref> run the coverage image as that revision
 // built it, for a before/after comparison in one run.
 // With --cpus N every container gets N CPUs (docker --cpus, a CFS quota), as Lambda gives a
@@ -64,6 +66,12 @@ var token = SealightsTokens.Create($"http://127.0.0.1:{backendPort}/api");
 var records = Directory.CreateTempSubdirectory("sl-bench-backend-");
 await using var backend = await TestBackendProcess.StartAsync(records.FullName, backendPort, token, "bench-execution");
 var delivering = new Dictionary<string, string> { ["SL_TOKEN"] = token, ["SL_BUILD_SESSION_ID"] = "bench-bsid" };
+var pki = ThrowawayPki.Create(Path.Combine(records.FullName, "pki"));
+var tlsPort = FreePorts.Next();
+var tlsToken = SealightsTokens.Create($"https://127.0.0.1:{tlsPort}/api");
+var tlsRecords = Directory.CreateDirectory(Path.Combine(records.FullName, "tls"));
+await using var tlsBackend = await TestBackendProcess.StartHttpsAsync(tlsRecords.FullName, tlsPort, pki.Valid(), tlsToken, "bench-execution");
+var trusted = await TrustedCaImage.BuildAsync(covered, pki.CaCertificateFile);
 var configurations = new List<Configuration> { new("off", plain, new Dictionary<string, string>()) };
 if (baseline is not null)
 {
@@ -74,6 +82,7 @@ if (baseline is not null)
 configurations.Add(new Configuration("inert", covered, new Dictionary<string, string>()));
 configurations.Add(new Configuration("on", covered, delivering));
 configurations.Add(new Configuration("on/every", covered, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }));
+configurations.Add(new Configuration("on/tls", trusted, new Dictionary<string, string>(delivering) { ["SL_TOKEN"] = tlsToken }));
 TestBackendProcess? slowBackend = null;
 Configuration? slow = null;
 if (slowBackendMs is { } delayMs)
@@ -241,7 +250,9 @@ if (slow is not null)
 }
 var stats = await backend.StatsAsync();
 Console.WriteLine($"backend: {backend.FootprintsRecords().Count} footprints requests accepted, {backend.DeliveredMethods().Count} method hits delivered; {stats.ToJsonString()}");
+Console.WriteLine($"https backend: {tlsBackend.FootprintsRecords().Count} footprints requests accepted, {tlsBackend.DeliveredMethods().Count} method hits delivered; {(await tlsBackend.StatsAsync()).ToJsonString()}");
 await backend.StopAsync();
+await tlsBackend.StopAsync();
 records.Delete(recursive: true);
 return 0;
 

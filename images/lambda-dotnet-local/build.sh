@@ -246,7 +246,7 @@ build_image() {
   rm -rf "$ctx"
   mkdir -p "$ctx/runtime" "$ctx/opt/extensions"
   layout_dotnet "$tag" "$ctx/dotnet"
-  cp "$here/Dockerfile" "$here/lambda-entrypoint.sh" "$ctx/"
+  cp "$here/Dockerfile" "$here/lambda-entrypoint.sh" "$here/update-ca-trust" "$ctx/"
   cp "$here/bootstrap" "$ctx/runtime/"
   cp -a "$runtime_client_dir/." "$ctx/runtime/"
   # AWS's layout (VERSION is the .NET version plus a build stamp: here a fixed one, the image
@@ -255,7 +255,7 @@ build_image() {
     "$(runtime_version "$tag")" "$tag" >"$ctx/runtime/runtime-release"
   if [ "$tag" = 8 ]; then : >"$ctx/runtime/empty-certificates.crt"; fi
   cp "$emulator_binary" "$ctx/aws-lambda-rie"
-  chmod 755 "$ctx/lambda-entrypoint.sh" "$ctx/runtime/bootstrap" "$ctx/aws-lambda-rie"
+  chmod 755 "$ctx/lambda-entrypoint.sh" "$ctx/update-ca-trust" "$ctx/runtime/bootstrap" "$ctx/aws-lambda-rie"
   chmod -R go+rX "$ctx/runtime" "$ctx/opt"
 
   # The legacy builder: this engine has no BuildKit client, and nothing here needs one.

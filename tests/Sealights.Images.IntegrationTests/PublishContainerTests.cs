@@ -136,7 +136,38 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         { "unsupported framework", "net9.0", "", "SLC002" },
         { "several runtime identifiers", "net10.0", "<ContainerRuntimeIdentifiers>linux-x64;linux-arm64</ContainerRuntimeIdentifiers>", "SLC003" },
         { "no base image", "net10.0", "<SealightsBaseImageRegistry></SealightsBaseImageRegistry>", "SLC004" },
+        { "token file missing", "net10.0", "<SealightsTokenFile>/nonexistent/sl-token</SealightsTokenFile><SealightsBuildSessionId>bsid-1</SealightsBuildSessionId>", "SLC008" },
+        { "token but no build session", "net10.0", "<SealightsTokenFile>$(MSBuildProjectFullPath)</SealightsTokenFile><SealightsAppName>app</SealightsAppName>", "SLC008" },
     };
+
+    public static TheoryData<string, string> UnreachableBackend => new()
+    {
+        { "<SealightsAppName>app</SealightsAppName><SealightsBranchName>main</SealightsBranchName><SealightsBuildName>1</SealightsBuildName>", "Sealights build session not created (sl-images exit code 3): sl-images config: no build session created: cannot reach the Sealights backend" },
+        { "<SealightsBuildSessionId>bsid-unreachable</SealightsBuildSessionId>", "Sealights build map not uploaded (sl-images exit code 3): sl-images scan: build map not uploaded: cannot reach the Sealights backend" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreachableBackend))]
+    public async Task An_unreachable_Sealights_backend_fails_the_publish_with_one_clear_error(string properties, string message)
+    {
+        var tokenFile = Path.Combine(Directory.CreateTempSubdirectory("sl-pc-token-").FullName, "token");
+        var token = SealightsTokens.Create($"http://127.0.0.1:{FreePorts.Next()}/api");
+        File.WriteAllText(tokenFile, token);
+        var project = LambdaContainersPackage.CreateConsumer(package.PackageVersion, "net10.0", $"<SealightsTokenFile>{tokenFile}</SealightsTokenFile>{properties}");
+
+        var publish = await ProcessRunner.RunAsync(
+            "dotnet",
+            ["publish", project, "-t:PublishContainer", "-c", "Release", "--nologo", $"-p:ContainerRegistry={StandInImages.Registry}", "-p:ContainerRepository=it/unreachable"],
+            TimeSpan.FromMinutes(5));
+        output.WriteLine(publish.Output);
+
+        Assert.NotEqual(0, publish.ExitCode);
+        Assert.Contains($"error SLC009: {message}", publish.Output);
+        Assert.DoesNotContain("error MSB", publish.Output);
+        Assert.Single(publish.Output.Split('\n').Where(l => l.Contains(": error ", StringComparison.Ordinal)).Distinct());
+        Assert.DoesNotContain(token, publish.Output);
+        Assert.DoesNotContain("Building image", publish.Output);
+    }
 
     [Theory]
     [MemberData(nameof(BadInputs))]

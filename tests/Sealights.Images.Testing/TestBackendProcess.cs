@@ -8,6 +8,9 @@ namespace Sealights.Images.Testing;
 /// <summary>
 /// The test backend (tests/Sealights.TestBackend) as a real process on a loopback port, its
 /// accepted requests recorded to a file that survives restarts (stop = connection refused).
+/// With a certificate it serves HTTPS on <see cref="Port"/>, and the control API (and the same
+/// routes) on a plain loopback <see cref="ControlPort"/>, so the tests steer it whatever certificate
+/// it shows the agent.
 /// </summary>
 public sealed class TestBackendProcess : IAsyncDisposable
 {
@@ -16,11 +19,14 @@ public sealed class TestBackendProcess : IAsyncDisposable
     private readonly string? _token;
     private readonly string? _execution;
     private readonly Action<string>? _output;
+    private ServerCertificate? _certificate;
     private Process? _process;
 
-    private TestBackendProcess(int port, string recordFile, string? token, string? execution, Action<string>? output, string? recordAllFile = null)
+    private TestBackendProcess(int port, string recordFile, string? token, string? execution, Action<string>? output, string? recordAllFile = null, ServerCertificate? certificate = null)
     {
         Port = port;
+        _certificate = certificate;
+        ControlPort = certificate is null ? port : FreePorts.Next();
         RecordFile = recordFile;
         RecordAllFile = recordAllFile;
         _token = token;
@@ -33,13 +39,16 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Plain HTTP on loopback for the control API: <see cref="Port"/> unless it serves HTTPS.</summary>
+    public int ControlPort { get; }
+
     public string RecordFile { get; }
 
     /// <summary>Every request whatever its answer (the backend's --record-all), when started with <c>recordAll</c>.</summary>
     public string? RecordAllFile { get; }
 
     /// <summary>The "server" as a token's x-sl-server names it, with a path like Sealights' (/api).</summary>
-    public Uri Server => new($"http://127.0.0.1:{Port}/api");
+    public Uri Server => new($"{(_certificate is null ? "http" : "https")}://127.0.0.1:{Port}/api");
 
     /// <param name="token">When set, the only Bearer token accepted (others get 401).</param>
     /// <param name="execution">An execution id active from the start (also after a restart).</param>
@@ -51,6 +60,18 @@ public sealed class TestBackendProcess : IAsyncDisposable
             throw new InvalidOperationException($"the test backend is not built at {Assembly}");
         }
         var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output, recordAll ? Path.Combine(recordDirectory, "all.jsonl") : null);
+        await backend.StartProcessAsync();
+        return backend;
+    }
+
+    /// <summary>The same, serving HTTPS on <paramref name="port"/> with <paramref name="certificate"/>.</summary>
+    public static async Task<TestBackendProcess> StartHttpsAsync(string recordDirectory, int port, ServerCertificate certificate, string? token = null, string? execution = null, Action<string>? output = null)
+    {
+        if (!File.Exists(Assembly))
+        {
+            throw new InvalidOperationException($"the test backend is not built at {Assembly}");
+        }
+        var backend = new TestBackendProcess(port, Path.Combine(recordDirectory, "requests.jsonl"), token, execution, output, certificate: certificate);
         await backend.StartProcessAsync();
         return backend;
     }
@@ -70,16 +91,28 @@ public sealed class TestBackendProcess : IAsyncDisposable
     /// <summary>Starts it again on the same port with the same record file.</summary>
     public Task RestartAsync() => StartProcessAsync();
 
+    /// <summary>Stops it and starts it again on the same ports, now showing <paramref name="certificate"/> (an HTTPS backend only).</summary>
+    public async Task RestartAsync(ServerCertificate certificate)
+    {
+        if (_certificate is null)
+        {
+            throw new InvalidOperationException("a plain HTTP backend has no certificate to change");
+        }
+        await StopAsync();
+        _certificate = certificate;
+        await StartProcessAsync();
+    }
+
     public async Task SetModeAsync(object mode)
     {
-        using var response = await Control.PostAsJsonAsync($"http://127.0.0.1:{Port}/_control/mode", mode);
+        using var response = await Control.PostAsJsonAsync($"http://127.0.0.1:{ControlPort}/_control/mode", mode);
         response.EnsureSuccessStatusCode();
     }
 
     /// <summary>Every request (but the control API's) is answered this much later: a slow backend.</summary>
     public async Task SetDelayAsync(TimeSpan delay)
     {
-        using var response = await Control.PostAsJsonAsync($"http://127.0.0.1:{Port}/_control/delay", new { ms = delay.TotalMilliseconds });
+        using var response = await Control.PostAsJsonAsync($"http://127.0.0.1:{ControlPort}/_control/delay", new { ms = delay.TotalMilliseconds });
         response.EnsureSuccessStatusCode();
     }
 
@@ -87,7 +120,20 @@ public sealed class TestBackendProcess : IAsyncDisposable
     public IReadOnlyList<JsonObject> AgentEvents() => Records().Where(r => (string?)r["route"] == "agent-events").ToList();
 
     public async Task<JsonObject> StatsAsync() =>
-        JsonNode.Parse(await Control.GetStringAsync($"http://127.0.0.1:{Port}/_control/stats"))!.AsObject();
+        JsonNode.Parse(await Control.GetStringAsync($"http://127.0.0.1:{ControlPort}/_control/stats"))!.AsObject();
+
+    /// <summary>The build map last uploaded for <paramref name="bsid"/> (<c>{"headers", "buildMap"}</c>), or null when none was.</summary>
+    public async Task<JsonObject?> BuildMapAsync(string bsid)
+    {
+        using var response = await Control.GetAsync($"http://127.0.0.1:{Port}/_control/build-map/{Uri.EscapeDataString(bsid)}");
+        return response.StatusCode == System.Net.HttpStatusCode.NotFound ? null : JsonNode.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    /// <summary>Every request so far, any route or answer, in arrival order (needs <c>recordAll</c>).</summary>
+    public IReadOnlyList<JsonObject> AllRequests() =>
+        RecordAllFile is not null && File.Exists(RecordAllFile)
+            ? File.ReadAllLines(RecordAllFile).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
+            : [];
 
     /// <summary>Every accepted request so far, in arrival order.</summary>
     public IReadOnlyList<JsonObject> Records() =>
@@ -133,7 +179,18 @@ public sealed class TestBackendProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(Assembly);
         info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add($"http://127.0.0.1:{Port}");
+        if (_certificate is null)
+        {
+            info.ArgumentList.Add($"http://127.0.0.1:{Port}");
+        }
+        else
+        {
+            info.ArgumentList.Add($"https://127.0.0.1:{Port};http://127.0.0.1:{ControlPort}");
+            foreach (var argument in new[] { "--certificate", _certificate.CertificateFile, "--certificate-key", _certificate.KeyFile })
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
         info.ArgumentList.Add("--record");
         info.ArgumentList.Add(RecordFile);
         if (RecordAllFile is not null)
@@ -164,7 +221,7 @@ public sealed class TestBackendProcess : IAsyncDisposable
         {
             try
             {
-                using var response = await Control.GetAsync($"http://127.0.0.1:{Port}/_control/health");
+                using var response = await Control.GetAsync($"http://127.0.0.1:{ControlPort}/_control/health");
                 if (response.IsSuccessStatusCode)
                 {
                     return;

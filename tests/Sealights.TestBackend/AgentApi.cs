@@ -88,7 +88,25 @@ internal static partial class AgentApi
             await Json(context, api.RemoteConfig);
             return true;
         }
-        if (method == "POST" && (BuildMapping().IsMatch(path) || PartialBuildMapping().IsMatch(path)))
+        if (method == "POST" && BuildMapping().IsMatch(path))
+        {
+            var request = await Body(context);
+            context.Items["route"] = "buildmapping";
+            if (BuildMapProblem(context, request) is { } problem)
+            {
+                context.Response.StatusCode = problem.Status;
+                context.Items["reason"] = problem.Reason;
+                Console.Error.WriteLine($"rejected {method} {path}: {problem.Status} {problem.Reason}");
+                await context.Response.WriteAsync(problem.Reason);
+                return true;
+            }
+            var bsid = (string)request!["meta"]!["buildSessionId"]!;
+            api.KeepBuildMap(bsid, new JsonObject { ["headers"] = Headers(context.Request), ["buildMap"] = request.DeepClone() });
+            api.MarkSubmitted(bsid);
+            await Json(context, new JsonObject());
+            return true;
+        }
+        if (method == "POST" && PartialBuildMapping().IsMatch(path))
         {
             var request = await Body(context);
             context.Items["route"] = "buildmapping";
@@ -227,6 +245,54 @@ internal static partial class AgentApi
     private static void Record(HttpContext context, BackendState state, string kind, string bsid, JsonNode? body) =>
         state.Record(context, new Route(kind, bsid, null, null, context.Request.Headers["x-sl-labId"].ToString() is { Length: > 0 } lab ? lab : null), body);
 
+    /// Why a build map (<c>POST /v4/agents/buildmapping/</c>) is refused, or null: a Bearer token,
+    /// a JSON object with <c>meta.buildSessionId</c>, <c>files[]</c> and a <c>uniqueId</c> on every
+    /// <c>files[].methods[]</c> (what footprints are matched against).
+    /// </summary>
+    private static (int Status, string Reason)? BuildMapProblem(HttpContext context, JsonNode? request)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal) || authorization.Length <= "Bearer ".Length)
+        {
+            return (401, "missing Bearer token");
+        }
+        if (request is not JsonObject map)
+        {
+            return (400, "the build map is not a JSON object (gzip or plain JSON)");
+        }
+        if (map["meta"]?["buildSessionId"] is not JsonValue bsid || !bsid.TryGetValue<string>(out var id) || id.Length == 0)
+        {
+            return (400, "meta.buildSessionId is missing");
+        }
+        if (map["files"] is not JsonArray files)
+        {
+            return (400, "files must be an array");
+        }
+        foreach (var file in files)
+        {
+            if (file?["methods"] is not JsonArray methods)
+            {
+                return (400, "files[].methods must be an array");
+            }
+            if (methods.Any(m => m?["uniqueId"] is not JsonValue unique || !unique.TryGetValue<string>(out var text) || text.Length == 0))
+            {
+                return (400, $"files[].methods[].uniqueId is missing (in {(string?)file["logicalPath"] ?? "a file"})");
+            }
+        }
+        return null;
+    }
+
+    private static JsonObject Headers(HttpRequest request)
+    {
+        var headers = new JsonObject();
+        foreach (var (name, values) in request.Headers)
+        {
+            var lower = name.ToLowerInvariant();
+            headers[lower] = lower == "authorization" ? TrafficRecorder.MaskAuthorization(values.ToString()) : values.ToString();
+        }
+        return headers;
+    }
+
     private static async Task<JsonNode?> Body(HttpContext context)
     {
         // Seekable also without --record-all (which buffers every body itself).
@@ -267,6 +333,7 @@ internal sealed class AgentApiState
     private readonly object _gate = new();
     private readonly Dictionary<string, BuildSession> _sessions = [];
     private readonly HashSet<string> _submitted = [];
+    private readonly Dictionary<string, JsonObject> _buildMaps = [];
     private JsonObject _remoteConfig = [];
 
     public JsonObject RemoteConfig
@@ -310,6 +377,23 @@ internal sealed class AgentApiState
         lock (_gate)
         {
             _submitted.Add(bsid);
+        }
+    }
+
+    /// <summary>Keeps the last build map uploaded for <paramref name="bsid"/> (with its request headers, Authorization masked).</summary>
+    public void KeepBuildMap(string bsid, JsonObject upload)
+    {
+        lock (_gate)
+        {
+            _buildMaps[bsid] = upload;
+        }
+    }
+
+    public JsonObject? BuildMap(string bsid)
+    {
+        lock (_gate)
+        {
+            return _buildMaps.TryGetValue(bsid, out var upload) ? (JsonObject)upload.DeepClone() : null;
         }
     }
 

@@ -8,7 +8,8 @@ using Microsoft.AspNetCore.Http.Features;
 // A stand-in of the Sealights backend for tests (see README.md). Arguments: --urls (ASP.NET Core),
 // --record FILE (accepted requests as JSON lines), --token TOKEN (the only Bearer accepted),
 // --execution ID (an execution active from the start), --record-all FILE (every request, whatever
-// its answer, body decoded: for studying another agent's traffic).
+// its answer, body decoded: for studying another agent's traffic), --certificate FILE [--certificate-key
+// FILE] (HTTPS for the https:// addresses of --urls; see HttpsCertificate.cs).
 var recordPath = Argument(args, "--record");
 var state = new BackendState(recordPath, Argument(args, "--token"));
 var api = new AgentApiState();
@@ -19,6 +20,7 @@ if (Argument(args, "--execution") is { } initialExecution)
 }
 
 var builder = WebApplication.CreateSlimBuilder(args);
+HttpsCertificate.Configure(builder, args);
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
 var app = builder.Build();
@@ -55,6 +57,8 @@ app.MapPost("/_control/delay", async (HttpContext context) =>
     return Results.Ok();
 });
 app.MapGet("/_control/stats", () => Results.Text(state.Stats().ToJsonString(), "application/json"));
+app.MapGet("/_control/build-map/{bsid}", (string bsid) =>
+    api.BuildMap(bsid) is { } upload ? Results.Text(upload.ToJsonString(), "application/json") : Results.NotFound($"no build map uploaded for {bsid}"));
 app.MapPost("/_control/mode", async (HttpContext context) =>
 {
     var body = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())!.AsObject();

@@ -281,7 +281,7 @@ public sealed class FootprintsSender : IDisposable
         _abandonBackground.Dispose();
     }
 
-    internal static string Describe(HttpRequestException e) => $"{e.HttpRequestError}: {e.Message}";
+    internal static string Describe(HttpRequestException e) => TransportFailure.Describe(e);
 
     private async Task<SendOutcome> PumpAsync(DateTimeOffset deadline, bool ignoreBackoff, CancellationToken cancellation)
     {
