@@ -235,7 +235,8 @@ public sealed class LifecycleCalls : IDisposable
         }
         else if (!cancel.IsCancellationRequested)
         {
-            _log.Warn($"the build session {_options.BuildSessionId} could not be validated ({failure ?? (status is >= 200 and < 300 ? "the answer is not a JSON object" : $"answered {status}")}): requests go without app, branch and build names");
+            // No answer at all (connection, TLS, timeout): the footprints sender says that in its one line.
+            Say(status == 0 ? _log.Debug : _log.Warn, $"the build session {_options.BuildSessionId} could not be validated ({failure ?? (status is >= 200 and < 300 ? "the answer is not a JSON object" : $"answered {status}")}): requests go without app, branch and build names");
         }
     }
 
@@ -258,7 +259,7 @@ public sealed class LifecycleCalls : IDisposable
         }
         else if (!cancel.IsCancellationRequested)
         {
-            _log.Info($"Sealights' remote configuration could not be read ({failure ?? $"answered {status}"}): the agent's defaults apply");
+            Say(status == 0 ? _log.Debug : _log.Info, $"Sealights' remote configuration could not be read ({failure ?? $"answered {status}"}): the agent's defaults apply");
         }
     }
 
@@ -334,7 +335,7 @@ public sealed class LifecycleCalls : IDisposable
                 var (status, _, failure) = await SendAsync(request, _stopping.Token).ConfigureAwait(false);
                 if (status is not (>= 200 and < 300) && !_stopping.IsCancellationRequested && _once.First("event-failed"))
                 {
-                    _log.Warn($"agent event {(int)next.Type} not delivered ({failure ?? $"answered {status}"}); events are not retried, coverage is not affected; further failures are not logged");
+                    Say(status == 0 ? _log.Debug : _log.Warn, $"agent event {(int)next.Type} not delivered ({failure ?? $"answered {status}"}); events are not retried, coverage is not affected; further failures are not logged");
                 }
             }
             catch (Exception e)
@@ -368,6 +369,8 @@ public sealed class LifecycleCalls : IDisposable
             return (0, [], FootprintsSender.Describe(e));
         }
     }
+
+    private static void Say(Action<string> level, string message) => level(message);
 
     private void Unexpected(Exception e)
     {
