@@ -23,7 +23,10 @@ using Sealights.Images.Testing;
 // With --addressing flags the emulator is started with its addresses as flags (as AWS's emulator
 // needs) instead of the image's entrypoint with SL_EMULATOR_* variables; the init figure then comes
 // from the INIT REPORT line when REPORT's Init Duration is AWS's emulator's placeholder.
-// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags]
+// With --slow-backend MS an "on/slow-backend" row runs against a second stand-in backend that answers
+// every request MS ms late (its --delay-ms), and the warm invocations of "on" and "on/slow-backend"
+// alternate between two containers started together; a last table puts the two side by side.
+// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS]
 //        stress [--starts N] [--parallel P] [--load L]
 // "stress" is its own command: many enabled cold starts beside a CPU load (ColdStartStress).
 if (args.Length > 0 && args[0] == "stress")
@@ -37,6 +40,7 @@ string? baseline = null;
 string? cpus = null;
 var addressing = EmulatorAddressing.Environment;
 var variants = new List<(string Name, Dictionary<string, string> Environment)>();
+int? slowBackendMs = null;
 for (var i = 0; i < args.Length - 1; i += 2)
 {
     switch (args[i])
@@ -45,6 +49,7 @@ for (var i = 0; i < args.Length - 1; i += 2)
         case "--warm": warm = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--baseline": baseline = args[i + 1]; break;
         case "--cpus": cpus = args[i + 1]; break;
+        case "--slow-backend": slowBackendMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--variant" when Variant.TryParse(args[i + 1]) is { } variant: variants.Add(variant); break;
         case "--addressing" when Enum.TryParse<EmulatorAddressing>(args[i + 1], ignoreCase: true, out var parsed): addressing = parsed; break;
         case "--addressing": Console.Error.WriteLine($"--addressing {args[i + 1]}: expected environment or flags"); return 2;
@@ -78,6 +83,17 @@ configurations.Add(new Configuration("inert", covered, new Dictionary<string, st
 configurations.Add(new Configuration("on", covered, delivering));
 configurations.Add(new Configuration("on/every", covered, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }));
 configurations.Add(new Configuration("on/tls", trusted, new Dictionary<string, string>(delivering) { ["SL_TOKEN"] = tlsToken }));
+TestBackendProcess? slowBackend = null;
+Configuration? slow = null;
+if (slowBackendMs is { } delayMs)
+{
+    var slowPort = FreePorts.Next();
+    var slowToken = SealightsTokens.Create($"http://127.0.0.1:{slowPort}/api");
+    slowBackend = await TestBackendProcess.StartAsync(Directory.CreateDirectory(Path.Combine(records.FullName, "slow")).FullName, slowPort, slowToken, "bench-execution");
+    await slowBackend.SetDelayAsync(TimeSpan.FromMilliseconds(delayMs));
+    slow = new Configuration("on/slow-backend", covered, new Dictionary<string, string> { ["SL_TOKEN"] = slowToken, ["SL_BUILD_SESSION_ID"] = "bench-bsid" });
+    configurations.Add(slow);
+}
 foreach (var (name, environment) in variants)
 {
     var withVariant = new Dictionary<string, string>(delivering);
@@ -110,7 +126,51 @@ for (var run = 0; run < cold; run++)
     }
 }
 
-foreach (var configuration in configurations)
+// With a slow backend, "on" and "on/slow-backend" take turns invoke by invoke (two containers at once).
+var fastOn = configurations.Single(c => c.Name == "on");
+if (slow is not null)
+{
+    await using var fastContainer = await LambdaContainer.StartAsync(fastOn.Image, fastOn.Environment, runArguments, addressing: addressing);
+    await using var slowContainer = await LambdaContainer.StartAsync(slow.Image, slow.Environment, runArguments, addressing: addressing);
+    await fastContainer.InvokeAsync(Payload);
+    await slowContainer.InvokeAsync(Payload);
+    // Steady state first: the slow agent's start calls take several of its backend's delays, and
+    // only then do its footprints flow; invoke both every 500 ms until the slow backend has footprints (≤ 60 s).
+    var settling = System.Diagnostics.Stopwatch.StartNew();
+    var warmups = 0;
+    while (slowBackend!.FootprintsRecords().Count == 0 && settling.Elapsed < TimeSpan.FromSeconds(60))
+    {
+        await fastContainer.InvokeAsync(Payload);
+        await slowContainer.InvokeAsync(Payload);
+        warmups++;
+        await Task.Delay(500);
+    }
+    Console.WriteLine($"slow backend: first footprints after {settling.Elapsed.TotalSeconds:0.0} s ({warmups} warm-up invocations each, not measured)");
+    var measuring = System.Diagnostics.Stopwatch.StartNew();
+    for (var i = 0; i < warm; i++)
+    {
+        foreach (var (configuration, container) in i % 2 == 0 ? [(fastOn, fastContainer), (slow, slowContainer)] : new[] { (slow, slowContainer), (fastOn, fastContainer) })
+        {
+            configuration.WarmLatencyMs.Add((await container.InvokeAsync(Payload)).Latency.TotalMilliseconds);
+        }
+    }
+    Console.WriteLine($"warm phase of on and on/slow-backend: {measuring.Elapsed.TotalSeconds:0.0} s for {warm} invocations each");
+    foreach (var (configuration, container) in new[] { (fastOn, fastContainer), (slow, slowContainer) })
+    {
+        var logs = await container.WaitForLogAsync(l => ReportLine.ParseAll(l).Count >= warm + 1 + warmups, TimeSpan.FromSeconds(30));
+        await container.StopAsync();
+        foreach (var report in ReportLine.ParseAll(logs).Skip(1 + warmups))
+        {
+            configuration.WarmDurationMs.Add(report.DurationMs);
+            if (report.PostRuntimeExtensionsDurationMs is { } postRuntime)
+            {
+                configuration.PostRuntimeMs.Add(postRuntime);
+            }
+        }
+    }
+}
+
+foreach (var configuration in configurations.Where(c => slow is null || (c != slow && c != fastOn)))
 {
     await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments, addressing: addressing);
     await container.InvokeAsync(Payload);
@@ -161,6 +221,32 @@ foreach (var c in configurations.Skip(1))
         + $"post-runtime per warm invoke p50 {Ms(Statistics.Median(c.PostRuntimeMs))} ms, p90 {Ms(Statistics.Percentile(c.PostRuntimeMs, 90))} ms, "
         + $"p99 {Ms(Statistics.Percentile(c.PostRuntimeMs, 99))} ms, mean {Ms(c.PostRuntimeMs.DefaultIfEmpty(double.NaN).Average())} ms, "
         + $"max {Ms(c.PostRuntimeMs.DefaultIfEmpty(double.NaN).Max())} ms, {c.PostRuntimeMs.Count(p => p > 0)} of {c.PostRuntimeMs.Count} with post-runtime work");
+}
+if (slow is not null)
+{
+    static string Ratio(double a, double b) => (a / b).ToString("0.00", CultureInfo.InvariantCulture);
+    Console.WriteLine($"fast vs slow backend (every request answered {slowBackendMs} ms late), same run, interleaved:");
+    Console.WriteLine($"{"",-16} {"fast",9} {"slow",9} {"slow/fast",10}");
+    foreach (var (row, fast, late) in new (string, double, double)[]
+    {
+        ("init p50", Statistics.Median(fastOn.InitMs), Statistics.Median(slow.InitMs)),
+        ("init p25", Statistics.Percentile(fastOn.InitMs, 25), Statistics.Percentile(slow.InitMs, 25)),
+        ("cold call p50", Statistics.Median(fastOn.ColdLatencyMs), Statistics.Median(slow.ColdLatencyMs)),
+        ("warm p50", Statistics.Percentile(fastOn.WarmLatencyMs, 50), Statistics.Percentile(slow.WarmLatencyMs, 50)),
+        ("warm p90", Statistics.Percentile(fastOn.WarmLatencyMs, 90), Statistics.Percentile(slow.WarmLatencyMs, 90)),
+        ("warm p99", Statistics.Percentile(fastOn.WarmLatencyMs, 99), Statistics.Percentile(slow.WarmLatencyMs, 99)),
+        ("post-rt p50", Statistics.Median(fastOn.PostRuntimeMs), Statistics.Median(slow.PostRuntimeMs)),
+        ("post-rt p99", Statistics.Percentile(fastOn.PostRuntimeMs, 99), Statistics.Percentile(slow.PostRuntimeMs, 99)),
+    })
+    {
+        Console.WriteLine($"{row,-16} {Ms(fast),9} {Ms(late),9} {Ratio(late, fast),10}");
+    }
+    Console.WriteLine(
+        $"init slow - fast: median of the {slow.InitMs.Count} same-round differences {Ms(Statistics.MedianOfDifferences(slow.InitMs, fastOn.InitMs))} ms; "
+        + $"warm slow - fast: median of the {slow.WarmLatencyMs.Count} same-turn differences {Ms(Statistics.MedianOfDifferences(slow.WarmLatencyMs, fastOn.WarmLatencyMs))} ms");
+    var slowStats = await slowBackend!.StatsAsync();
+    Console.WriteLine($"slow backend: {slowBackend.FootprintsRecords().Count} footprints requests accepted, {slowBackend.AgentEvents().Count} agent events; {slowStats.ToJsonString()}");
+    await slowBackend.DisposeAsync();
 }
 var stats = await backend.StatsAsync();
 Console.WriteLine($"backend: {backend.FootprintsRecords().Count} footprints requests accepted, {backend.DeliveredMethods().Count} method hits delivered; {stats.ToJsonString()}");

@@ -59,7 +59,8 @@ try
         var sinks = new List<IMethodHitSink>();
         if (delivery is not null)
         {
-            sinks.Add(new FootprintsDelivery(delivery, options.Token!, log));
+            // Announced to Sealights from the first INVOKE on (Delivery/LifecycleCalls), with the function's facts.
+            sinks.Add(new FootprintsDelivery(delivery, options.Token!, log, announce: () => LambdaFacts.Read(Environment.GetEnvironmentVariable, options.TaskRoot)));
         }
         if (options.HitsDumpFile is { } dump)
         {

@@ -109,6 +109,16 @@ public sealed class TestBackendProcess : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>Every request (but the control API's) is answered this much later: a slow backend.</summary>
+    public async Task SetDelayAsync(TimeSpan delay)
+    {
+        using var response = await Control.PostAsJsonAsync($"http://127.0.0.1:{ControlPort}/_control/delay", new { ms = delay.TotalMilliseconds });
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The agent events received (route <c>agent-events</c>), in arrival order.</summary>
+    public IReadOnlyList<JsonObject> AgentEvents() => Records().Where(r => (string?)r["route"] == "agent-events").ToList();
+
     public async Task<JsonObject> StatsAsync() =>
         JsonNode.Parse(await Control.GetStringAsync($"http://127.0.0.1:{ControlPort}/_control/stats"))!.AsObject();
 

@@ -39,19 +39,7 @@ public sealed class DeliveryOptionsTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
-    public void A_token_without_a_server_and_no_collector_turns_delivery_off_with_one_clear_line()
-    {
-        _scope.UseServer(null);
-
-        var options = Read(("SL_BUILD_SESSION_ID", "bsid-1"));
-
-        Assert.Null(options);
-        var line = Assert.Single(_scope.Log.Lines);
-        Assert.Equal("footprints delivery is off: the token has no usable x-sl-server claim and SL_COLLECTOR_URL is not set: nowhere to send footprints", line);
-    }
-
-    [Fact]
-    public void A_collector_url_replaces_the_server_and_makes_a_server_claim_unnecessary()
+    public void A_collector_url_replaces_the_server()
     {
         _scope.UseServer(null);
 

@@ -57,6 +57,11 @@ internal static partial class AgentApi
         if (method == "GET" && (match = GetBuildSession().Match(path)).Success)
         {
             context.Items["route"] = "buildsession-get";
+            if (!await Authorized(context, state))
+            {
+                return true;
+            }
+            Record(context, state, "buildsession-get", match.Groups["bsid"].Value, null);
             if (api.Session(match.Groups["bsid"].Value) is not { } session)
             {
                 context.Response.StatusCode = 404;
@@ -74,6 +79,11 @@ internal static partial class AgentApi
         if (method == "GET" && RemoteConfig().IsMatch(path))
         {
             context.Items["route"] = "remote-config";
+            if (!await Authorized(context, state))
+            {
+                return true;
+            }
+            Record(context, state, "remote-config", context.Request.Headers["x-sl-bsid"].ToString(), null);
             // A flat object of configuration keys that override the agent's; {} overrides nothing.
             await Json(context, api.RemoteConfig);
             return true;
@@ -126,6 +136,27 @@ internal static partial class AgentApi
             await Json(context, method == "GET" ? new JsonArray() : new JsonObject());
             return true;
         }
+        if (method == "POST" && path.TrimEnd('/').EndsWith("/v3/agents/agent-events", StringComparison.Ordinal))
+        {
+            context.Items["route"] = "agent-events";
+            if (!await Authorized(context, state))
+            {
+                return true;
+            }
+            var events = await Body(context);
+            if (AgentEventsProblem(events, context.Request.Headers) is { } problem)
+            {
+                state.Rejected();
+                context.Items["reason"] = problem;
+                Console.Error.WriteLine($"rejected {method} {path}: 400 {problem}");
+                context.Response.StatusCode = 400;
+                await context.Response.WriteAsync(problem);
+                return true;
+            }
+            Record(context, state, "agent-events", context.Request.Headers["x-sl-bsid"].ToString(), events);
+            await Json(context, new JsonObject());
+            return true;
+        }
         if (method == "POST" && (match = Accepted().Match(path)).Success)
         {
             context.Items["route"] = match.Groups[1].Value.Split('/') switch
@@ -162,6 +193,58 @@ internal static partial class AgentApi
     }
 
     /// <summary>
+    /// The shape slnodejs sends and the agent must: <c>{"agentId","events":[{"type":int,"utcTimestamp_ms":number,…}],…}</c>,
+    /// <c>x-sl-messageType</c> = the first event's type, 1001's <c>data.agentInfo.agentId</c> = <c>agentId</c>.
+    /// </summary>
+    internal static string? AgentEventsProblem(JsonNode? body, IHeaderDictionary headers)
+    {
+        if (body is not JsonObject root || root["agentId"] is not JsonValue agentId || agentId.GetValueKind() != System.Text.Json.JsonValueKind.String)
+        {
+            return "agent events: no agentId";
+        }
+        if (root["events"] is not JsonArray { Count: > 0 } events)
+        {
+            return "agent events: no events";
+        }
+        foreach (var item in events)
+        {
+            if (item?["type"] is not JsonValue type || type.GetValueKind() != System.Text.Json.JsonValueKind.Number
+                || item["utcTimestamp_ms"] is not JsonValue stamp || stamp.GetValueKind() != System.Text.Json.JsonValueKind.Number)
+            {
+                return "agent events: an event without a numeric type and utcTimestamp_ms";
+            }
+            if ((int)type == 1001 && (string?)item["data"]?["agentInfo"]?["agentId"] != (string?)agentId)
+            {
+                return "agent events: 1001 without data.agentInfo.agentId = agentId";
+            }
+        }
+        var messageType = headers["x-sl-messageType"].ToString();
+        if (messageType != ((int)events[0]!["type"]!).ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            return $"agent events: x-sl-messageType '{messageType}' is not the first event's type";
+        }
+        return null;
+    }
+
+    private static async Task<bool> Authorized(HttpContext context, BackendState state)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.Ordinal) && authorization.Length > "Bearer ".Length
+            && (state.ExpectedToken is not { } expected || authorization == "Bearer " + expected))
+        {
+            return true;
+        }
+        state.Rejected();
+        context.Items["reason"] = "missing or wrong Bearer token";
+        context.Response.StatusCode = 401;
+        await context.Response.WriteAsync("missing or wrong Bearer token");
+        return false;
+    }
+
+    // The --record file gets the agent API calls our agent makes too (route, headers, decoded body).
+    private static void Record(HttpContext context, BackendState state, string kind, string bsid, JsonNode? body) =>
+        state.Record(context, new Route(kind, bsid, null, null, context.Request.Headers["x-sl-labId"].ToString() is { Length: > 0 } lab ? lab : null), body);
+
     /// Why a build map (<c>POST /v4/agents/buildmapping/</c>) is refused, or null: a Bearer token,
     /// a JSON object with <c>meta.buildSessionId</c>, <c>files[]</c> and a <c>uniqueId</c> on every
     /// <c>files[].methods[]</c> (what footprints are matched against).
@@ -212,6 +295,8 @@ internal static partial class AgentApi
 
     private static async Task<JsonNode?> Body(HttpContext context)
     {
+        // Seekable also without --record-all (which buffers every body itself).
+        context.Request.EnableBuffering();
         context.Request.Body.Position = 0;
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer);

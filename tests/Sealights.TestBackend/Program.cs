@@ -28,8 +28,34 @@ if (recordAll is not null)
 {
     app.Use((context, next) => context.Request.Path.StartsWithSegments("/_control") ? next() : recordAll.InvokeAsync(context, next));
 }
+// A slow backend (--delay-ms, or /_control/delay): every request but the control API's is answered that much later.
+if (Argument(args, "--delay-ms") is { } delayArgument)
+{
+    state.Delay = TimeSpan.FromMilliseconds(int.Parse(delayArgument, System.Globalization.CultureInfo.InvariantCulture));
+}
+app.Use(async (context, next) =>
+{
+    if (!context.Request.Path.StartsWithSegments("/_control") && state.Delay > TimeSpan.Zero)
+    {
+        try
+        {
+            await Task.Delay(state.Delay, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+    }
+    await next();
+});
 
 app.MapGet("/_control/health", () => Results.Ok());
+app.MapPost("/_control/delay", async (HttpContext context) =>
+{
+    var body = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())!.AsObject();
+    state.Delay = TimeSpan.FromMilliseconds((double?)body["ms"] ?? 0);
+    return Results.Ok();
+});
 app.MapGet("/_control/stats", () => Results.Text(state.Stats().ToJsonString(), "application/json"));
 app.MapGet("/_control/build-map/{bsid}", (string bsid) =>
     api.BuildMap(bsid) is { } upload ? Results.Text(upload.ToJsonString(), "application/json") : Results.NotFound($"no build map uploaded for {bsid}"));
@@ -335,6 +361,15 @@ internal sealed class BackendState(string? recordPath, string? expectedToken)
     private int _faulted;
 
     public string? ExpectedToken { get; } = expectedToken;
+
+    private long _delayTicks;
+
+    /// <summary>How long every request waits before it is served (a slow backend); zero by default.</summary>
+    public TimeSpan Delay
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _delayTicks));
+        set => Interlocked.Exchange(ref _delayTicks, Math.Max(0, value.Ticks));
+    }
 
     public Execution? CurrentExecution
     {

@@ -5,25 +5,33 @@ using System.Text.Json;
 namespace Sealights.Lambda.Agent.Configuration;
 
 /// <summary>
-/// The Sealights agent token: a JWT whose payload names the backend (<c>x-sl-server</c>) and the
-/// customer (<c>subject</c>). The signature is the backend's business; the agent only reads
-/// claims. The raw value is kept private and never formatted into text.
+/// The Sealights agent token: a JWT whose payload names the backend (<c>x-sl-server</c>), the
+/// customer (<c>subject</c>) and the role (<c>x-sl-role</c>). The signature is the backend's
+/// business; the agent only reads claims, and refuses a token without those three or whose role
+/// is not exactly <c>agent</c>, as Sealights' own agents do (slnodejs 6.1.1133 makes no request
+/// at all with such a token). The raw value is kept private and never formatted into text.
 /// </summary>
 public sealed class SealightsToken
 {
     private readonly string _value;
 
-    private SealightsToken(string value, Uri? server, string? subject)
+    /// <summary>The only role an agent token may carry.</summary>
+    public const string AgentRole = "agent";
+
+    private SealightsToken(string value, Uri server, string subject)
     {
         _value = value;
         Server = server;
         Subject = subject;
     }
 
-    /// <summary>The backend base address from the <c>x-sl-server</c> claim, if present and valid.</summary>
+    /// <summary>The backend base address from the <c>x-sl-server</c> claim (always present in an accepted token).</summary>
     public Uri? Server { get; }
 
     public string? Subject { get; }
+
+    /// <summary>The customer id, as Sealights' agents take it: <c>subject</c> up to its first <c>@</c>.</summary>
+    public string? CustomerId => Subject is { } subject && subject.IndexOf('@') is var at && at >= 0 ? subject[..at] : Subject;
 
     /// <summary>The value for an Authorization header; the only way the raw token leaves this class.</summary>
     public string BearerValue => "Bearer " + _value;
@@ -64,17 +72,37 @@ public sealed class SealightsToken
                 problem = "the token's payload is not a JSON object";
                 return false;
             }
-            Uri? server = null;
-            if (document.RootElement.TryGetProperty("x-sl-server", out var serverClaim)
-                && serverClaim.ValueKind == JsonValueKind.String
-                && Uri.TryCreate(serverClaim.GetString(), UriKind.Absolute, out var parsed)
-                && (parsed.Scheme == Uri.UriSchemeHttps || parsed.Scheme == Uri.UriSchemeHttp))
+            // The claims are named in the problem, never their values (nor the token).
+            var root = document.RootElement;
+            if (!root.TryGetProperty("subject", out var subjectClaim) || subjectClaim.ValueKind != JsonValueKind.String
+                || string.IsNullOrWhiteSpace(subjectClaim.GetString()))
             {
-                server = parsed;
+                problem = "the token has no 'subject' claim (Sealights agent tokens name the customer there)";
+                return false;
             }
-            var subject = document.RootElement.TryGetProperty("subject", out var subjectClaim) && subjectClaim.ValueKind == JsonValueKind.String
-                ? subjectClaim.GetString()
-                : null;
+            if (!root.TryGetProperty("x-sl-server", out var serverClaim) || serverClaim.ValueKind != JsonValueKind.String
+                || string.IsNullOrWhiteSpace(serverClaim.GetString()))
+            {
+                problem = "the token has no 'x-sl-server' claim";
+                return false;
+            }
+            if (!Uri.TryCreate(serverClaim.GetString(), UriKind.Absolute, out var server)
+                || (server.Scheme != Uri.UriSchemeHttps && server.Scheme != Uri.UriSchemeHttp))
+            {
+                problem = "the token's 'x-sl-server' claim is not an http(s) URL";
+                return false;
+            }
+            if (!root.TryGetProperty("x-sl-role", out var roleClaim) || roleClaim.ValueKind != JsonValueKind.String)
+            {
+                problem = $"the token has no 'x-sl-role' claim (an agent token has '{AgentRole}')";
+                return false;
+            }
+            if (roleClaim.GetString() != AgentRole)
+            {
+                problem = $"the token's 'x-sl-role' claim is not '{AgentRole}': it is not an agent token";
+                return false;
+            }
+            var subject = subjectClaim.GetString()!;
             token = new SealightsToken(value, server, subject);
             problem = null;
             return true;

@@ -83,8 +83,17 @@ public sealed record DeliveryOptions
     /// </summary>
     public TimeSpan NoExecutionHold { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>The active execution is queried at most this often.</summary>
-    public TimeSpan ExecutionRefreshInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>The active execution is queried at most this often (the remote configuration's <c>executionQueryIntervalSecs</c> when it set one).</summary>
+    public TimeSpan ExecutionRefreshInterval
+    {
+        get => Metadata.ExecutionQueryInterval ?? _executionRefreshInterval;
+        init => _executionRefreshInterval = value;
+    }
+
+    private readonly TimeSpan _executionRefreshInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>What the lifecycle calls learn in the background (build session names, remote configuration) and every request then carries.</summary>
+    public AgentMetadata Metadata { get; init; } = new();
 
     /// <summary>First retry delay after a failed attempt; doubles per consecutive failure up to <see cref="RetryMaxDelay"/>.</summary>
     public TimeSpan RetryMinDelay { get; init; } = TimeSpan.FromSeconds(1);

@@ -22,6 +22,7 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     private readonly OnceLog _once = new();
     private readonly object _firstInvokeLock = new();
     private DateTimeOffset? _firstInvokeAt;
+    private readonly LifecycleCalls? _lifecycle;
     private long _flushes;
 
     /// <param name="options">From <see cref="DeliveryOptions.TryCreate"/>.</param>
@@ -29,7 +30,12 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     /// <param name="log">The agent's log.</param>
     /// <param name="time">The clock for backoff, the execution cache and the hold rule (tests shift it).</param>
     /// <param name="identity">Who the agent is (collector footprints' <c>meta.agentConfig</c>); default: this agent's version, app/branch/build unknown.</param>
-    public FootprintsDelivery(DeliveryOptions options, SealightsToken token, AgentLog log, TimeProvider? time = null, AgentIdentity? identity = null)
+    /// <param name="announce">
+    /// When given, the agent announces itself from the first INVOKE on (<see cref="LifecycleCalls"/>:
+    /// build session, remote configuration, agent events, the start event's facts read by this), and
+    /// footprints wait for the remote configuration. Without it, only footprints and execution queries.
+    /// </param>
+    public FootprintsDelivery(DeliveryOptions options, SealightsToken token, AgentLog log, TimeProvider? time = null, AgentIdentity? identity = null, Func<LambdaFacts>? announce = null)
     {
         Options = options;
         _log = log;
@@ -37,6 +43,10 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
         Identity = identity ?? new AgentIdentity(AgentIdentity.CurrentAgentVersion);
         _spool = new FootprintsSpool(options, log, _counters, _time);
         _sender = new FootprintsSender(options, token, _spool, log, _counters, _time, Identity);
+        if (announce is not null)
+        {
+            _lifecycle = new LifecycleCalls(options, token, log, _sender.Executions, () => Statistics, _sender.Kick, announce, _time, Identity);
+        }
         log.Info($"footprints go to the {options.Describe()}");
         if (_spool.Adopted > 0)
         {
@@ -55,6 +65,9 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     /// <summary>A consistent snapshot: a batch that left the spool is already counted as sent or dropped.</summary>
     public DeliveryStatistics Statistics => _spool.Snapshot();
 
+    /// <summary>The lifecycle calls, when the agent announces itself (null otherwise).</summary>
+    public LifecycleCalls? Lifecycle => _lifecycle;
+
     /// <summary>
     /// Call once, when the first INVOKE arrives (with its arrival time): methods first seen
     /// before it are init footprints (<c>isInitFootprints</c>). Until it is called every hit
@@ -65,6 +78,21 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
         lock (_firstInvokeLock)
         {
             _firstInvokeAt ??= receivedAt;
+        }
+        // The runtime has started and init is over: the first moment the agent may talk to Sealights.
+        _lifecycle?.Start();
+    }
+
+    /// <summary>Every INVOKE (after <see cref="MarkFirstInvoke"/> for the first): a moment for a due ping.</summary>
+    public void Invoked()
+    {
+        try
+        {
+            _lifecycle?.Invoked();
+        }
+        catch (Exception e)
+        {
+            Unexpected("invoke", e);
         }
     }
 
@@ -78,6 +106,11 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     {
         try
         {
+            if (_lifecycle is { FootprintsOff: true })
+            {
+                // Sealights' remote configuration turned footprints off (said once, by LifecycleCalls).
+                return Task.CompletedTask;
+            }
             DateTimeOffset? firstInvoke;
             lock (_firstInvokeLock)
             {
@@ -94,7 +127,12 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
             }
             if (entries.Count > 0)
             {
-                _sender.Kick();
+                _lifecycle?.FootprintsCollected();
+                // With lifecycle calls, the first send waits for the remote configuration (they kick it then).
+                if (_lifecycle is null || _lifecycle.FootprintsMayGo)
+                {
+                    _sender.Kick();
+                }
             }
         }
         catch (Exception e)
@@ -114,6 +152,19 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
         var deadline = _time.GetUtcNow() + (budget ?? Options.FlushBudget);
         try
         {
+            if (_lifecycle is { } lifecycle)
+            {
+                // The start calls run in the background; this opportunity waits for them within its budget only.
+                var left = deadline - _time.GetUtcNow();
+                if (!lifecycle.Concluded.IsCompleted && (left <= TimeSpan.Zero || await Task.WhenAny(lifecycle.Concluded, Task.Delay(left)).ConfigureAwait(false) != lifecycle.Concluded))
+                {
+                    return SendOutcome.Busy;
+                }
+                if (lifecycle.FootprintsOff)
+                {
+                    return SendOutcome.Nothing;
+                }
+            }
             return await _sender.SendPendingAsync(deadline).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -132,19 +183,25 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     public async Task<SendOutcome> DrainAsync(DateTimeOffset deadline)
     {
         var outcome = SendOutcome.OutOfTime;
+        // 1002 (and what is still queued) goes out beside the drain, within the same deadline.
+        var events = _lifecycle?.ShutdownAsync(deadline) ?? Task.CompletedTask;
         try
         {
-            outcome = await _sender.DrainAsync(deadline).ConfigureAwait(false);
+            // Start calls cut by SHUTDOWN leave the defaults: footprints go (coverage is not dropped on a guess).
+            outcome = _lifecycle is { FootprintsOff: true } ? SendOutcome.Nothing : await _sender.DrainAsync(deadline).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             Unexpected("drain", e);
         }
+        await events.ConfigureAwait(false);
         _log.Info($"footprints delivery: {Statistics}");
         return outcome;
     }
 
     void IMethodHitSink.FirstInvoke(DateTimeOffset receivedAt) => MarkFirstInvoke(receivedAt);
+
+    void IMethodHitSink.Invoked() => Invoked();
 
     Task IMethodHitSink.SendPendingAsync(TimeSpan budget) => SendPendingAsync(budget);
 
@@ -161,6 +218,7 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
             Unexpected("dispose", e);
         }
         _sender.Dispose();
+        _lifecycle?.Dispose();
     }
 
     private void Unexpected(string where, Exception e)

@@ -152,6 +152,61 @@ public static class SealightsRoutes
     public static string BuildSessionFor(DeliveryOptions options, ActiveExecution execution) =>
         NullIfBlank(execution.BuildSessionId) ?? options.BuildSessionId;
 
+    // ---- Lifecycle calls (LifecycleCalls; Delivery/README.md "Lifecycle calls"). Always to the
+    // token's x-sl-server, also with a collector (slnodejs sends only footprints there).
+
+    /// <summary><c>GET {server}/v2/agents/buildsession/{bsid}/</c>: validates the bsid, names app, branch and build.</summary>
+    public const string BuildSessionRoute = "v2/agents/buildsession/{bsid}/";
+
+    /// <summary><c>GET {server}/v3/config?…</c>: the remote configuration (query: <see cref="RemoteConfiguration.Query"/>).</summary>
+    public const string RemoteConfigurationRoute = "v3/config";
+
+    /// <summary><c>POST {server}/v3/agents/agent-events/</c>: agent events, with <c>x-sl-messageType</c>.</summary>
+    public const string AgentEventsRoute = "v3/agents/agent-events/";
+
+    public const string MessageTypeHeader = "x-sl-messageType";
+
+    public static HttpRequestMessage BuildSessionRequest(DeliveryOptions options, SealightsToken token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, ServerUri(token, BuildSessionRoute.Replace("{bsid}", Uri.EscapeDataString(options.BuildSessionId))));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        AddCommonHeaders(request, options, token);
+        return request;
+    }
+
+    public static HttpRequestMessage RemoteConfigurationRequest(DeliveryOptions options, SealightsToken token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, ServerUri(token, RemoteConfigurationRoute + RemoteConfiguration.Query(options, options.Metadata)));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        AddCommonHeaders(request, options, token);
+        return request;
+    }
+
+    /// <summary>One agent event: the JSON gzipped, <c>Content-Type: application/json</c>, <c>x-sl-messageType</c> = its code.</summary>
+    public static HttpRequestMessage AgentEventRequest(DeliveryOptions options, SealightsToken token, AgentEventType type, byte[] json)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, ServerUri(token, AgentEventsRoute))
+        {
+            Content = new ByteArrayContent(Gzip(json)),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Content.Headers.ContentEncoding.Add("gzip");
+        AddCommonHeaders(request, options, token);
+        if (options.Metadata.ExecutionId is { } executionId)
+        {
+            request.Headers.TryAddWithoutValidation(ExecutionIdHeader, executionId);
+        }
+        request.Headers.TryAddWithoutValidation(MessageTypeHeader, ((int)type).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return request;
+    }
+
+    // The token's server with its path kept (https://acme.sealights.co/api → …/api/v3/config).
+    private static Uri ServerUri(SealightsToken token, string relative)
+    {
+        var baseText = (token.Server ?? throw new InvalidOperationException("an accepted token names its server")).GetLeftPart(UriPartial.Path);
+        return new Uri(new Uri(baseText.EndsWith('/') ? baseText : baseText + "/"), relative);
+    }
+
     private static void AddCommonHeaders(HttpRequestMessage request, DeliveryOptions options, SealightsToken token)
     {
         // The only place the token's value is used; it never reaches a log line.
@@ -159,6 +214,8 @@ public static class SealightsRoutes
         request.Headers.TryAddWithoutValidation(LabIdHeader, options.LabId);
         request.Headers.TryAddWithoutValidation(BuildSessionIdHeader, options.BuildSessionId);
         request.Headers.TryAddWithoutValidation(AgentIdHeader, options.AgentId);
+        // x-sl-appName/branchName/buildName and sl-metadata, as far as known (AgentMetadata).
+        options.Metadata.AddHeaders(request, options);
     }
 
     private static Uri Expand(DeliveryOptions options, string template, ActiveExecution? execution)

@@ -176,6 +176,8 @@ public sealed class AgentHost(
             _sink.Value.FirstInvoke(DateTimeOffset.UtcNow);
             _ = SayIfTheRuntimeNeverConnectsAsync();
         }
+        // Returns at once: what it starts (a ping that is due) runs in the background.
+        _sink.Value.Invoked();
         // The invocations since the last flush: unless the previous one was flushed right after
         // its response, its hits (and init's) are still in the runtime.
         if (!_previousFlushedAfterResponse)

@@ -16,6 +16,11 @@ public interface IMethodHitSink : IAsyncDisposable
     {
     }
 
+    /// <summary>Every INVOKE, after <see cref="FirstInvoke"/> for the first: a thawed moment (e.g. for a due ping). Returns at once.</summary>
+    void Invoked()
+    {
+    }
+
     /// <summary>A moment right after a response to send what is pending; returns within <paramref name="budget"/>.</summary>
     Task SendPendingAsync(TimeSpan budget) => Task.CompletedTask;
 
@@ -36,6 +41,14 @@ public sealed class MethodHitSinks(IReadOnlyList<IMethodHitSink> sinks) : IMetho
         foreach (var sink in sinks)
         {
             sink.FirstInvoke(receivedAt);
+        }
+    }
+
+    public void Invoked()
+    {
+        foreach (var sink in sinks)
+        {
+            sink.Invoked();
         }
     }
 

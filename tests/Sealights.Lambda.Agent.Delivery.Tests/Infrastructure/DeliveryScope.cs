@@ -41,18 +41,12 @@ public sealed class DeliveryScope : IAsyncDisposable
 
     public SealightsToken Token { get; private set; } = null!;
 
-    /// <summary>A fresh token naming <paramref name="server"/> as x-sl-server (null: a token without the claim).</summary>
+    /// <summary>A fresh token naming <paramref name="server"/> as x-sl-server (null: a server nothing listens on, as with a collector).</summary>
     public void UseServer(string? server)
     {
         var claims = SealightsTokens.AgentClaims();
-        if (server is null)
-        {
-            claims.Remove("x-sl-server");
-        }
-        else
-        {
-            claims["x-sl-server"] = server;
-        }
+        // Every agent token names a server (a token without one is refused); port 9 is discard: nothing answers.
+        claims["x-sl-server"] = server ?? "http://127.0.0.1:9/api";
         RawToken = SealightsTokens.Create(claims);
         Assert.True(SealightsToken.TryParse(RawToken, out var token, out var problem), problem);
         Token = token;
@@ -98,6 +92,14 @@ public sealed class DeliveryScope : IAsyncDisposable
     public FootprintsDelivery Delivery(DeliveryOptions options)
     {
         var delivery = new FootprintsDelivery(options, Token, Log.Agent, Clock);
+        _owned.Add(delivery);
+        return delivery;
+    }
+
+    /// <summary>A delivery that announces itself (lifecycle calls, agent events) with these facts of a function.</summary>
+    public FootprintsDelivery AnnouncedDelivery(DeliveryOptions options, LambdaFacts? facts = null)
+    {
+        var delivery = new FootprintsDelivery(options, Token, Log.Agent, Clock, announce: () => facts ?? LambdaFacts.Unknown);
         _owned.Add(delivery);
         return delivery;
     }

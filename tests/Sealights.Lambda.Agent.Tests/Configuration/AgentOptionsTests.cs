@@ -20,7 +20,7 @@ public sealed class AgentOptionsTests
     [Fact]
     public void A_token_with_a_server_claim_enables_the_agent()
     {
-        var options = Read(("SL_TOKEN", Jwt("""{"x-sl-server":"https://acme.sealights.co/api","subject":"acme@sealights"}""")));
+        var options = Read(("SL_TOKEN", Jwt("""{"x-sl-server":"https://acme.sealights.co/api","subject":"acme@sealights","x-sl-role":"agent"}""")));
 
         Assert.True(options.Enabled);
         Assert.Equal(new Uri("https://acme.sealights.co/api"), options.Token!.Server);
@@ -50,10 +50,38 @@ public sealed class AgentOptionsTests
         Assert.Equal($"SL_TOKEN is not usable: {problem}", options.DisabledReason);
     }
 
+    // slnodejs 6.1.1133 refuses these tokens before any request (Conformance/README.md, "The token").
+    [Theory]
+    [InlineData("""{"x-sl-server":"https://x/api","x-sl-role":"agent"}""", "the token has no 'subject' claim (Sealights agent tokens name the customer there)")]
+    [InlineData("""{"subject":"x@y","x-sl-role":"agent"}""", "the token has no 'x-sl-server' claim")]
+    [InlineData("""{"x-sl-server":"ftp://x/api","subject":"x@y","x-sl-role":"agent"}""", "the token's 'x-sl-server' claim is not an http(s) URL")]
+    [InlineData("""{"x-sl-server":"https://x/api","subject":"x@y"}""", "the token has no 'x-sl-role' claim (an agent token has 'agent')")]
+    [InlineData("""{"x-sl-server":"https://x/api","subject":"x@y","x-sl-role":"user"}""", "the token's 'x-sl-role' claim is not 'agent': it is not an agent token")]
+    [InlineData("""{"x-sl-server":"https://x/api","subject":"x@y","x-sl-role":"Agent"}""", "the token's 'x-sl-role' claim is not 'agent': it is not an agent token")]
+    public void A_token_without_the_claims_of_an_agent_token_leaves_the_agent_inert_naming_the_claim_not_the_token(string claims, string problem)
+    {
+        var raw = Jwt(claims);
+
+        var options = Read(("SL_TOKEN", raw));
+
+        Assert.False(options.Enabled);
+        Assert.Null(options.Token);
+        Assert.Equal($"SL_TOKEN is not usable: {problem}", options.DisabledReason);
+        Assert.DoesNotContain(raw.Split('.')[1], options.DisabledReason);
+    }
+
+    [Fact]
+    public void The_customer_id_is_the_subject_up_to_its_first_at_sign()
+    {
+        var options = Read(("SL_TOKEN", Jwt("""{"x-sl-server":"https://x/api","subject":"acme@sealights@x","x-sl-role":"agent"}""")));
+
+        Assert.Equal("acme", options.Token!.CustomerId);
+    }
+
     [Fact]
     public void SL_ENABLED_false_wins_over_a_valid_token()
     {
-        var options = Read(("SL_TOKEN", Jwt("""{"x-sl-server":"https://x/api"}""")), ("SL_ENABLED", "false"));
+        var options = Read(("SL_TOKEN", Jwt("""{"x-sl-server":"https://x/api","subject":"x@y","x-sl-role":"agent"}""")), ("SL_ENABLED", "false"));
 
         Assert.False(options.Enabled);
         Assert.Equal("SL_ENABLED=false", options.DisabledReason);
@@ -63,7 +91,7 @@ public sealed class AgentOptionsTests
     public void The_token_can_come_from_a_file_and_is_never_formatted()
     {
         var file = Path.GetTempFileName();
-        var raw = Jwt("""{"x-sl-server":"https://x/api"}""");
+        var raw = Jwt("""{"x-sl-server":"https://x/api","subject":"x@y","x-sl-role":"agent"}""");
         File.WriteAllText(file, raw + "\n");
         try
         {
