@@ -92,6 +92,7 @@ public sealed class BuildSideTests(PublishedSample sample, ITestOutputHelper out
         Assert.Equal("run-9", (string?)body["additionalParams"]!["ci"]);
         // The backend now knows the session under those names.
         using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
         var session = JsonNode.Parse(await http.GetStringAsync($"{_backend.Server}/v2/agents/buildsession/{bsid}/"))!;
         Assert.Equal("orders", (string?)session["appName"]);
         Assert.Equal("7", (string?)session["buildName"]);
@@ -100,10 +101,10 @@ public sealed class BuildSideTests(PublishedSample sample, ITestOutputHelper out
 
     public static TheoryData<string, string> RefusedTokens => new()
     {
-        { "no role", "has no role (claim x-sl-role)" },
-        { "role user", "role is 'user', not 'agent'" },
-        { "no subject", "has no customer (claim subject)" },
-        { "no server", "has no usable server address (claim x-sl-server" },
+        { "no role", "the token has no 'x-sl-role' claim" },
+        { "role user", "the token's 'x-sl-role' claim is not 'agent'" },
+        { "no subject", "the token has no 'subject' claim" },
+        { "no server", "the token has no 'x-sl-server' claim" },
         { "not a jwt", "is not a JWT" },
     };
 

@@ -1,3 +1,4 @@
+using Sealights.Coverage.Tokens;
 using System.Text;
 using System.Text.Json;
 
@@ -176,9 +177,9 @@ public sealed class SealightsRoutesTests
         Assert.False(SealightsRoutes.ParseActiveExecution("""{"execution":{"executionId":"e","status":"created"}}"""u8)!.IsPendingDelete);
     }
 
-    private static Sealights.Lambda.Agent.Configuration.SealightsToken Token()
+    private static SealightsToken Token()
     {
-        Assert.True(Sealights.Lambda.Agent.Configuration.SealightsToken.TryParse(Sealights.Images.Testing.SealightsTokens.Create(), out var token, out _));
+        Assert.True(SealightsToken.TryParse(Sealights.Images.Testing.SealightsTokens.Create(), out var token, out _));
         return token;
     }
 }

@@ -1,3 +1,4 @@
+using Sealights.Coverage.Tokens;
 using System.CommandLine;
 using System.Reflection;
 using Sealights.Coverage;
@@ -49,7 +50,7 @@ public static class ScanCommand
         }
 
         // Upload inputs are checked before the scan: a refused token sends nothing and scans nothing.
-        AgentToken? token = null;
+        SealightsToken? token = null;
         string? bsid = null;
         if (request.Upload)
         {
@@ -128,7 +129,7 @@ public static class ScanCommand
     }
 
     // As slnodejs scan: validate the bsid, refuse a second build map, upload, check it was submitted.
-    private static async Task<int> UploadAsync(AgentToken token, string bsid, BuildMap map, string summary, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<int> UploadAsync(SealightsToken token, string bsid, BuildMap map, string summary, TextWriter stderr, CancellationToken cancellationToken)
     {
         using var http = SealightsHttp.Create();
         var client = new SealightsClient(http, token, "BuildScanner");

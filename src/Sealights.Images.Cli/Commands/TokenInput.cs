@@ -1,3 +1,4 @@
+using Sealights.Coverage.Tokens;
 using System.CommandLine;
 using Sealights.Images.Cli.Sealights;
 
@@ -14,7 +15,7 @@ public static class TokenInput
         new("--token-file") { Description = "file holding the Sealights agent token (else SL_TOKEN or SL_TOKEN_FILE)" };
 
     /// <summary>The checked token, or null with one line on <paramref name="stderr"/> saying why.</summary>
-    public static AgentToken? Read(string verb, FileInfo? tokenFile, Func<string, string?> env, TextWriter stderr)
+    public static SealightsToken? Read(string verb, FileInfo? tokenFile, Func<string, string?> env, TextWriter stderr)
     {
         string? raw;
         string source;
@@ -42,7 +43,7 @@ public static class TokenInput
                 return null;
             }
         }
-        if (!AgentToken.TryParse(raw, out var token, out var problem))
+        if (!SealightsToken.TryParse(raw, out var token, out var problem))
         {
             stderr.WriteLine($"sl-images {verb}: the token ({source}) is refused: {problem}; nothing was sent");
             return null;

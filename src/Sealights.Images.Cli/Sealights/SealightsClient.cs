@@ -1,3 +1,4 @@
+using Sealights.Coverage.Tokens;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
@@ -21,13 +22,13 @@ public sealed class SealightsClient
     private const string AgentTechnology = "dotnet";
 
     private readonly HttpClient _http;
-    private readonly AgentToken _token;
+    private readonly SealightsToken _token;
     private readonly string _agentType;
 
     /// <param name="http">Sends the requests (its timeout bounds each one).</param>
     /// <param name="token">A checked agent token: its server is the base of every route.</param>
     /// <param name="agentType">The agent type in <c>sl-metadata</c> (slnodejs: <c>slnodejs</c> for config, <c>BuildScanner</c> for scan).</param>
-    public SealightsClient(HttpClient http, AgentToken token, string agentType)
+    public SealightsClient(HttpClient http, SealightsToken token, string agentType)
     {
         _http = http;
         _token = token;

@@ -1,3 +1,5 @@
+using Sealights.Coverage.Tokens;
+
 namespace Sealights.Lambda.Agent.Configuration;
 
 /// <summary>

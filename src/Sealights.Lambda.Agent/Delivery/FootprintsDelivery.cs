@@ -1,3 +1,4 @@
+using Sealights.Coverage.Tokens;
 using Sealights.Lambda.Agent.Configuration;
 using Sealights.Lambda.Agent.Footprints;
 using Sealights.Lambda.Agent.Lifecycle;

@@ -1,3 +1,4 @@
+using Sealights.Coverage.Tokens;
 using System.Net;
 using Sealights.Lambda.Agent.Configuration;
 

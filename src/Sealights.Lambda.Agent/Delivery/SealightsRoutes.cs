@@ -1,3 +1,4 @@
+using Sealights.Coverage.Tokens;
 using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;

@@ -1,3 +1,4 @@
+using Sealights.Coverage.Tokens;
 using Sealights.Images.Testing;
 using Sealights.Lambda.Agent.Configuration;
 using Xunit.Abstractions;

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 
-namespace Sealights.Lambda.Agent.Configuration;
+namespace Sealights.Coverage.Tokens;
 
 /// <summary>
 /// The Sealights agent token: a JWT whose payload names the backend (<c>x-sl-server</c>), the
@@ -10,6 +10,7 @@ namespace Sealights.Lambda.Agent.Configuration;
 /// business; the agent only reads claims, and refuses a token without those three or whose role
 /// is not exactly <c>agent</c>, as Sealights' own agents do (slnodejs 6.1.1133 makes no request
 /// at all with such a token). The raw value is kept private and never formatted into text.
+/// Shared by the agent and <c>sl-images</c>' build-side verbs: one rule for both.
 /// </summary>
 public sealed class SealightsToken
 {
@@ -25,17 +26,19 @@ public sealed class SealightsToken
         Subject = subject;
     }
 
-    /// <summary>The backend base address from the <c>x-sl-server</c> claim (always present in an accepted token).</summary>
-    public Uri? Server { get; }
+    /// <summary>The backend base address from the <c>x-sl-server</c> claim, e.g. https://acme.sealights.co/api.</summary>
+    public Uri Server { get; }
 
-    public string? Subject { get; }
+    /// <summary>The <c>subject</c> claim (<c>customerId@…</c>).</summary>
+    public string Subject { get; }
 
     /// <summary>The customer id, as Sealights' agents take it: <c>subject</c> up to its first <c>@</c>.</summary>
-    public string? CustomerId => Subject is { } subject && subject.IndexOf('@') is var at && at >= 0 ? subject[..at] : Subject;
+    public string CustomerId => Subject.IndexOf('@') is var at && at >= 0 ? Subject[..at] : Subject;
 
     /// <summary>The value for an Authorization header; the only way the raw token leaves this class.</summary>
     public string BearerValue => "Bearer " + _value;
 
+    /// <summary>Never the token: a token that reaches a log line by accident says only this.</summary>
     public override string ToString() => "SealightsToken(redacted)";
 
     /// <summary>Parses a token; on failure says why without quoting any part of it.</summary>
