@@ -22,20 +22,11 @@ public sealed partial class AgentAnnouncementTests(CoverageFixture images, ITest
     private const string Echo = """{"action":"echo","message":"covered"}""";
     private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("sl-announce-").FullName;
-    private readonly int _backendPort = FreePorts.Next();
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly ScenarioScratch _scratch = new("sl-announce-");
 
-    private string Token => field ??= SealightsTokens.Create($"http://127.0.0.1:{_backendPort}/api");
+    private string Token => field ??= SealightsTokens.Create($"http://127.0.0.1:{_scratch.BackendPort}/api");
 
-    public void Dispose()
-    {
-        foreach (var owned in Enumerable.Reverse(_owned))
-        {
-            owned.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _scratch.Dispose();
 
     // The emulator's diagnostics (LOG_LEVEL=debug): "06 Dec 2026 19:52:00,123 [DEBUG] (rie) started runtime (pid 42): …".
     [GeneratedRegex(@"^(?<time>\d\d \w{3} \d{4} \d\d:\d\d:\d\d,\d{3}) \[DEBUG\] \(rie\) (?<what>started runtime \(pid|init #1 done)", RegexOptions.Multiline)]
@@ -107,27 +98,16 @@ public sealed partial class AgentAnnouncementTests(CoverageFixture images, ITest
         Assert.Equal(["buildsession-get", "remote-config"], backend.Records().Select(r => (string)r["route"]!));
         Assert.Single(Regex.Matches(logs, Regex.Escape("turns this agent off (enabled: false)")));
         // Coverage was collected all the same (the debug file): only sending is off.
-        Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", DebugHitsFile.Read(Path.Combine(_directory, "hits.jsonl")).Keys);
+        Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", DebugHitsFile.Read(Path.Combine(_scratch.Directory, "hits.jsonl")).Keys);
     }
 
-    private async Task WaitUntilAsync(Func<bool> condition, string what, LambdaContainer container)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!condition())
-        {
-            if (DateTime.UtcNow >= deadline)
-            {
-                output.WriteLine(await container.LogsAsync());
-                Assert.Fail($"{what} did not arrive in 15 s");
-            }
-            await Task.Delay(50);
-        }
-    }
+    private Task WaitUntilAsync(Func<bool> condition, string what, LambdaContainer container) =>
+        ScenarioScratch.WaitUntilAsync(() => Task.FromResult(condition()), what, container, output, TimeSpan.FromSeconds(15));
 
     private async Task<TestBackendProcess> StartBackendAsync()
     {
-        var backend = await TestBackendProcess.StartAsync(_directory, _backendPort, Token, Execution, output.WriteLine);
-        _owned.Add(backend);
+        var backend = await TestBackendProcess.StartAsync(_scratch.Directory, _scratch.BackendPort, Token, Execution, output.WriteLine);
+        _scratch.Own(backend);
         await backend.SetModeAsync(new { mode = "build-session", buildSessionId = Bsid, appName = "orders", branchName = "main", buildName = "42" });
         return backend;
     }
@@ -145,8 +125,8 @@ public sealed partial class AgentAnnouncementTests(CoverageFixture images, ITest
             // The emulator's debug lines carry the runtime's start and init's end, with times.
             ["LOG_LEVEL"] = "debug",
         };
-        var container = await LambdaContainer.StartAsync(images.SampleImage, environment, ["--volume", $"{_directory}:/sl-out"]);
-        _owned.Add(container);
+        var container = await LambdaContainer.StartAsync(images.SampleImage, environment, ["--volume", $"{_scratch.Directory}:/sl-out"]);
+        _scratch.Own(container);
         return container;
     }
 }

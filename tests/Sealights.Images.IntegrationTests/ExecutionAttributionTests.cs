@@ -25,26 +25,17 @@ public sealed class ExecutionAttributionTests(CoverageFixture images, ITestOutpu
     /// <summary>Past the agent's 10 s execution cache: the next flush is decided by the answer after it.</summary>
     private static readonly TimeSpan PastTheCache = TimeSpan.FromSeconds(11);
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("sl-attribution-").FullName;
-    private readonly int _backendPort = FreePorts.Next();
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly ScenarioScratch _scratch = new("sl-attribution-");
 
-    private string Token => field ??= SealightsTokens.Create($"http://127.0.0.1:{_backendPort}/api");
+    private string Token => field ??= SealightsTokens.Create($"http://127.0.0.1:{_scratch.BackendPort}/api");
 
-    public void Dispose()
-    {
-        foreach (var owned in Enumerable.Reverse(_owned))
-        {
-            owned.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public async Task Hits_made_between_two_executions_reach_neither_the_new_one_nor_any_other()
     {
-        var backend = await TestBackendProcess.StartAsync(_directory, _backendPort, Token, "exec-1", output.WriteLine);
-        _owned.Add(backend);
+        var backend = await TestBackendProcess.StartAsync(_scratch.Directory, _scratch.BackendPort, Token, "exec-1", output.WriteLine);
+        _scratch.Own(backend);
         await backend.StatsAsync();
         // Every invocation is flushed and sent right after its response, within a roomy budget.
         var container = await LambdaContainer.StartAsync(images.SampleImage, new Dictionary<string, string>
@@ -54,8 +45,8 @@ public sealed class ExecutionAttributionTests(CoverageFixture images, ITestOutpu
             ["SL_DEBUG_HITS_FILE"] = "/sl-out/hits.jsonl",
             ["SL_FLUSH_INTERVAL_SECONDS"] = "0",
             ["SL_FLUSH_BUDGET_MS"] = "5000",
-        }, ["--volume", $"{_directory}:/sl-out"]);
-        _owned.Add(container);
+        }, ["--volume", $"{_scratch.Directory}:/sl-out"]);
+        _scratch.Own(container);
 
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
         await WaitUntilAsync(() => backend.DeliveredMethods().Contains(EchoMethod), "exec-1's footprints", container);
@@ -75,7 +66,7 @@ public sealed class ExecutionAttributionTests(CoverageFixture images, ITestOutpu
         var logs = await container.LogsAsync();
         output.WriteLine(logs);
 
-        var ran = DebugHitsFile.Read(Path.Combine(_directory, "hits.jsonl"));
+        var ran = DebugHitsFile.Read(Path.Combine(_scratch.Directory, "hits.jsonl"));
         var gap = ran.Where(h => h.Value >= gapStart && h.Value <= gapEnd).Select(h => h.Key).ToHashSet();
         Assert.Contains(PriceMethod, gap);
         var records = backend.FootprintsRecords();
@@ -98,18 +89,6 @@ public sealed class ExecutionAttributionTests(CoverageFixture images, ITestOutpu
     private Task WaitUntilAsync(Func<bool> condition, string what, LambdaContainer container) =>
         WaitUntilAsync(() => Task.FromResult(condition()), what, container);
 
-    /// <summary>Waits up to 15 s; on failure the container's log goes to the test output first.</summary>
-    private async Task WaitUntilAsync(Func<Task<bool>> condition, string what, LambdaContainer container)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow >= deadline)
-            {
-                output.WriteLine(await container.LogsAsync());
-                Assert.Fail($"{what} did not happen in 15 s");
-            }
-            await Task.Delay(100);
-        }
-    }
+    private Task WaitUntilAsync(Func<Task<bool>> condition, string what, LambdaContainer container) =>
+        ScenarioScratch.WaitUntilAsync(condition, what, container, output, TimeSpan.FromSeconds(15));
 }

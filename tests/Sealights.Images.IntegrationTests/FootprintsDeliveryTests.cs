@@ -23,20 +23,11 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     private const string PriceMethod =
         "SampleFunction|SampleFunction.PricingEngine|Price(System.Collections.Generic.IReadOnlyList<SampleFunction.LineItem>,System.String)";
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("sl-footprints-").FullName;
-    private readonly int _backendPort = FreePorts.Next();
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly ScenarioScratch _scratch = new("sl-footprints-");
 
-    private string Token => field ??= SealightsTokens.Create($"http://127.0.0.1:{_backendPort}/api");
+    private string Token => field ??= SealightsTokens.Create($"http://127.0.0.1:{_scratch.BackendPort}/api");
 
-    public void Dispose()
-    {
-        foreach (var owned in Enumerable.Reverse(_owned))
-        {
-            owned.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public async Task Footprints_match_the_invoked_paths_with_the_route_headers_and_invocation_times()
@@ -255,25 +246,13 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     /// </summary>
     private static readonly (string Name, string Value) RoomyBudget = ("SL_FLUSH_BUDGET_MS", "5000");
 
-    /// <summary>Waits up to 10 s; on failure the container's log goes to the test output first.</summary>
-    private async Task WaitUntilAsync(Func<bool> condition, string what, LambdaContainer container)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow >= deadline)
-            {
-                output.WriteLine(await container.LogsAsync());
-                Assert.Fail($"{what} did not arrive in 10 s");
-            }
-            await Task.Delay(50);
-        }
-    }
+    private Task WaitUntilAsync(Func<bool> condition, string what, LambdaContainer container) =>
+        ScenarioScratch.WaitUntilAsync(() => Task.FromResult(condition()), what, container, output, TimeSpan.FromSeconds(10));
 
     private async Task<TestBackendProcess> StartBackendAsync()
     {
-        var backend = await TestBackendProcess.StartAsync(_directory, _backendPort, Token, Execution, output.WriteLine);
-        _owned.Add(backend);
+        var backend = await TestBackendProcess.StartAsync(_scratch.Directory, _scratch.BackendPort, Token, Execution, output.WriteLine);
+        _scratch.Own(backend);
         // A first request warms the fresh process's server (JIT), so the agent's first requests
         // are not the ones paying for it inside a post-runtime budget.
         await backend.StatsAsync();
@@ -297,10 +276,10 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
         {
             environment[name] = value;
         }
-        var container = await LambdaContainer.StartAsync(images.SampleImage, environment, ["--volume", $"{_directory}:/sl-out", .. runArguments]);
-        _owned.Add(container);
+        var container = await LambdaContainer.StartAsync(images.SampleImage, environment, ["--volume", $"{_scratch.Directory}:/sl-out", .. runArguments]);
+        _scratch.Own(container);
         return container;
     }
 
-    private Dictionary<string, DateTimeOffset> ReadHitsFile() => DebugHitsFile.Read(Path.Combine(_directory, "hits.jsonl"));
+    private Dictionary<string, DateTimeOffset> ReadHitsFile() => DebugHitsFile.Read(Path.Combine(_scratch.Directory, "hits.jsonl"));
 }

@@ -29,20 +29,11 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
     private static readonly SemaphoreSlim TrustGate = new(1, 1);
     private static (ThrowawayPki Pki, string Image)? s_trusted;
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("sl-https-").FullName;
-    private readonly int _backendPort = FreePorts.Next();
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly ScenarioScratch _scratch = new("sl-https-");
 
-    private string Token => field ??= SealightsTokens.Create($"https://127.0.0.1:{_backendPort}/api");
+    private string Token => field ??= SealightsTokens.Create($"https://127.0.0.1:{_scratch.BackendPort}/api");
 
-    public void Dispose()
-    {
-        foreach (var owned in Enumerable.Reverse(_owned))
-        {
-            owned.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public async Task Footprints_arrive_over_https_with_the_CA_installed_as_on_Amazon_Linux_2023()
@@ -58,7 +49,7 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
         var logs = await container.LogsAsync();
         output.WriteLine(logs);
 
-        Assert.Contains($"footprints go to the server https://127.0.0.1:{_backendPort}/api", logs);
+        Assert.Contains($"footprints go to the server https://127.0.0.1:{_scratch.BackendPort}/api", logs);
         Assert.Equal(ReadHitsFile().Keys.Order(), backend.DeliveredMethods().Order());
         Assert.Contains(PriceMethod, backend.DeliveredMethods());
         Assert.DoesNotContain("footprints not delivered", logs);
@@ -76,7 +67,7 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
         var refused = certificate switch
         {
             // Same names as the valid one, but from a CA the image has never seen.
-            "unknown-ca" => ThrowawayPki.Create(Path.Combine(_directory, "unknown-ca"), "Unknown test CA").Valid(),
+            "unknown-ca" => ThrowawayPki.Create(Path.Combine(_scratch.Directory, "unknown-ca"), "Unknown test CA").Valid(),
             "expired" => pki.Expired(),
             _ => pki.WrongHost(),
         };
@@ -115,9 +106,9 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
     public async Task The_stand_ins_update_ca_trust_takes_PEM_and_DER_anchors_and_forgets_removed_ones()
     {
         // Two CAs: one added as PEM, one as DER; OpenSSL's default store (what .NET reads) is asked.
-        var pem = ThrowawayPki.Create(Path.Combine(_directory, "pem"));
+        var pem = ThrowawayPki.Create(Path.Combine(_scratch.Directory, "pem"));
         pem.Valid();
-        var der = ThrowawayPki.Create(Path.Combine(_directory, "der"));
+        var der = ThrowawayPki.Create(Path.Combine(_scratch.Directory, "der"));
         der.Valid();
         const string Script = """
             set -e
@@ -137,7 +128,7 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
             echo "bundle $(cat /tmp/with) -> $(grep -c 'BEGIN CERTIFICATE' /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem)"
             """;
         var result = (await DockerCli.RunAsync(
-            ["run", "--rm", "--network", "host", "--volume", $"{_directory}:/pki:ro", "--entrypoint", "sh", StandInImages.Base("10"), "-c", Script]))
+            ["run", "--rm", "--network", "host", "--volume", $"{_scratch.Directory}:/pki:ro", "--entrypoint", "sh", StandInImages.Base("10"), "-c", Script]))
             .EnsureSuccess("update-ca-trust on the stand-in");
         output.WriteLine(result.Output);
 
@@ -155,8 +146,8 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
     {
         var (pki, image) = await TrustedImageAsync();
         var backend = await StartBackendAsync(pki.Valid());
-        var proxy = await TinyproxyProcess.StartAsync(_directory, _backendPort);
-        _owned.Add(proxy);
+        var proxy = await TinyproxyProcess.StartAsync(_scratch.Directory, _scratch.BackendPort);
+        _scratch.Own(proxy);
         var container = await StartFunctionAsync(image, ("SL_PROXY", proxy.Address.ToString()));
 
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
@@ -170,7 +161,7 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
         Assert.Contains($", proxy http://127.0.0.1:{proxy.Port}", logs);
         // Every request the agent made went through the proxy as a TLS tunnel to the backend.
         Assert.NotEmpty(proxy.Requests);
-        Assert.All(proxy.Requests, r => Assert.Equal($"CONNECT 127.0.0.1:{_backendPort} HTTP/1.1", r));
+        Assert.All(proxy.Requests, r => Assert.Equal($"CONNECT 127.0.0.1:{_scratch.BackendPort} HTTP/1.1", r));
         Assert.Equal(ReadHitsFile().Keys.Order(), backend.DeliveredMethods().Order());
         Assert.Contains(PriceMethod, backend.DeliveredMethods());
         Assert.DoesNotContain(Token, logs);
@@ -182,8 +173,8 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
         var (pki, image) = await TrustedImageAsync();
         var backend = await StartBackendAsync(pki.Valid());
         var password = Guid.NewGuid().ToString("N");
-        var proxy = await TinyproxyProcess.StartAsync(_directory, _backendPort, ("sl-agent", password));
-        _owned.Add(proxy);
+        var proxy = await TinyproxyProcess.StartAsync(_scratch.Directory, _scratch.BackendPort, ("sl-agent", password));
+        _scratch.Own(proxy);
         var container = await StartFunctionAsync(image, ("SL_PROXY", $"http://sl-agent:{password}@127.0.0.1:{proxy.Port}"));
 
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
@@ -194,7 +185,7 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
 
         Assert.Contains($", proxy http://127.0.0.1:{proxy.Port}", logs);
         Assert.Contains(EchoMethod, backend.DeliveredMethods());
-        Assert.Contains($"CONNECT 127.0.0.1:{_backendPort} HTTP/1.1", proxy.Requests);
+        Assert.Contains($"CONNECT 127.0.0.1:{_scratch.BackendPort} HTTP/1.1", proxy.Requests);
         Assert.DoesNotContain(password, logs);
         Assert.DoesNotContain(Token, logs);
     }
@@ -240,25 +231,13 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
         return int.Parse(result.EnsureSuccess("docker exec ls spool").StdOut.Trim());
     }
 
-    /// <summary>Waits up to 10 s; on failure the container's log goes to the test output first.</summary>
-    private async Task WaitUntilAsync(Func<bool> condition, string what, LambdaContainer container)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow >= deadline)
-            {
-                output.WriteLine(await container.LogsAsync());
-                Assert.Fail($"{what} did not arrive in 10 s");
-            }
-            await Task.Delay(50);
-        }
-    }
+    private Task WaitUntilAsync(Func<bool> condition, string what, LambdaContainer container) =>
+        ScenarioScratch.WaitUntilAsync(() => Task.FromResult(condition()), what, container, output, TimeSpan.FromSeconds(10));
 
     private async Task<TestBackendProcess> StartBackendAsync(ServerCertificate certificate)
     {
-        var backend = await TestBackendProcess.StartHttpsAsync(_directory, _backendPort, certificate, Token, Execution, output.WriteLine);
-        _owned.Add(backend);
+        var backend = await TestBackendProcess.StartHttpsAsync(_scratch.Directory, _scratch.BackendPort, certificate, Token, Execution, output.WriteLine);
+        _scratch.Own(backend);
         await backend.StatsAsync();
         return backend;
     }
@@ -280,10 +259,10 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
         {
             environment[name] = value;
         }
-        var container = await LambdaContainer.StartAsync(image, environment, ["--volume", $"{_directory}:/sl-out"]);
-        _owned.Add(container);
+        var container = await LambdaContainer.StartAsync(image, environment, ["--volume", $"{_scratch.Directory}:/sl-out"]);
+        _scratch.Own(container);
         return container;
     }
 
-    private Dictionary<string, DateTimeOffset> ReadHitsFile() => DebugHitsFile.Read(Path.Combine(_directory, "hits.jsonl"));
+    private Dictionary<string, DateTimeOffset> ReadHitsFile() => DebugHitsFile.Read(Path.Combine(_scratch.Directory, "hits.jsonl"));
 }
