@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
+using static Sealights.Images.Testing.SampleCalls;
 
 namespace Sealights.Images.IntegrationTests;
 
@@ -19,8 +20,6 @@ public sealed partial class AgentAnnouncementTests(CoverageFixture images, ITest
 {
     private const string Bsid = "bsid-announce";
     private const string Execution = "execution-announce";
-    private const string Echo = """{"action":"echo","message":"covered"}""";
-    private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
 
     private readonly ScenarioScratch _scratch = new("sl-announce-");
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
+using static Sealights.Images.Testing.SampleCalls;
 
 namespace Sealights.Images.IntegrationTests;
 
@@ -13,8 +14,6 @@ namespace Sealights.Images.IntegrationTests;
 public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper output) : IDisposable
 {
     private const string HitsFile = "/sl-out/hits.jsonl";
-    private const string Echo = """{"action":"echo","message":"covered"}""";
-    private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
     private const string EchoAnswer = """{"action":"echo","message":"covered","length":7}""";
     private const string QuoteAnswer =
         """{"currency":"USD","lines":[{"sku":"A","qty":2,"unitPrice":5.00,"lineTotal":10.00}],"subtotal":10.00,"discounts":[{"code":"TEN","amount":1.00}],"shipping":4.99,"total":13.99}""";

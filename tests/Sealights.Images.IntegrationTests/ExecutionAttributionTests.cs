@@ -1,6 +1,7 @@
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
+using static Sealights.Images.Testing.SampleCalls;
 
 namespace Sealights.Images.IntegrationTests;
 
@@ -15,12 +16,6 @@ namespace Sealights.Images.IntegrationTests;
 public sealed class ExecutionAttributionTests(CoverageFixture images, ITestOutputHelper output) : IDisposable
 {
     private const string Bsid = "bsid-attr";
-    private const string Echo = """{"action":"echo","message":"covered"}""";
-    private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
-    private const string Info = """{"action":"info"}""";
-    private const string EchoMethod = "SampleFunction|SampleFunction.Function|Echo(System.String)";
-    private const string PriceMethod =
-        "SampleFunction|SampleFunction.PricingEngine|Price(System.Collections.Generic.IReadOnlyList<SampleFunction.LineItem>,System.String)";
 
     /// <summary>Past the agent's 10 s execution cache: the next flush is decided by the answer after it.</summary>
     private static readonly TimeSpan PastTheCache = TimeSpan.FromSeconds(11);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
+using static Sealights.Images.Testing.SampleCalls;
 
 namespace Sealights.Images.IntegrationTests;
 
@@ -16,12 +17,6 @@ public sealed class FootprintsDeliveryTests(CoverageFixture images, ITestOutputH
     private const string Bsid = "bsid-e2e";
     private const string Lab = "lab-e2e";
     private const string Execution = "execution-e2e";
-    private const string Echo = """{"action":"echo","message":"covered"}""";
-    private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
-    private const string Info = """{"action":"info"}""";
-    private const string EchoMethod = "SampleFunction|SampleFunction.Function|Echo(System.String)";
-    private const string PriceMethod =
-        "SampleFunction|SampleFunction.PricingEngine|Price(System.Collections.Generic.IReadOnlyList<SampleFunction.LineItem>,System.String)";
 
     private readonly ScenarioScratch _scratch = new("sl-footprints-");
 

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
+using static Sealights.Images.Testing.SampleCalls;
 
 namespace Sealights.Images.IntegrationTests;
 
@@ -19,11 +20,6 @@ public sealed class HttpsDeliveryTests(CoverageFixture images, ITestOutputHelper
     private const string Bsid = "bsid-tls";
     private const string Lab = "lab-tls";
     private const string Execution = "execution-tls";
-    private const string Echo = """{"action":"echo","message":"covered"}""";
-    private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
-    private const string EchoMethod = "SampleFunction|SampleFunction.Function|Echo(System.String)";
-    private const string PriceMethod =
-        "SampleFunction|SampleFunction.PricingEngine|Price(System.Collections.Generic.IReadOnlyList<SampleFunction.LineItem>,System.String)";
     private const string SpoolDirectory = "/tmp/.sealights-agent/spool";
 
     private static readonly SemaphoreSlim TrustGate = new(1, 1);

@@ -1,6 +1,7 @@
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
+using static Sealights.Images.Testing.SampleCalls;
 
 namespace Sealights.Images.IntegrationTests;
 
@@ -16,9 +17,6 @@ public sealed class ProcessGroupSignalTests(CoverageFixture images, ITestOutputH
 {
     private const string Bsid = "bsid-group";
     private const string Execution = "execution-group";
-    private const string Echo = """{"action":"echo","message":"covered"}""";
-    private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
-    private const string EchoMethod = "SampleFunction|SampleFunction.Function|Echo(System.String)";
 
     // What only the last invocation (Quote) runs.
     private static readonly string[] QuoteMethods =

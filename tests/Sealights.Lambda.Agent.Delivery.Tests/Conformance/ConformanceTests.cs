@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
+using static Sealights.Images.Testing.SampleCalls;
 
 namespace Sealights.Lambda.Agent.Delivery.Tests.Conformance;
 
@@ -25,8 +26,6 @@ public sealed class ConformanceTests(ConformanceImages images, ITestOutputHelper
     private const string AppName = "conformance-app";
     private const string BranchName = "conformance-branch";
     private const string BuildName = "conformance-build";
-    private const string Echo = """{"action":"echo","message":"covered"}""";
-    private const string Quote = """{"action":"quote","items":[{"sku":"A","qty":2}],"coupon":"TEN"}""";
 
     private static string Here => Path.Combine(RepositoryPaths.Root, "tests", "Sealights.Lambda.Agent.Delivery.Tests", "Conformance");
 
