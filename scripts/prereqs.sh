@@ -10,7 +10,13 @@ set -euo pipefail
 
 SL_STATE_DIR="${SL_STATE_DIR:-/var/lib/sealights-images}"
 SL_REGISTRY="${SL_REGISTRY:-localhost:5000}"
-registry_port="${SL_REGISTRY##*:}"
+# SL_REGISTRY may carry a repository prefix (localhost:5000/team): the registry is its host:port.
+registry_host_port="${SL_REGISTRY%%/*}"
+registry_port="${registry_host_port##*:}"
+if [ "$registry_port" = "$registry_host_port" ] || ! [[ "$registry_port" =~ ^[0-9]+$ ]]; then
+  printf '[prereqs] SL_REGISTRY=%s: expected host:port[/prefix], e.g. localhost:5000\n' "$SL_REGISTRY" >&2
+  exit 2
+fi
 
 log() { printf '[prereqs] %s\n' "$*" >&2; }
 
