@@ -32,7 +32,7 @@ public sealed class CollectorModeTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task Footprints_go_to_the_collector_route_without_any_execution_query_or_execution_id()
     {
         var (backend, delivery) = await StartAsync();
-        delivery.Identity.SetBuild("orders-app", "main", "build-17");
+        delivery.Options.Metadata.Learn("orders-app", "main", "build-17");
 
         await delivery.WriteBatchAsync(1);
         await delivery.SendUntilDeliveredAsync();
@@ -63,7 +63,7 @@ public sealed class CollectorModeTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.Equal(delivery.Options.AgentId, (string?)config["agentId"]);
             Assert.Equal(("orders-app", "build-17", "main"), ((string?)config["appName"], (string?)config["build"], (string?)config["branch"]));
             Assert.Equal(("bsid-1", "lab-c"), ((string?)config["buildSessionId"], (string?)config["labId"]));
-            Assert.Equal(delivery.Identity.AgentVersion, (string?)config["agentVersion"]);
+            Assert.Equal(AgentMetadata.AgentVersion, (string?)config["agentVersion"]);
             Assert.False(string.IsNullOrEmpty((string?)config["agentVersion"]));
             Assert.Equal("TestListener", (string?)config["agentType"]);
         }

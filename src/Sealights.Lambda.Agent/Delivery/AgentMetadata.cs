@@ -1,5 +1,7 @@
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using Sealights.Lambda.Agent.Footprints;
 
 namespace Sealights.Lambda.Agent.Delivery;
 
@@ -7,8 +9,9 @@ namespace Sealights.Lambda.Agent.Delivery;
 /// Who the agent is, as every request tells Sealights: the <c>x-sl-appName</c>,
 /// <c>x-sl-branchName</c>, <c>x-sl-buildName</c> headers (once the build session's validation
 /// named them) and <c>sl-metadata</c>, the same facts as one JSON object, as slnodejs 6.1.1133
-/// sends them. Values not known are left out. Learnt in the background by
-/// <see cref="LifecycleCalls"/>, read by every request builder: a snapshot swapped whole.
+/// sends them, and collector footprints' <c>meta.agentConfig</c>. Values not known are left out.
+/// Learnt in the background by <see cref="LifecycleCalls"/>, read by every request builder: a
+/// snapshot swapped whole.
 /// </summary>
 public sealed class AgentMetadata
 {
@@ -18,7 +21,7 @@ public sealed class AgentMetadata
     /// so the service files it with its other test listeners; that it runs as a Lambda extension
     /// is said in the start event's <c>techSpecificInfo</c>.
     /// </summary>
-    public const string AgentType = AgentIdentity.DefaultAgentType;
+    public const string AgentType = "TestListener";
 
     /// <summary><c>agentTechnology</c> / <c>technology</c>: the code it covers is .NET.</summary>
     public const string Technology = "dotnet";
@@ -30,8 +33,8 @@ public sealed class AgentMetadata
 
     private Snapshot _current = new(null, null, null, null);
 
-    /// <summary>The agent's version (the assembly's, without a source revision suffix).</summary>
-    public static string AgentVersion { get; } = AgentIdentity.CurrentAgentVersion;
+    /// <summary>The agent's version (the assembly's informational version, without a source revision suffix).</summary>
+    public static string AgentVersion { get; } = ReadAgentVersion();
 
     public string? AppName => Volatile.Read(ref _current).AppName;
 
@@ -74,6 +77,23 @@ public sealed class AgentMetadata
         AddIfUsable(request, BranchNameHeader, snapshot.BranchName);
         AddIfUsable(request, BuildNameHeader, snapshot.BuildName);
         request.Headers.TryAddWithoutValidation(MetadataHeader, MetadataJson(options));
+    }
+
+    /// <summary>The collector's <c>meta.agentConfig</c>, with the names known now.</summary>
+    public AgentConfigMeta ToAgentConfig(DeliveryOptions options)
+    {
+        var snapshot = Volatile.Read(ref _current);
+        return new AgentConfigMeta
+        {
+            AgentId = options.AgentId,
+            AppName = snapshot.AppName,
+            Build = snapshot.BuildName,
+            Branch = snapshot.BranchName,
+            BuildSessionId = options.BuildSessionId,
+            LabId = options.LabId,
+            AgentVersion = AgentVersion,
+            AgentType = AgentType,
+        };
     }
 
     /// <summary>
@@ -122,6 +142,16 @@ public sealed class AgentMetadata
                 return;
             }
         }
+    }
+
+    private static string ReadAgentVersion()
+    {
+        var assembly = typeof(AgentMetadata).Assembly;
+        var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? assembly.GetName().Version?.ToString()
+            ?? "0.0.0";
+        var plus = version.IndexOf('+');
+        return plus < 0 ? version : version[..plus];
     }
 
     internal static void WriteIfKnown(Utf8JsonWriter json, string name, string? value)

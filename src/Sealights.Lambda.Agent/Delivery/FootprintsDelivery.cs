@@ -30,23 +30,21 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     /// <param name="token">The agent token (Bearer; never logged).</param>
     /// <param name="log">The agent's log.</param>
     /// <param name="time">The clock for backoff, the execution cache and the hold rule (tests shift it).</param>
-    /// <param name="identity">Who the agent is (collector footprints' <c>meta.agentConfig</c>); default: this agent's version, app/branch/build unknown.</param>
     /// <param name="announce">
     /// When given, the agent announces itself from the first INVOKE on (<see cref="LifecycleCalls"/>:
     /// build session, remote configuration, agent events, the start event's facts read by this), and
     /// footprints wait for the remote configuration. Without it, only footprints and execution queries.
     /// </param>
-    public FootprintsDelivery(DeliveryOptions options, SealightsToken token, AgentLog log, TimeProvider? time = null, AgentIdentity? identity = null, Func<LambdaFacts>? announce = null)
+    public FootprintsDelivery(DeliveryOptions options, SealightsToken token, AgentLog log, TimeProvider? time = null, Func<LambdaFacts>? announce = null)
     {
         Options = options;
         _log = log;
         _time = time ?? TimeProvider.System;
-        Identity = identity ?? new AgentIdentity(AgentIdentity.CurrentAgentVersion);
         _spool = new FootprintsSpool(options, log, _counters, _time);
-        _sender = new FootprintsSender(options, token, _spool, log, _counters, _time, Identity);
+        _sender = new FootprintsSender(options, token, _spool, log, _counters, _time);
         if (announce is not null)
         {
-            _lifecycle = new LifecycleCalls(options, token, log, _sender.Executions, () => Statistics, _sender.Kick, announce, _time, Identity);
+            _lifecycle = new LifecycleCalls(options, token, log, _sender.Executions, () => Statistics, _sender.Kick, announce, _time);
         }
         log.Info($"footprints go to the {options.Describe()}");
         if (_spool.Adopted > 0)
@@ -56,9 +54,6 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     }
 
     public DeliveryOptions Options { get; }
-
-    /// <summary>Who the agent is; set the build's names here when they become known.</summary>
-    public AgentIdentity Identity { get; }
 
     /// <summary>The lab's active execution as last seen (null: none or not asked yet).</summary>
     public ActiveExecution? ActiveExecution => _sender.Executions.Current;

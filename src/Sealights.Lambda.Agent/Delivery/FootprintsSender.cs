@@ -51,7 +51,6 @@ public sealed class FootprintsSender : IDisposable
     private readonly AgentLog _log;
     private readonly DeliveryCounters _counters;
     private readonly TimeProvider _time;
-    private readonly AgentIdentity _identity;
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -67,9 +66,8 @@ public sealed class FootprintsSender : IDisposable
     private string? _lastFailure;
     private DateTimeOffset _nextAttemptAt = DateTimeOffset.MinValue;
 
-    internal FootprintsSender(DeliveryOptions options, SealightsToken token, FootprintsSpool spool, AgentLog log, DeliveryCounters counters, TimeProvider time, AgentIdentity identity)
+    internal FootprintsSender(DeliveryOptions options, SealightsToken token, FootprintsSpool spool, AgentLog log, DeliveryCounters counters, TimeProvider time)
     {
-        _identity = identity;
         _options = options;
         _token = token;
         _spool = spool;
@@ -445,7 +443,7 @@ public sealed class FootprintsSender : IDisposable
         var execution = stamp.Kind == StampKind.Collector ? null : stamp.Execution;
         var json = FootprintsV6.Serialize(
             _options.AgentId, _options.LabId, execution?.ExecutionId, batch.ConvertAll(b => b.Hits),
-            _options.UsesCollector ? _identity.ToAgentConfig(_options) : null);
+            _options.UsesCollector ? _options.Metadata.ToAgentConfig(_options) : null);
         using var request = SealightsRoutes.FootprintsRequest(_options, _token, execution, json);
         var timeout = deadline - _time.GetUtcNow();
         timeout = timeout < _options.RequestTimeout ? timeout : _options.RequestTimeout;

@@ -27,7 +27,6 @@ public sealed class LifecycleCalls : IDisposable
     private readonly Action _footprintsMayGo;
     private readonly Func<LambdaFacts> _facts;
     private readonly TimeProvider _time;
-    private readonly AgentIdentity? _identity;
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _startupCancel;
@@ -48,9 +47,8 @@ public sealed class LifecycleCalls : IDisposable
     private RemoteConfiguration _configuration = RemoteConfiguration.Defaults;
 
     internal LifecycleCalls(DeliveryOptions options, SealightsToken token, AgentLog log, ActiveExecutionCache executions,
-        Func<DeliveryStatistics> statistics, Action footprintsMayGo, Func<LambdaFacts> facts, TimeProvider time, AgentIdentity? identity = null)
+        Func<DeliveryStatistics> statistics, Action footprintsMayGo, Func<LambdaFacts> facts, TimeProvider time)
     {
-        _identity = identity;
         _options = options;
         _token = token;
         _log = log;
@@ -223,9 +221,8 @@ public sealed class LifecycleCalls : IDisposable
         var (status, body, failure) = await SendAsync(request, cancel).ConfigureAwait(false);
         if (status is >= 200 and < 300 && BuildSessionInfo.Parse(body) is { } session)
         {
+            // Every later request's headers, and collector footprints' meta.agentConfig, name them.
             _options.Metadata.Learn(session.AppName, session.BranchName, session.BuildName);
-            // The collector's meta.agentConfig names them too.
-            _identity?.SetBuild(session.AppName, session.BranchName, session.BuildName);
             _log.Info($"build session {_options.BuildSessionId}: app '{session.AppName ?? "?"}', branch '{session.BranchName ?? "?"}', build '{session.BuildName ?? "?"}'");
         }
         else if (status == (int)HttpStatusCode.NotFound)
