@@ -26,10 +26,9 @@ public sealed class ProcessGroupSignalTests(CoverageFixture images, ITestOutputH
         "SampleFunction|SampleFunction.PriceCatalog|TryGetPrice(System.String,System.Decimal&)",
     ];
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("sl-group-").FullName;
-    private readonly int _backendPort = FreePorts.Next();
+    private readonly ScenarioScratch _scratch = new("sl-group-");
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
     // Inside the container: the last invocation, and SIGTERM to the emulator (PID 1) the moment
     // its answer arrives, with nothing in between (docker stop from the host comes 50-100 ms later).
@@ -54,8 +53,8 @@ public sealed class ProcessGroupSignalTests(CoverageFixture images, ITestOutputH
     [InlineData(true)]
     public async Task The_last_invocations_methods_reach_the_backend_when_SIGTERM_reaches_wrapper_and_runtime_together(bool freeze)
     {
-        var token = SealightsTokens.Create($"http://127.0.0.1:{_backendPort}/api");
-        await using var backend = await TestBackendProcess.StartAsync(_directory, _backendPort, token, Execution, output.WriteLine);
+        var token = SealightsTokens.Create($"http://127.0.0.1:{_scratch.BackendPort}/api");
+        await using var backend = await TestBackendProcess.StartAsync(_scratch.Directory, _scratch.BackendPort, token, Execution, output.WriteLine);
         await backend.StatsAsync();
         var environment = new Dictionary<string, string>
         {
@@ -67,7 +66,7 @@ public sealed class ProcessGroupSignalTests(CoverageFixture images, ITestOutputH
             ["SL_EMULATOR_SIGTERM_GROUP"] = "true",
             ["SL_EMULATOR_FREEZE"] = freeze ? "true" : "false",
         };
-        await using var container = await LambdaContainer.StartAsync(images.SampleImage, environment, ["--volume", $"{_directory}:/sl-out"]);
+        await using var container = await LambdaContainer.StartAsync(images.SampleImage, environment, ["--volume", $"{_scratch.Directory}:/sl-out"]);
 
         Assert.Equal(200, (await container.InvokeAsync(Echo)).StatusCode);
         if (freeze)
@@ -89,7 +88,7 @@ public sealed class ProcessGroupSignalTests(CoverageFixture images, ITestOutputH
         var delivered = backend.DeliveredMethods();
         Assert.Contains(EchoMethod, delivered);
         Assert.All(QuoteMethods, method => Assert.Contains(method, delivered));
-        Assert.Equal(DebugHitsFile.Read(Path.Combine(_directory, "hits.jsonl")).Keys.Order(), delivered.Order());
+        Assert.Equal(DebugHitsFile.Read(Path.Combine(_scratch.Directory, "hits.jsonl")).Keys.Order(), delivered.Order());
         if (freeze)
         {
             // The runtime's stream ended in the agent's pre-SIGTERM flush, not cut by its exit
