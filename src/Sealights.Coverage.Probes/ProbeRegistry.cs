@@ -22,6 +22,8 @@ public static class ProbeRegistry
         try
         {
             ProbedModules.Add(anchor, hits);
+            // The flush's source exists once a module can have hits, made off this (init) thread.
+            CoverageEventSource.CreateInBackground();
         }
         catch
         {

@@ -19,17 +19,22 @@ internal sealed class RuntimeConnection : IDisposable
     private readonly TraceCounters _counters;
     private readonly Action<Exception> _onReadError;
     private readonly bool _readyToRun;
+    private readonly bool _runtimeEvents;
     private TraceSession? _active;
 
-    private RuntimeConnection(DiagnosticsClientConnector connector, bool readyToRun, Action<Stream> read, TraceCounters counters, Action<Exception> onReadError)
+    private RuntimeConnection(DiagnosticsClientConnector connector, bool readyToRun, bool runtimeEvents, Action<Stream> read, TraceCounters counters, Action<Exception> onReadError)
     {
         _readyToRun = readyToRun;
+        _runtimeEvents = runtimeEvents;
         _counters = counters;
         _onReadError = onReadError;
         Connector = connector;
         _client = connector.Instance;
         _read = read;
     }
+
+    /// <summary>Whether this runtime's sessions carry the runtime provider (false: all its application assemblies are probed).</summary>
+    public bool HasRuntimeEvents => _runtimeEvents;
 
     /// <summary>The connector this runtime came through (the listener takes it back when done).</summary>
     public DiagnosticsClientConnector Connector { get; }
@@ -43,6 +48,10 @@ internal sealed class RuntimeConnection : IDisposable
     /// </summary>
     /// <param name="connector">The accepted runtime.</param>
     /// <param name="readyToRun">Whether its sessions ask for first calls into ReadyToRun code (the application has some).</param>
+    /// <param name="runtimeEvents">
+    /// False when every application assembly carries probes: the runtime provider is never
+    /// enabled and the one session is an idle one whose end tells the process's exit.
+    /// </param>
     /// <param name="read">Reads one session's stream to its end (runs on that session's thread).</param>
     /// <param name="counters">Where sessions and bytes are counted.</param>
     /// <param name="onReadError">Told when reading a session's stream failed.</param>
@@ -50,12 +59,13 @@ internal sealed class RuntimeConnection : IDisposable
     public static async Task<RuntimeConnection> StartAsync(
         DiagnosticsClientConnector connector,
         bool readyToRun,
+        bool runtimeEvents,
         Action<Stream> read,
         TraceCounters counters,
         Action<Exception> onReadError,
         CancellationToken cancellationToken)
     {
-        var runtime = new RuntimeConnection(connector, readyToRun, read, counters, onReadError);
+        var runtime = new RuntimeConnection(connector, readyToRun, runtimeEvents, read, counters, onReadError);
         await runtime.StartSessionAsync(rundown: false, cancellationToken);
         return runtime;
     }
@@ -141,9 +151,19 @@ internal sealed class RuntimeConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a probe flush: a session with only the coverage provider and <c>flush=<paramref name="sequence"/></c>.
+    /// When this returns the library has harvested its hits into the session's buffers; they come
+    /// out when the session is stopped (or with the runtime's next 100 ms pass).
+    /// </summary>
+    public Task<TraceSession> StartProbeFlushAsync(int sequence, Action<Stream> read, Action<Exception> onReadError, CancellationToken cancellationToken) =>
+        TraceSession.StartAsync(_client, RuntimeEventProviders.ProbeFlushSessions(sequence), read, _counters, onReadError, cancellationToken);
+
     private async Task StartSessionAsync(bool rundown, CancellationToken cancellationToken)
     {
-        var session = await TraceSession.StartAsync(_client, rundown, _readyToRun, _read, _counters, _onReadError, cancellationToken);
+        var session = _runtimeEvents
+            ? await TraceSession.StartAsync(_client, rundown, _readyToRun, _read, _counters, _onReadError, cancellationToken)
+            : await TraceSession.StartAsync(_client, RuntimeEventProviders.LivenessSessions(), static stream => stream.CopyTo(Stream.Null), _counters, _onReadError, cancellationToken);
         lock (_lock)
         {
             _sessions.Add(session);

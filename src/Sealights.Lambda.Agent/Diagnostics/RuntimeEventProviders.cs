@@ -57,6 +57,47 @@ internal static class RuntimeEventProviders
     /// events, each with its name formatted by the runtime on the function's own thread), so they
     /// are only asked for when the application itself has ReadyToRun code.
     /// </param>
+    /// <summary>The probes library's EventSource (src/Sealights.Coverage.Probes/README.md).</summary>
+    public const string CoverageProvider = "Sealights-Coverage";
+
+    /// <summary>
+    /// A provider nobody defines: the session that only tells the agent when a probed runtime
+    /// exits (its stream ends) enables nothing in the runtime, not even the coverage source.
+    /// </summary>
+    public const string LivenessProvider = "Sealights-Coverage-Liveness";
+
+    /// <summary>
+    /// Upper bound of a flush session's buffers: a flush writes 4 bytes per method hit plus ~100
+    /// per 15,000-index chunk, all at once, so 16 MB holds a flush of about 4 million methods.
+    /// </summary>
+    public const int FlushBufferSizeMb = 16;
+
+    /// <summary>
+    /// A flush: only the coverage provider, with <c>flush=&lt;sequence&gt;</c>; the library answers
+    /// inside the session-start command. No rundown, no stacks where the runtime allows.
+    /// </summary>
+    public static IReadOnlyList<EventPipeSessionConfiguration> ProbeFlushSessions(int sequence)
+    {
+        var arguments = new Dictionary<string, string> { ["flush"] = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        EventPipeProvider[] providers = [new(CoverageProvider, EventLevel.Informational, -1, arguments)];
+        return
+        [
+            new EventPipeSessionConfiguration(providers, FlushBufferSizeMb, requestRundown: false, requestStackwalk: false),
+            new EventPipeSessionConfiguration(providers, FlushBufferSizeMb, requestRundown: false, requestStackwalk: true),
+        ];
+    }
+
+    /// <summary>The idle session of a runtime whose application is all probed: its stream's end is the process's exit.</summary>
+    public static IReadOnlyList<EventPipeSessionConfiguration> LivenessSessions()
+    {
+        EventPipeProvider[] providers = [new(LivenessProvider, EventLevel.Critical, 0)];
+        return
+        [
+            new EventPipeSessionConfiguration(providers, 1, requestRundown: false, requestStackwalk: false),
+            new EventPipeSessionConfiguration(providers, 1, requestRundown: false, requestStackwalk: true),
+        ];
+    }
+
     public static IReadOnlyList<EventPipeSessionConfiguration> Sessions(bool rundown, bool readyToRun)
     {
         EventPipeProvider[] providers = [new(RuntimeProvider, EventLevel.Verbose, readyToRun ? ReadyToRunKeywords : JitKeywords)];

@@ -10,6 +10,8 @@ internal sealed class TraceCounters
     private int _sessions;
     private int _rotations;
     private long _lastRotationStopTicks = -1;
+    private int _probeFlushes;
+    private long _probeHitsDropped;
 
     public void AddBytes(long count) => Interlocked.Add(ref _bytes, count);
 
@@ -27,6 +29,11 @@ internal sealed class TraceCounters
         Interlocked.Exchange(ref _lastRotationStopTicks, stopTook.Ticks);
     }
 
+    public void ProbeFlushed() => Interlocked.Increment(ref _probeFlushes);
+
+    /// <summary>Probe hits that could not be mapped to a method of the task root's files (or a chunk was missing).</summary>
+    public void ProbeHitsDropped(long count) => Interlocked.Add(ref _probeHitsDropped, count);
+
     public CollectionStatistics Snapshot()
     {
         var ticks = Interlocked.Read(ref _lastRotationStopTicks);
@@ -37,7 +44,9 @@ internal sealed class TraceCounters
             Interlocked.Read(ref _events),
             Interlocked.Read(ref _bytes),
             Interlocked.Read(ref _eventsLost),
-            ticks < 0 ? null : TimeSpan.FromTicks(ticks));
+            ticks < 0 ? null : TimeSpan.FromTicks(ticks),
+            Volatile.Read(ref _probeFlushes),
+            Interlocked.Read(ref _probeHitsDropped));
     }
 }
 
@@ -49,6 +58,8 @@ internal sealed class TraceCounters
 /// <param name="BytesRead">Bytes read from all sessions' streams.</param>
 /// <param name="EventsLost">Events the runtime dropped because the session's buffers were full.</param>
 /// <param name="LastRotationStop">How long the last rotation waited for the old session's stop and drain.</param>
+/// <param name="ProbeFlushes">Probe flushes the library answered completely.</param>
+/// <param name="ProbeHitsDropped">Probe hits dropped: a module not matching the task root's file by name and MVID, or chunks that never came.</param>
 public sealed record CollectionStatistics(
     int RuntimesConnected,
     int SessionsStarted,
@@ -56,4 +67,6 @@ public sealed record CollectionStatistics(
     long EventsRead,
     long BytesRead,
     long EventsLost,
-    TimeSpan? LastRotationStop);
+    TimeSpan? LastRotationStop,
+    int ProbeFlushes = 0,
+    long ProbeHitsDropped = 0);

@@ -59,8 +59,19 @@ internal sealed class TraceSession : IDisposable
         Action<Exception> onReadError,
         CancellationToken cancellationToken)
     {
+        return await StartAsync(client, RuntimeEventProviders.Sessions(rundown, readyToRun), read, counters, onReadError, cancellationToken);
+    }
+
+    /// <summary>Starts a session with the first of <paramref name="configurations"/> the runtime accepts, and its reader.</summary>
+    public static async Task<TraceSession> StartAsync(
+        DiagnosticsClient client,
+        IReadOnlyList<EventPipeSessionConfiguration> configurations,
+        Action<Stream> read,
+        TraceCounters counters,
+        Action<Exception> onReadError,
+        CancellationToken cancellationToken)
+    {
         EventPipeSession? session = null;
-        var configurations = RuntimeEventProviders.Sessions(rundown, readyToRun);
         for (var i = 0; session is null; i++)
         {
             try

@@ -41,9 +41,19 @@ internal sealed class ApplicationModules
     /// </summary>
     public bool MayHaveRunIn(int processId) => ProcessMaps.HasMappedFileUnder(processId, _taskRootPrefix) != false;
 
-    /// <summary>Cheap test on the event path: could this module be the application at all?</summary>
+    /// <summary>
+    /// The application assemblies that report through probes (set before the runtime's first
+    /// session): their runtime events are ignored, so nothing is counted twice.
+    /// </summary>
+    public ProbedAssemblies Probed { get; set; } = ProbedAssemblies.None;
+
+    /// <summary>Cheap test on the event path: could this module be the application (on the first-execution path) at all?</summary>
     public bool IsCandidate(string? ilPath) =>
-        !string.IsNullOrEmpty(ilPath) && ilPath.StartsWith(_taskRootPrefix, StringComparison.Ordinal);
+        !string.IsNullOrEmpty(ilPath) && ilPath.StartsWith(_taskRootPrefix, StringComparison.Ordinal) && !Probed.IsProbed(ilPath)
+        && !ilPath.EndsWith(ProbedAssemblies.RuntimeLibraryFileName, StringComparison.Ordinal);
+
+    /// <summary>The task root, as a full path.</summary>
+    public string TaskRoot => _taskRoot;
 
     /// <summary>The catalog of an application module, or null when the file is not part of the application.</summary>
     public SourceMethodCatalog? CatalogFor(string ilPath) =>

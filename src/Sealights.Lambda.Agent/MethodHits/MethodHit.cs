@@ -12,4 +12,9 @@ namespace Sealights.Lambda.Agent.MethodHits;
 /// </summary>
 /// <param name="Method">The source method's identity (state machines count as their kickoff method).</param>
 /// <param name="FirstSeen">When the runtime first called it, from the event's timestamp.</param>
-public sealed record MethodHit(MethodIdentity Method, DateTimeOffset FirstSeen);
+/// <param name="LastSeen">
+/// Probe hits only: the method ran at least once between <see cref="FirstSeen"/> (the start of
+/// the interval the flush covers: its invocation's INVOKE) and this (the flush's harvest). Null for
+/// first-execution hits, whose time is exact.
+/// </param>
+public sealed record MethodHit(MethodIdentity Method, DateTimeOffset FirstSeen, DateTimeOffset? LastSeen = null);

@@ -64,6 +64,12 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private int _stopped;
     private int _disposed;
     private int _collectingStarted;
+    private Task<ProbedAssemblies>? _probedScan;
+    private ProbedAssemblies _probed = ProbedAssemblies.None;
+    private int _flushSequence;
+    private readonly object _intervalLock = new();
+    private DateTimeOffset _lastHarvest = DateTimeOffset.UtcNow;
+    private DateTimeOffset? _invokedSinceHarvest;
 
     private MethodHitCollector(string diagnosticPortPath, DiagnosticPortListener? listener, ApplicationModules? application, Action<string> log)
     {
@@ -92,6 +98,24 @@ public sealed class MethodHitCollector : IAsyncDisposable
     /// connects.
     /// </summary>
     public Task FirstConnection => _peerConnected.Task;
+
+    /// <summary>
+    /// Whether a flush costs only a probe harvest (every application assembly carries probes): no
+    /// session stop on its path, so flushing after every invocation is affordable.
+    /// </summary>
+    public bool FlushesCheaply => _current is { } runtime && !runtime.Exited.IsCompleted && !runtime.HasRuntimeEvents;
+
+    /// <summary>
+    /// An invocation began at <paramref name="at"/>: probe hits of the next flush are dated from the
+    /// first INVOKE since the previous flush (not from that flush, which may be long before).
+    /// </summary>
+    public void MarkInvoked(DateTimeOffset at)
+    {
+        lock (_intervalLock)
+        {
+            _invokedSinceHarvest ??= at;
+        }
+    }
 
     /// <summary>What collection has cost so far.</summary>
     public CollectionStatistics Statistics => _counters.Snapshot();
@@ -152,6 +176,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
         _log($"listening for the function's runtime at {_listener.SocketPath}");
         // The runtime takes ~10 ms to start and connect; the scan takes ~2 ms for a small application.
         _ = _application!.HasReadyToRunCodeAsync();
+        _probedScan = Task.Run(() => ProbedAssemblies.Scan(_application.TaskRoot));
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -167,7 +192,34 @@ public sealed class MethodHitCollector : IAsyncDisposable
     /// The runtime is stopped right after this flush (the exec wrapper holds its SIGTERM for it):
     /// its session's stream is then cut with the process, and that loses nothing.
     /// </param>
-    public async Task<IReadOnlyList<MethodHit>> FlushAsync(CancellationToken cancellationToken, bool runtimeExits = false)
+    /// <param name="harvested">
+    /// Called (once) when what the flush covers has left the application: right after a probe harvest
+    /// when every application assembly is probed (the rest, a session stop, is not worth waiting
+    /// for), else at the end. Called in every case, also on failure.
+    /// </param>
+    public async Task<IReadOnlyList<MethodHit>> FlushAsync(CancellationToken cancellationToken, bool runtimeExits = false, Action? harvested = null)
+    {
+        var intervalStart = IntervalStart();
+        var told = 0;
+        void Harvested()
+        {
+            if (Interlocked.Exchange(ref told, 1) == 0)
+            {
+                harvested?.Invoke();
+            }
+        }
+
+        try
+        {
+            return await FlushCoreAsync(intervalStart, cancellationToken, runtimeExits, Harvested);
+        }
+        finally
+        {
+            Harvested();
+        }
+    }
+
+    private async Task<IReadOnlyList<MethodHit>> FlushCoreAsync(DateTimeOffset intervalStart, CancellationToken cancellationToken, bool runtimeExits, Action harvested)
     {
         if (!IsCollecting)
         {
@@ -195,12 +247,26 @@ public sealed class MethodHitCollector : IAsyncDisposable
             return [];
         }
 
+        ProbeFlush? probeFlush = null;
+        List<MethodHit> hits;
+        var gated = true;
         try
         {
             if (_current is { } runtime && !runtime.Exited.IsCompleted)
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 limit.CancelAfter(RotationLimit);
+                probeFlush = await StartProbeFlushAsync(runtime, intervalStart, limit.Token);
+                if (!runtime.HasRuntimeEvents)
+                {
+                    _exitAnnounced = runtimeExits;
+                    // Nothing else to do under the gate: the next flush may harvest while this one's session stops.
+                    _gate.Release();
+                    gated = false;
+                    harvested();
+                    return await FinishProbeFlushAsync(probeFlush, [], cancellationToken);
+                }
+
                 try
                 {
                     _counters.Rotated(await runtime.RotateAsync(limit.Token));
@@ -216,7 +282,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 }
             }
 
-            return DrainAll();
+            hits = DrainAll();
         }
         catch (Exception e)
         {
@@ -225,8 +291,91 @@ public sealed class MethodHitCollector : IAsyncDisposable
         }
         finally
         {
-            _gate.Release();
+            if (gated)
+            {
+                _gate.Release();
+            }
         }
+
+        return await FinishProbeFlushAsync(probeFlush, hits, cancellationToken);
+    }
+
+    /// <summary>Where the hits of the next probe flush start: the first INVOKE since the last harvest, or that harvest.</summary>
+    private DateTimeOffset IntervalStart()
+    {
+        lock (_intervalLock)
+        {
+            return _invokedSinceHarvest ?? _lastHarvest;
+        }
+    }
+
+    /// <summary>A probe flush of the runtime when it has probed assemblies; null (logged once) when it could not start.</summary>
+    private async Task<ProbeFlush?> StartProbeFlushAsync(RuntimeConnection runtime, DateTimeOffset intervalStart, CancellationToken cancellationToken)
+    {
+        if (!_probed.Any)
+        {
+            return null;
+        }
+
+        try
+        {
+            var flush = await ProbeFlush.StartAsync(runtime, Interlocked.Increment(ref _flushSequence), intervalStart, _counters, cancellationToken);
+            lock (_intervalLock)
+            {
+                _lastHarvest = flush.HarvestedAt;
+                _invokedSinceHarvest = null;
+            }
+
+            return flush;
+        }
+        catch (Exception e) when (e is OperationCanceledException || IsRuntimeFailure(e))
+        {
+            // The hits stay in the application's arrays: the next flush takes them.
+            LogOnce("probe-flush-start", $"a probe flush could not be started ({Describe(e)}); its hits come with a later flush");
+            return null;
+        }
+    }
+
+    /// <summary>Stops a probe flush's session, maps its chunks and adds them to <paramref name="hits"/>; logs each kind of fault once.</summary>
+    private async Task<IReadOnlyList<MethodHit>> FinishProbeFlushAsync(ProbeFlush? flush, List<MethodHit> hits, CancellationToken cancellationToken)
+    {
+        if (flush is null)
+        {
+            return hits;
+        }
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(RotationLimit);
+        try
+        {
+            var result = await flush.FinishAsync(_probed, _application!, limit.Token);
+            if (result.Answered)
+            {
+                _counters.ProbeFlushed();
+            }
+
+            if (result.Dropped > 0)
+            {
+                _counters.ProbeHitsDropped(result.Dropped);
+            }
+
+            foreach (var problem in result.Problems)
+            {
+                LogOnce("probe:" + problem.Split(':')[0], $"probe flush: {problem}");
+            }
+
+            hits.AddRange(result.Hits);
+        }
+        catch (Exception e) when (e is OperationCanceledException || IsRuntimeFailure(e))
+        {
+            LogOnce("probe-flush-finish", $"a probe flush's session did not end in time ({Describe(e)}): the hits it had taken are lost");
+        }
+        catch (Exception e)
+        {
+            LogOnce("probe-flush-fault", $"a probe flush failed ({Describe(e)}): the hits it had taken are lost");
+        }
+
+        return hits;
     }
 
     /// <summary>
@@ -245,13 +394,17 @@ public sealed class MethodHitCollector : IAsyncDisposable
         {
             _stopping.Cancel();
             var gated = false;
+            IReadOnlyList<MethodHit> finalProbeHits = [];
             try
             {
                 await _gate.WaitAsync(deadline.Token);
                 gated = true;
                 if (!_faulted && _current is { } runtime && !runtime.Exited.IsCompleted)
                 {
+                    // What the probes hold since the last flush, then the runtime events' last session.
+                    var probeFlush = await StartProbeFlushAsync(runtime, IntervalStart(), deadline.Token);
                     await runtime.StopAsync(deadline.Token);
+                    finalProbeHits = await FinishProbeFlushAsync(probeFlush, [], deadline.Token);
                 }
             }
             catch (OperationCanceledException)
@@ -270,7 +423,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 }
             }
 
-            return _faulted ? [] : DrainAll();
+            return _faulted ? [] : [.. DrainAll(), .. finalProbeHits];
         }
         catch (Exception e)
         {
@@ -359,7 +512,11 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private async Task<RuntimeConnection?> ConnectAsync(DiagnosticsClientConnector connector, CancellationToken stopping)
     {
         var hits = new ProcessMethodHits(_application!);
-        var readyToRun = await ReadyToRunEventsNeededAsync(stopping);
+        var probed = await ProbedAssembliesAsync(stopping);
+        _probed = probed;
+        _application!.Probed = probed;
+        var runtimeEvents = !probed.All;
+        var readyToRun = runtimeEvents && await ReadyToRunEventsNeededAsync(stopping);
         var processId = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(FirstSessionTimeout);
@@ -369,6 +526,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
             runtime = await RuntimeConnection.StartAsync(
                 connector,
                 readyToRun,
+                runtimeEvents,
                 stream => RuntimeEventReader.Read(stream, hits, _counters, pid => processId.TrySetResult(pid)),
                 _counters,
                 StreamCut,
@@ -384,7 +542,8 @@ public sealed class MethodHitCollector : IAsyncDisposable
             return null;
         }
 
-        var recovered = await RecoverEarlierCallsIfNeededAsync(runtime, processId.Task, timeout.Token);
+        // Probes count from the process's start: nothing ran before tracing that they would miss.
+        var recovered = runtimeEvents && await RecoverEarlierCallsIfNeededAsync(runtime, processId.Task, timeout.Token);
         await _gate.WaitAsync(CancellationToken.None);
         try
         {
@@ -408,6 +567,13 @@ public sealed class MethodHitCollector : IAsyncDisposable
         }
 
         _counters.RuntimeConnected();
+        LogOnce("modes", probed.Describe());
+        if (!runtimeEvents)
+        {
+            _log("the function's runtime connected; collecting method hits from its probes (every application assembly is instrumented: no runtime events)");
+            return runtime;
+        }
+
         _log(
             $"the function's runtime connected; collecting method hits ({(readyToRun ? "jitted and ReadyToRun" : "jitted: the application has no ReadyToRun code")}; "
             + $"{(recovered ? "the application was loaded before tracing began: listed what ran" : "traced before the application was loaded")})");
@@ -450,6 +616,20 @@ public sealed class MethodHitCollector : IAsyncDisposable
         catch (TimeoutException)
         {
             return true;
+        }
+    }
+
+    private async Task<ProbedAssemblies> ProbedAssembliesAsync(CancellationToken stopping)
+    {
+        try
+        {
+            return await _probedScan!.WaitAsync(ApplicationScanLimit, stopping);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Slow or failed: the first-execution path for everything (runtime events), never nothing.
+            LogOnce("probed-scan", $"cannot tell which application assemblies carry probes ({Describe(e)}); using runtime events for all of them");
+            return ProbedAssemblies.None;
         }
     }
 

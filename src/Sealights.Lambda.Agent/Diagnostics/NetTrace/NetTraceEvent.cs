@@ -10,9 +10,12 @@ internal enum TraceProvider
 
     /// <summary>Microsoft-Windows-DotNETRuntimeRundown: what the runtime lists when a session stops.</summary>
     Rundown,
+
+    /// <summary>Sealights-Coverage: the probes runtime library's flush (Sealights.Coverage.Probes/README.md).</summary>
+    Coverage,
 }
 
-/// <summary>One event of a CLR provider; the payload is only valid during the handler call.</summary>
+/// <summary>One event of a provider the agent reads; the payload is only valid during the handler call.</summary>
 internal readonly ref struct NetTraceEvent(TraceProvider provider, int eventId, int version, DateTime timestampUtc, ReadOnlySpan<byte> payload)
 {
     public TraceProvider Provider { get; } = provider;
@@ -26,7 +29,7 @@ internal readonly ref struct NetTraceEvent(TraceProvider provider, int eventId, 
     public ReadOnlySpan<byte> Payload { get; } = payload;
 }
 
-/// <summary>Receives the CLR events of a stream, on the thread reading it.</summary>
+/// <summary>Receives the events of the agent's providers in a stream, on the thread reading it.</summary>
 internal interface INetTraceEventHandler
 {
     /// <summary>The stream's header was read: it comes from process <paramref name="processId"/>.</summary>

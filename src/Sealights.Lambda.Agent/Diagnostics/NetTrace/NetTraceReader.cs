@@ -6,7 +6,7 @@ namespace Sealights.Lambda.Agent.Diagnostics.NetTrace;
 /// <summary>
 /// Reads one EventPipe session's stream in the NetTrace format (versions 4 and 5: what .NET 6 to
 /// 10 runtimes write to a diagnostic-port session) and hands each event of the CLR's two
-/// providers to a handler, with its id, version, time and raw payload.
+/// providers (and the probes library's) to a handler, with its id, version, time and raw payload.
 /// <para>
 /// Why not TraceEvent: its reader allocates per event, loads OpenSSL to hash every provider name
 /// into a GUID (3.5 MB of resident libraries in the agent), and parses far more than the
@@ -22,6 +22,7 @@ internal sealed class NetTraceReader
 {
     public const string RuntimeProviderName = "Microsoft-Windows-DotNETRuntime";
     public const string RundownProviderName = "Microsoft-Windows-DotNETRuntimeRundown";
+    public const string CoverageProviderName = "Sealights-Coverage";
 
     private const byte NullReferenceTag = 1;
     private const byte BeginPrivateObjectTag = 5;
@@ -55,6 +56,19 @@ internal sealed class NetTraceReader
     /// <exception cref="EndOfStreamException">The stream ended mid-object (the process was killed).</exception>
     /// <exception cref="InvalidDataException">The stream is not NetTrace V4/V5.</exception>
     public void Read(INetTraceEventHandler handler)
+    {
+        try
+        {
+            ReadObjects(handler);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or OverflowException)
+        {
+            // A record that claims more than its block holds: the stream is corrupt, not the agent.
+            throw new InvalidDataException($"corrupt NetTrace stream at byte {_input.Position}: {e.Message}", e);
+        }
+    }
+
+    private void ReadObjects(INetTraceEventHandler handler)
     {
         ReadStreamHeader();
         while (true)
@@ -241,6 +255,7 @@ internal sealed class NetTraceReader
         {
             RuntimeProviderName => TraceProvider.Runtime,
             RundownProviderName => TraceProvider.Rundown,
+            CoverageProviderName => TraceProvider.Coverage,
             _ => TraceProvider.Other,
         };
         _metadata[id] = new EventMetadata(kind, eventId, version);
