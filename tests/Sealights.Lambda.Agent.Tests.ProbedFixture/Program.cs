@@ -46,6 +46,14 @@ public static class Program
                 break;
             case ["register"]:
                 Register();
+                // Until the flush's source exists (it is made on a thread of its own).
+                var waited = Stopwatch.StartNew();
+                while (!System.Diagnostics.Tracing.EventSource.GetSources().Any(s => s.Name == "Sealights-Coverage") && waited.Elapsed < TimeSpan.FromSeconds(10))
+                {
+                    Thread.Sleep(1);
+                }
+
+                Console.WriteLine($"event source after {waited.Elapsed.TotalMilliseconds:0.0} ms");
                 break;
             case ["bulk", var count]:
                 BulkProbes.HitAll(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture));

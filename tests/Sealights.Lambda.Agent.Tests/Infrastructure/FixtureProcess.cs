@@ -91,6 +91,30 @@ internal sealed class FixtureProcess : IAsyncDisposable
         throw new TimeoutException($"the fixture did not print '{expected}' (exited: {_process.HasExited})");
     }
 
+    /// <summary>Waits for a line starting with <paramref name="prefix"/> and returns it (e.g. a figure the fixture printed).</summary>
+    public async Task<string> WaitForLineStartingAsync(string prefix)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            while (await _lines.Reader.WaitToReadAsync(timeout.Token))
+            {
+                while (_lines.Reader.TryRead(out var line))
+                {
+                    if (line.StartsWith(prefix, StringComparison.Ordinal))
+                    {
+                        return line;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        throw new TimeoutException($"the fixture did not print '{prefix}…' (exited: {_process.HasExited})");
+    }
+
     /// <summary>Runs one scenario in the live process and waits for it to finish.</summary>
     public async Task RunAsync(string scenario)
     {

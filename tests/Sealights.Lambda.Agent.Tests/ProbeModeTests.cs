@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using Microsoft.Diagnostics.NETCore.Client;
+using Sealights.Lambda.Agent.Diagnostics;
+using Sealights.Lambda.Agent.MethodHits;
+using Sealights.Lambda.Agent.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Sealights.Lambda.Agent.Tests;
+
+/// <summary>
+/// Probe mode against real runtimes: the hand-probed fixture (the instrumenter's pattern written
+/// in C#) in a real dotnet process, flushed over real EventPipe sessions by the agent's collector
+/// or by the agent's flush session and reader directly.
+/// </summary>
+public sealed class ProbeModeTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan FlushBudget = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task WarmProcess_EachFlushHasExactlyWhatItsScenarioRan()
+    {
+        var assembly = ProbedFixture.Assembly;
+        var expected = new Dictionary<string, string[]>
+        {
+            ["a"] = [ProbedFixture.Id("PathA|Run()"), ProbedFixture.Id("PathA|Helper(System.Int32)"), ProbedFixture.Id("Shared|Greet(System.String)"), ProbedFixture.Id("Shared|Count(System.String)")],
+            ["b"] = [ProbedFixture.Id("PathB|Run()"), ProbedFixture.Id("PathB|.ctor(System.Int32)"), ProbedFixture.Id("PathB|Square()"), ProbedFixture.Id("Shared|Greet(System.String)")],
+            ["c"] = [ProbedFixture.Id("PathC|Run()"), ProbedFixture.Id("Shared|Count(System.String)")],
+        };
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+        Assert.True(scope.Collector.FlushesCheaply, "every application assembly is probed: no runtime events, a flush is a harvest");
+
+        foreach (var scenario in new[] { "a", "b", "a", "c", "b" })
+        {
+            var invoked = DateTimeOffset.UtcNow;
+            scope.Collector.MarkInvoked(invoked);
+            await fixture.RunAsync(scenario);
+            using var budget = new CancellationTokenSource(FlushBudget);
+            var hits = await scope.Collector.FlushAsync(budget.Token);
+            var ids = hits.Select(h => h.Method.Id).Order(StringComparer.Ordinal).ToList();
+            output.WriteLine($"{scenario}: {string.Join(", ", ids)}");
+            Assert.Equal(expected[scenario].Order(StringComparer.Ordinal), ids);
+            // Dated by the invocation: from its INVOKE to the harvest.
+            Assert.All(hits, h => Assert.Equal(invoked, h.FirstSeen));
+            Assert.All(hits, h => Assert.InRange(h.LastSeen!.Value, invoked, DateTimeOffset.UtcNow));
+        }
+
+        var statistics = scope.Collector.Statistics;
+        Assert.Equal(5, statistics.ProbeFlushes);
+        Assert.Equal(0, statistics.ProbeHitsDropped);
+        Assert.Equal(0, statistics.EventsLost);
+        Assert.Contains(scope.LogLines, l => l.Contains("Sealights.Lambda.Agent.Tests.ProbedFixture.dll: probes", StringComparison.Ordinal));
+        Assert.Contains(scope.LogLines, l => l.Contains("collecting method hits from its probes", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FlushWithNothingHit_IsAnsweredAndEmpty()
+    {
+        var assembly = ProbedFixture.Assembly;
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+        await fixture.RunAsync("a");
+        using var budget = new CancellationTokenSource(FlushBudget);
+        Assert.NotEmpty(await scope.Collector.FlushAsync(budget.Token));
+
+        await fixture.RunAsync("none");
+        var nothing = await scope.Collector.FlushAsync(budget.Token);
+
+        Assert.Empty(nothing);
+        // Answered (FlushCompleted came), not merely silent.
+        Assert.Equal(2, scope.Collector.Statistics.ProbeFlushes);
+    }
+
+    [Fact]
+    public async Task ModuleOfMoreThan100kMethods_AllHit_RoundTripsThroughChunks()
+    {
+        const int Methods = 120_000;
+        await using var fixture = FixtureProcess.Start(ProbedFixture.Assembly, "idle", runtimePortSetting: null, noInline: false);
+        await fixture.WaitForLineAsync("ready");
+        await fixture.RunAsync($"bulk {Methods}");
+
+        var flush = await FlushDirectlyAsync(fixture.Id, sequence: 1);
+
+        Assert.NotNull(flush.Reader.Completed);
+        var completed = flush.Reader.Completed!.Value;
+        Assert.Equal(Methods, completed.Methods);
+        Assert.Equal((Methods + 14_999) / 15_000, completed.Chunks);
+        Assert.Equal(completed.Chunks, flush.Reader.ChunksReceived);
+        Assert.Equal(0, flush.Reader.Malformed);
+        var module = Assert.Single(flush.Reader.Modules);
+        Assert.Equal(ProbedFixture.AssemblyName, module.AssemblyName);
+        Assert.Equal(Enumerable.Range(0, Methods), module.Indices.Order());
+        output.WriteLine($"{Methods} hits in {completed.Chunks} chunks, {flush.Bytes / 1024.0:0} KB of stream");
+    }
+
+    [Fact]
+    public async Task EventSourceCreatedAfterTheSessionStarted_AnswersThatSession()
+    {
+        await using var fixture = FixtureProcess.Start(ProbedFixture.Assembly, "idle", runtimePortSetting: null, noInline: false);
+        await fixture.WaitForLineAsync("ready");
+        var client = new DiagnosticsClient(fixture.Id);
+        var reader = new ProbeFlushReader(1);
+        var counters = new TraceCounters();
+        using var session = await client.StartEventPipeSessionAsync(RuntimeEventProviders.ProbeFlushSessions(1)[0], CancellationToken.None);
+        var reading = Task.Run(() => ProbeFlush.Read(session.EventStream, reader, counters));
+
+        // No module registered yet, so no source: registering creates it, and it finds this session on.
+        await fixture.RunAsync("a");
+        await fixture.RunAsync("register");
+        await session.StopAsync(CancellationToken.None);
+        await reading.WaitAsync(FlushBudget);
+
+        Assert.NotNull(reader.Completed);
+        Assert.Equal(1, reader.Completed!.Value.Sequence);
+        // Scenario "a" ran its probes before: what it hit was in the arrays when the late source harvested.
+        Assert.Equal(4, reader.Completed.Value.Methods);
+    }
+
+    [Fact]
+    public async Task CorruptedOrTruncatedFlushStreams_NeverCrashTheReader()
+    {
+        await using var fixture = FixtureProcess.Start(ProbedFixture.Assembly, "idle", runtimePortSetting: null, noInline: false);
+        await fixture.WaitForLineAsync("ready");
+        await fixture.RunAsync("bulk 20000");
+        var recorded = (await FlushDirectlyAsync(fixture.Id, sequence: 1)).Recorded;
+        var random = new Random(15);
+        var outcomes = new Dictionary<string, int>();
+        for (var round = 0; round < 400; round++)
+        {
+            var damaged = (byte[])recorded.Clone();
+            if (round % 2 == 0)
+            {
+                Array.Resize(ref damaged, random.Next(damaged.Length));
+            }
+            else
+            {
+                for (var flips = random.Next(1, 20); flips > 0; flips--)
+                {
+                    damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
+                }
+            }
+
+            var reader = new ProbeFlushReader(1);
+            var outcome = "read";
+            try
+            {
+                ProbeFlush.Read(new MemoryStream(damaged), reader, new TraceCounters());
+            }
+            catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
+            {
+                // The only two ways a damaged stream may end: the collector logs them once.
+                outcome = e.GetType().Name;
+            }
+
+            outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+            Assert.All(reader.Modules, m => Assert.All(m.Indices, i => Assert.InRange(i, 0, m.MethodDefCount - 1)));
+        }
+
+        output.WriteLine("400 damaged streams: " + string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")));
+        Assert.True(outcomes.ContainsKey("EndOfStreamException"), "truncations must have been seen");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(100_000)]
+    public async Task FlushFigures(int methods)
+    {
+        const int Rounds = 9;
+        var assembly = ProbedFixture.Assembly;
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
+        var registered = await fixture.WaitForLineStartingAsync("registered in ");
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+        var untilNext = new List<double>();
+        var roundTrip = new List<double>();
+        for (var round = 0; round < Rounds; round++)
+        {
+            await fixture.RunAsync($"bulk {methods}");
+            var clock = Stopwatch.StartNew();
+            double harvested = double.NaN;
+            using var budget = new CancellationTokenSource(FlushBudget);
+            await scope.Collector.FlushAsync(budget.Token, harvested: () => harvested = clock.Elapsed.TotalMilliseconds);
+            untilNext.Add(harvested);
+            roundTrip.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        var statistics = scope.Collector.Statistics;
+        scope.Print(
+            $"probe flush of {methods} hits ({Rounds} rounds): until next can be answered median {Median(untilNext):0.0} ms (max {untilNext.Max():0.0}); "
+            + $"session start to hits parsed median {Median(roundTrip):0.0} ms (max {roundTrip.Max():0.0}); {statistics.EventsLost} events lost; "
+            + $"fixture: {registered} (first Register on its init thread)");
+        Assert.Equal(Rounds, statistics.ProbeFlushes);
+        Assert.Equal(0, statistics.EventsLost);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    /// <summary>One flush over the process's own diagnostic socket: the agent's session configuration and reader, the stream recorded too.</summary>
+    private static async Task<(ProbeFlushReader Reader, byte[] Recorded, long Bytes)> FlushDirectlyAsync(int processId, int sequence)
+    {
+        var client = new DiagnosticsClient(processId);
+        using var session = await client.StartEventPipeSessionAsync(RuntimeEventProviders.ProbeFlushSessions(sequence)[0], CancellationToken.None);
+        var recording = new MemoryStream();
+        var copying = session.EventStream.CopyToAsync(recording);
+        await session.StopAsync(CancellationToken.None);
+        await copying.WaitAsync(FlushBudget);
+        var recorded = recording.ToArray();
+        var reader = new ProbeFlushReader(sequence);
+        ProbeFlush.Read(new MemoryStream(recorded), reader, new TraceCounters());
+        return (reader, recorded, recorded.Length);
+    }
+}
