@@ -7,7 +7,7 @@ namespace Sealights.Lambda.Agent.Delivery;
 
 /// <summary>
 /// Debug mode (<c>SL_DEBUG_HITS_FILE</c>): appends each method hit as one JSON line
-/// <c>{"method":id,"firstSeen":iso8601,"flush":n,"final":bool}</c>. Used by tests and by
+/// <c>{"method":id,"firstSeen":iso8601,["lastSeen":iso8601,]"flush":n,"final":bool}</c> (<c>lastSeen</c>: probe hits). Used by tests and by
 /// people checking what the agent sees, before any backend is involved.
 /// </summary>
 public sealed class HitsDumpFile(string path) : IMethodHitSink
@@ -26,6 +26,11 @@ public sealed class HitsDumpFile(string path) : IMethodHitSink
                 json.WriteStartObject();
                 json.WriteString("method", hit.Method.Id);
                 json.WriteString("firstSeen", hit.FirstSeen.UtcDateTime.ToString("O"));
+                if (hit.LastSeen is { } lastSeen)
+                {
+                    // Probe hits: the method ran between firstSeen and this.
+                    json.WriteString("lastSeen", lastSeen.UtcDateTime.ToString("O"));
+                }
                 json.WriteNumber("flush", flush);
                 json.WriteBoolean("final", isFinal);
                 json.WriteEndObject();

@@ -11,6 +11,9 @@ public static class FootprintsHitsBuilder
     /// <c>start</c>/<c>end</c> = min/max of its hits' event timestamps. While the first INVOKE is
     /// unknown (<c>null</c>) every hit counts as init. Duplicate method ids keep their earliest
     /// hit. An empty flush gives no entry.
+    /// A probe hit spans an interval (<see cref="MethodHit.LastSeen"/>): it widens its entry's end
+    /// to that, and it is init only when its whole interval is before the first INVOKE (the first
+    /// invocation's flush also carries what init ran: one entry for that invocation).
     /// </summary>
     public static IReadOnlyList<FootprintsHits> FromMethodHits(IReadOnlyList<MethodHit> hits, DateTimeOffset? firstInvokeAt, bool isFinal)
     {
@@ -18,21 +21,19 @@ public static class FootprintsHitsBuilder
         {
             return [];
         }
-        var earliest = new Dictionary<string, DateTimeOffset>(hits.Count, StringComparer.Ordinal);
+        var earliest = new Dictionary<string, (DateTimeOffset First, DateTimeOffset Last)>(hits.Count, StringComparer.Ordinal);
         var order = new List<string>(hits.Count);
         foreach (var hit in hits)
         {
             var id = hit.Method.Id;
+            var last = hit.LastSeen ?? hit.FirstSeen;
             if (earliest.TryGetValue(id, out var seen))
             {
-                if (hit.FirstSeen < seen)
-                {
-                    earliest[id] = hit.FirstSeen;
-                }
+                earliest[id] = (hit.FirstSeen < seen.First ? hit.FirstSeen : seen.First, last > seen.Last ? last : seen.Last);
             }
             else
             {
-                earliest.Add(id, hit.FirstSeen);
+                earliest.Add(id, (hit.FirstSeen, last));
                 order.Add(id);
             }
         }
@@ -40,8 +41,8 @@ public static class FootprintsHitsBuilder
         var invoked = new Group();
         foreach (var id in order)
         {
-            var at = earliest[id];
-            (firstInvokeAt is null || at < firstInvokeAt.Value ? init : invoked).Add(id, at);
+            var (at, until) = earliest[id];
+            (firstInvokeAt is null || until < firstInvokeAt.Value ? init : invoked).Add(id, at, until);
         }
         var entries = new List<FootprintsHits>(2);
         if (init.Methods.Count > 0)
@@ -62,12 +63,11 @@ public static class FootprintsHitsBuilder
         private long _start = long.MaxValue;
         private long _end = long.MinValue;
 
-        public void Add(string id, DateTimeOffset at)
+        public void Add(string id, DateTimeOffset at, DateTimeOffset until)
         {
             Methods.Add(id);
-            var ms = at.ToUnixTimeMilliseconds();
-            _start = Math.Min(_start, ms);
-            _end = Math.Max(_end, ms);
+            _start = Math.Min(_start, at.ToUnixTimeMilliseconds());
+            _end = Math.Max(_end, until.ToUnixTimeMilliseconds());
         }
 
         public FootprintsHits ToHits(bool isInit, bool isFinal) => new(Methods, _start, _end, isInit, isFinal);

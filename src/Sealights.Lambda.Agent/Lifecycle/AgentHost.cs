@@ -74,6 +74,8 @@ public sealed class AgentHost(
     // nothing the function's init should wait for or share the CPU with.
     private readonly Lazy<IMethodHitSink> _sink = new(createSink);
     private Task _flushing = Task.CompletedTask;
+    // Probe flushes: what follows the harvest (session stop, mapping, spooling) runs here, beside the next invocation.
+    private Task _delivering = Task.CompletedTask;
     private int _methodsReported;
     private TelemetryListener? _telemetry;
     private long _lastFlushAfterResponse = long.MinValue;
@@ -171,16 +173,20 @@ public sealed class AgentHost(
 
     private void Invoked(ExtensionEvent invoke, int invocation)
     {
+        var receivedAt = DateTimeOffset.UtcNow;
         if (invocation == 1)
         {
-            _sink.Value.FirstInvoke(DateTimeOffset.UtcNow);
+            _sink.Value.FirstInvoke(receivedAt);
             _ = SayIfTheRuntimeNeverConnectsAsync();
         }
         // Returns at once: what it starts (a ping that is due) runs in the background.
         _sink.Value.Invoked();
+        // Probes: each flush covers one invocation when it follows that invocation's response.
+        var flushAfterResponse = _telemetry is not null && invoke.RequestId is not null && (source.FlushesCheaply || FlushIsDue());
         // The invocations since the last flush: unless the previous one was flushed right after
-        // its response, its hits (and init's) are still in the runtime.
-        if (!_previousFlushedAfterResponse)
+        // its response, its hits (and init's) are still in the runtime. With probes, a flush now
+        // would cut this invocation in two; the one after its response takes init's hits with it.
+        if (!_previousFlushedAfterResponse && !(flushAfterResponse && source.FlushesCheaply))
         {
             lock (_flushLock)
             {
@@ -195,8 +201,10 @@ public sealed class AgentHost(
                 }
             }
         }
-        _previousFlushedAfterResponse = _telemetry is { } telemetry && invoke.RequestId is { } requestId && FlushIsDue()
-            && FlushAfterResponse(telemetry, requestId, invoke.Deadline);
+        // After the INVOKE-time flush above: its probe hits are dated from the previous INVOKE.
+        source.MarkInvoked(receivedAt);
+        _previousFlushedAfterResponse = flushAfterResponse && _telemetry is { } telemetry
+            && FlushAfterResponse(telemetry, invoke.RequestId!, invoke.Deadline);
     }
 
     /// <summary>
@@ -265,10 +273,16 @@ public sealed class AgentHost(
             return false;
         }
         var elapsed = System.Diagnostics.Stopwatch.StartNew();
-        _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
+        // A send opportunity only when the interval has passed: with probes every invocation is
+        // flushed (a harvest, a few ms), but a request to the backend each time would not be.
+        var send = FlushIsDue();
+        if (send)
+        {
+            _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
         var flush = FlushAfterCurrent(() => FlushAsync());
         // Past the budget the flush goes on in the background (and, frozen, after the next thaw).
-        if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)))
+        if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)) && send)
         {
             _sink.Value.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
         }
@@ -311,11 +325,28 @@ public sealed class AgentHost(
         }
     }
 
-    private async Task FlushAsync(bool isFinal = false)
+    /// <summary>
+    /// Completes once what the flush covers has left the runtime: for probes that is the harvest
+    /// (the session's stop, the mapping and the spooling go on in <see cref="_delivering"/>), else
+    /// the whole flush. A final flush completes only when its hits are written.
+    /// </summary>
+    private Task FlushAsync(bool isFinal = false)
+    {
+        var harvested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var whole = FlushAndWriteAsync(isFinal, () => harvested.TrySetResult());
+        lock (_flushLock)
+        {
+            _delivering = Task.WhenAll(_delivering, whole);
+        }
+        // Runtime events: the flush is the rotation, and a post-response send wants its batch spooled.
+        return isFinal || !source.FlushesCheaply ? whole : Task.WhenAny(whole, harvested.Task);
+    }
+
+    private async Task FlushAndWriteAsync(bool isFinal, Action harvested)
     {
         try
         {
-            var hits = await source.FlushAsync(CancellationToken.None, runtimeExits: isFinal);
+            var hits = await source.FlushAsync(CancellationToken.None, runtimeExits: isFinal, harvested);
             Interlocked.Add(ref _methodsReported, hits.Count);
             if (hits.Count > 0)
             {
@@ -342,7 +373,7 @@ public sealed class AgentHost(
         Task flushing;
         lock (_flushLock)
         {
-            flushing = _flushing;
+            flushing = Task.WhenAll(_flushing, _delivering);
         }
         using var budget = new CancellationTokenSource(Clamp(Remaining()));
         try

@@ -135,7 +135,28 @@ public sealed class ExecWrapperTests : IDisposable
         Assert.Equal([Path.GetFileName(StatusFile)], Directory.GetFiles(_root).Select(Path.GetFileName));
     }
 
-    private async Task<(int ExitCode, string StdOut, string StdErr)> RunWrapperAsync(int waitMs = WaitMs)
+    [Theory]
+    [InlineData(false, null, "1")]
+    [InlineData(false, "false", "unset")]
+    [InlineData(true, null, "unset")]
+    [InlineData(true, "false", "unset")]
+    [InlineData(true, "true", "1")]
+    public async Task JitNoInline_is_set_unless_the_task_root_is_instrumented_or_the_user_says_false(bool instrumented, string? setting, string expected)
+    {
+        var taskRoot = Directory.CreateDirectory(Path.Combine(_root, "task")).FullName;
+        if (instrumented)
+        {
+            await File.WriteAllTextAsync(Path.Combine(taskRoot, "sealights-instrumented.json"), "{\"version\":1,\"assemblies\":[]}");
+        }
+        await File.WriteAllTextAsync(StatusFile, "on\n");
+
+        var run = await RunWrapperAsync(taskRoot: taskRoot, jitNoInline: setting);
+
+        Assert.EndsWith($"noinline={expected}", run.StdOut.Trim(), StringComparison.Ordinal);
+        Assert.Equal("", run.StdErr);
+    }
+
+    private async Task<(int ExitCode, string StdOut, string StdErr)> RunWrapperAsync(int waitMs = WaitMs, string? taskRoot = null, string? jitNoInline = null)
     {
         var start = new ProcessStartInfo("/bin/bash")
         {
@@ -152,6 +173,16 @@ public sealed class ExecWrapperTests : IDisposable
         start.Environment["SL_AGENT_VERDICT_WAIT_MS"] = waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment.Remove("DOTNET_DiagnosticPorts");
         start.Environment.Remove("SL_EXEC_WRAPPER");
+        start.Environment.Remove("SL_JIT_NO_INLINE");
+        start.Environment.Remove("DOTNET_JitNoInline");
+        if (taskRoot is not null)
+        {
+            start.Environment["LAMBDA_TASK_ROOT"] = taskRoot;
+        }
+        if (jitNoInline is not null)
+        {
+            start.Environment["SL_JIT_NO_INLINE"] = jitNoInline;
+        }
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
