@@ -116,6 +116,24 @@ public sealed class FootprintsV6Tests
     }
 
     [Fact]
+    public void Probe_hits_make_one_entry_spanning_their_invocation_and_count_as_init_only_when_wholly_before_the_first_invoke()
+    {
+        // A probe flush: every method its invocation ran, dated from the INVOKE to the harvest.
+        var harvest = T0.AddMilliseconds(75);
+        IReadOnlyList<MethodHit> invocation = [new(Hits.Method(1, 0), T0, harvest), new(Hits.Method(1, 1), T0, harvest)];
+        IReadOnlyList<MethodHit> beforeAnyInvoke = [new(Hits.Method(1, 2), T0.AddSeconds(-3), T0.AddSeconds(-1))];
+
+        var entry = Assert.Single(FootprintsHitsBuilder.FromMethodHits(invocation, firstInvokeAt: T0, isFinal: false));
+        var init = Assert.Single(FootprintsHitsBuilder.FromMethodHits(beforeAnyInvoke, firstInvokeAt: T0, isFinal: true));
+
+        Assert.False(entry.IsInit);
+        Assert.Equal([Hits.Method(1, 0).Id, Hits.Method(1, 1).Id], entry.Methods);
+        Assert.Equal((T0.ToUnixTimeMilliseconds(), harvest.ToUnixTimeMilliseconds()), (entry.StartMs, entry.EndMs));
+        Assert.True(init.IsInit);
+        Assert.Equal((T0.AddSeconds(-3).ToUnixTimeMilliseconds(), T0.AddSeconds(-1).ToUnixTimeMilliseconds()), (init.StartMs, init.EndMs));
+    }
+
+    [Fact]
     public void Before_the_first_invoke_is_known_every_hit_is_init()
     {
         var entry = Assert.Single(FootprintsHitsBuilder.FromMethodHits(Hits.Batch(1, 3, T0), firstInvokeAt: null, isFinal: false));

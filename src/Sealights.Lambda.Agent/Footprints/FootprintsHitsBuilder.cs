@@ -21,19 +21,20 @@ public static class FootprintsHitsBuilder
         {
             return [];
         }
-        var earliest = new Dictionary<string, (DateTimeOffset First, DateTimeOffset Last)>(hits.Count, StringComparer.Ordinal);
+        // Per id: the earliest first time, and the latest end of a probe interval (null: exact times only).
+        var earliest = new Dictionary<string, (DateTimeOffset First, DateTimeOffset? Last)>(hits.Count, StringComparer.Ordinal);
         var order = new List<string>(hits.Count);
         foreach (var hit in hits)
         {
             var id = hit.Method.Id;
-            var last = hit.LastSeen ?? hit.FirstSeen;
             if (earliest.TryGetValue(id, out var seen))
             {
-                earliest[id] = (hit.FirstSeen < seen.First ? hit.FirstSeen : seen.First, last > seen.Last ? last : seen.Last);
+                var last = seen.Last is null || (hit.LastSeen is { } until && until > seen.Last) ? hit.LastSeen ?? seen.Last : seen.Last;
+                earliest[id] = (hit.FirstSeen < seen.First ? hit.FirstSeen : seen.First, last);
             }
             else
             {
-                earliest.Add(id, (hit.FirstSeen, last));
+                earliest.Add(id, (hit.FirstSeen, hit.LastSeen));
                 order.Add(id);
             }
         }
@@ -41,7 +42,8 @@ public static class FootprintsHitsBuilder
         var invoked = new Group();
         foreach (var id in order)
         {
-            var (at, until) = earliest[id];
+            var (at, last) = earliest[id];
+            var until = last ?? at;
             (firstInvokeAt is null || until < firstInvokeAt.Value ? init : invoked).Add(id, at, until);
         }
         var entries = new List<FootprintsHits>(2);
