@@ -56,6 +56,28 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AnAssemblyWithoutTheMarker_KeepsTheFirstExecutionPath()
+    {
+        // A manifest beside a plain build: the file, not the manifest, decides.
+        var assembly = ProbedFixture.PlainAssembly;
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        await using var fixture = FixtureProcess.Start(assembly, "idle", scope.Collector.RuntimePortSetting, noInline: true);
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+        Assert.False(scope.Collector.FlushesCheaply);
+
+        await fixture.RunAsync("c");
+        using var budget = new CancellationTokenSource(FlushBudget);
+        var hits = await scope.Collector.FlushAsync(budget.Token);
+
+        // First executions from the JIT events (its probes write into an array nobody flushes).
+        Assert.Contains(ProbedFixture.Id("PathC|Run()"), hits.Select(h => h.Method.Id));
+        Assert.All(hits, h => Assert.Null(h.LastSeen));
+        Assert.Equal(0, scope.Collector.Statistics.ProbeFlushes);
+        Assert.Contains(scope.LogLines, l => l.Contains("every application assembly on the first-execution path", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task FlushWithNothingHit_IsAnsweredAndEmpty()
     {
         var assembly = ProbedFixture.Assembly;
@@ -193,7 +215,9 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
         scope.Print(
             $"probe flush of {methods} hits ({Rounds} rounds): until next can be answered median {Median(untilNext):0.0} ms (max {untilNext.Max():0.0}); "
             + $"session start to hits parsed median {Median(roundTrip):0.0} ms (max {roundTrip.Max():0.0}); {statistics.EventsLost} events lost; "
-            + $"fixture: {registered} (first Register on its init thread)");
+            + $"fixture: {registered} (first Register on its init thread); "
+            + $"rounds until next: {string.Join(" ", untilNext.Select(v => v.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}, "
+            + $"to hits: {string.Join(" ", roundTrip.Select(v => v.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
         Assert.Equal(Rounds, statistics.ProbeFlushes);
         Assert.Equal(0, statistics.EventsLost);
     }

@@ -14,10 +14,17 @@ internal static class ProbedFixture
 {
     public const string AssemblyName = "Sealights.Lambda.Agent.Tests.ProbedFixture";
 
-    private static readonly Lazy<string> Prepared = new(Prepare);
+    private static readonly Lazy<string> Prepared = new(() => Prepare(markAnchor: true));
+    private static readonly Lazy<string> PreparedPlain = new(() => Prepare(markAnchor: false));
 
     /// <summary>The prepared fixture's assembly.</summary>
     public static string Assembly => Prepared.Value;
+
+    /// <summary>
+    /// The same, but its anchor keeps its C# name: no marker type, so a plain assembly beside a
+    /// <c>sealights-instrumented.json</c> (a manifest copied over a plain publish).
+    /// </summary>
+    public static string PlainAssembly => PreparedPlain.Value;
 
     /// <summary>The source method id of <paramref name="typeAndMember"/> (e.g. <c>PathA|Run()</c>), checked against the fixture's catalog.</summary>
     public static string Id(string typeAndMember)
@@ -27,7 +34,7 @@ internal static class ProbedFixture
         return known.Contains(id) ? id : throw new InvalidOperationException($"{id} is not a source method of the fixture; it has: {string.Join(", ", known.Order())}");
     }
 
-    private static string Prepare()
+    private static string Prepare(bool markAnchor)
     {
         var built = typeof(ProbedFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ProbedFixtureAssembly").Value!;
         var directory = Path.Combine(Path.GetTempPath(), "sl-agent-tests", "probed-" + Guid.NewGuid().ToString("N")[..8]);
@@ -57,8 +64,12 @@ internal static class ProbedFixture
             throw new InvalidOperationException("the fixture's anchor name is not in its #Strings heap exactly once");
         }
 
-        to.CopyTo(bytes, at);
-        File.WriteAllBytes(assembly, bytes);
+        if (markAnchor)
+        {
+            to.CopyTo(bytes, at);
+            File.WriteAllBytes(assembly, bytes);
+        }
+
         File.WriteAllText(Path.Combine(directory, "sealights-instrumented.json"), $$"""{"version":1,"assemblies":[{"name":"{{AssemblyName}}","file":"{{Path.GetFileName(built)}}"}]}""");
         return assembly;
     }
