@@ -77,10 +77,17 @@ internal sealed record InputCheck(string? Refusal, string? Skip, bool AlreadyIns
     {
         foreach (var handle in metadata.GetAssemblyDefinition().GetCustomAttributes())
         {
-            var attribute = metadata.GetCustomAttribute(handle);
-            if (attribute.Constructor.Kind == HandleKind.MemberReference
-                && metadata.GetMemberReference((MemberReferenceHandle)attribute.Constructor).Parent is { Kind: HandleKind.TypeReference } parent
-                && metadata.StringComparer.Equals(metadata.GetTypeReference((TypeReferenceHandle)parent).Name, ReferenceAssemblyAttribute))
+            var constructor = metadata.GetCustomAttribute(handle).Constructor;
+            var name = constructor.Kind switch
+            {
+                HandleKind.MemberReference when metadata.GetMemberReference((MemberReferenceHandle)constructor).Parent is { Kind: HandleKind.TypeReference } parent
+                    => metadata.GetTypeReference((TypeReferenceHandle)parent).Name,
+                // The core library defines the attribute itself.
+                HandleKind.MethodDefinition
+                    => metadata.GetTypeDefinition(metadata.GetMethodDefinition((MethodDefinitionHandle)constructor).GetDeclaringType()).Name,
+                _ => default,
+            };
+            if (!name.IsNil && metadata.StringComparer.Equals(name, ReferenceAssemblyAttribute))
             {
                 return true;
             }

@@ -16,6 +16,9 @@ internal static class Inputs
 
     public static string CornersProject { get; } = Metadata("CornersProject");
 
+    /// <summary>The compiler's reference assembly of the corner-case fixture (obj/…/ref/).</summary>
+    public static string CornersReferenceAssembly { get; } = Metadata("CornersReferenceAssembly");
+
     /// <summary>The plain build of <paramref name="name"/> next to the tests.</summary>
     public static string Plain(string name) => Path.Combine(AppContext.BaseDirectory, name + ".dll");
 
