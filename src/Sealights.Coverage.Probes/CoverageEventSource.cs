@@ -27,6 +27,10 @@ internal sealed class CoverageEventSource : EventSource
     // One buffer for every chunk of every flush: a flush allocates nothing else.
     private readonly byte[] _chunk = new byte[MaxIndicesPerChunk * sizeof(int)];
     private int _lastSequence;
+    // Set once construction is over: an Enable that arrives during it comes from a session that
+    // was on before the source existed, and may be stopping right now (its events would be lost
+    // with the hits they carry). Such a flush is left unanswered: its hits stay for the next one.
+    private volatile bool _ready;
 
     private CoverageEventSource()
     {
@@ -71,6 +75,7 @@ internal sealed class CoverageEventSource : EventSource
         try
         {
             var created = new CoverageEventSource();
+            created._ready = true;
             if (Interlocked.CompareExchange(ref _instance, created, null) is not null)
             {
                 created.Dispose();
@@ -110,7 +115,7 @@ internal sealed class CoverageEventSource : EventSource
         try
         {
             // Disable comes with every session's stop, even while another session is on: ignored.
-            if (command.Command != EventCommand.Enable || FlushSequence(command.Arguments) is not { } sequence)
+            if (!_ready || command.Command != EventCommand.Enable || FlushSequence(command.Arguments) is not { } sequence)
             {
                 return;
             }

@@ -120,26 +120,30 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task EventSourceCreatedAfterTheSessionStarted_AnswersThatSession()
+    public async Task EventSourceCreatedAfterTheSessionStarted_LeavesItsHitsForTheNextFlush()
     {
         await using var fixture = FixtureProcess.Start(ProbedFixture.Assembly, "idle", runtimePortSetting: null, noInline: false);
         await fixture.WaitForLineAsync("ready");
         var client = new DiagnosticsClient(fixture.Id);
-        var reader = new ProbeFlushReader(1);
-        var counters = new TraceCounters();
-        using var session = await client.StartEventPipeSessionAsync(RuntimeEventProviders.ProbeFlushSessions(1)[0], CancellationToken.None);
-        var reading = Task.Run(() => ProbeFlush.Read(session.EventStream, reader, counters));
+        var early = new ProbeFlushReader(1);
+        using (var session = await client.StartEventPipeSessionAsync(RuntimeEventProviders.ProbeFlushSessions(1)[0], CancellationToken.None))
+        {
+            var reading = Task.Run(() => ProbeFlush.Read(session.EventStream, early, new TraceCounters()));
+            // No module registered yet, so no source: scenario "a" registers the module, and the
+            // source, made meanwhile, finds this session on. It must not harvest into it: the
+            // session may be stopping, and the hits would go with it.
+            await fixture.RunAsync("a");
+            await fixture.RunAsync("register");
+            await session.StopAsync(CancellationToken.None);
+            await reading.WaitAsync(FlushBudget);
+        }
 
-        // No module registered yet, so no source: registering creates it, and it finds this session on.
-        await fixture.RunAsync("a");
-        await fixture.RunAsync("register");
-        await session.StopAsync(CancellationToken.None);
-        await reading.WaitAsync(FlushBudget);
+        var next = await FlushDirectlyAsync(fixture.Id, sequence: 2);
 
-        Assert.NotNull(reader.Completed);
-        Assert.Equal(1, reader.Completed!.Value.Sequence);
-        // Scenario "a" ran its probes before: what it hit was in the arrays when the late source harvested.
-        Assert.Equal(4, reader.Completed.Value.Methods);
+        Assert.Null(early.Completed);
+        Assert.Empty(early.Modules);
+        Assert.NotNull(next.Reader.Completed);
+        Assert.Equal(4, next.Reader.Completed!.Value.Methods);
     }
 
     [Fact]
@@ -241,5 +245,69 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
         var reader = new ProbeFlushReader(sequence);
         ProbeFlush.Read(new MemoryStream(recorded), reader, new TraceCounters());
         return (reader, recorded, recorded.Length);
+    }
+}
+
+/// <summary>
+/// The agent's probe mode on what the real instrumenter (src/Sealights.Coverage.Instrumentation)
+/// makes of the accuracy fixture, run WITHOUT DOTNET_JitNoInline: the inlining that hides methods
+/// from the first-execution path must not hide probes.
+/// </summary>
+public sealed class InstrumentedAccuracyTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task InstrumentedJitBuild_WithInliningOn_ReportsExactlyTheCalledMethods()
+    {
+        var assembly = Instrument(FixtureBuilds.JitAssembly);
+        var expected = ExpectedMethods.AllAndLate(assembly);
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting, noInline: false);
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var first = await scope.Collector.FlushAsync(budget.Token);
+        await fixture.RunAsync("late");
+        var second = await scope.Collector.FlushAsync(budget.Token);
+
+        var accuracy = Accuracy.Of([.. first, .. second], expected);
+        // Cross-check: "late" alone in a fresh process, flushed after an idle start.
+        var cold = await LateAloneAsync(assembly);
+        var late = Accuracy.Of(second, cold);
+        scope.Print($"instrumented JIT build, inlining on: precision {accuracy.Precision:0.00} recall {accuracy.Recall:0.00} ({first.Count} + {second.Count} hits of {expected.Count} expected); warm 'late' flush vs a cold run of 'late' alone: {late}");
+        output.WriteLine(accuracy.ToString());
+
+        Assert.True(scope.Collector.FlushesCheaply);
+        Assert.Equal(1.0, accuracy.Precision);
+        Assert.Equal(1.0, accuracy.Recall);
+        Assert.Superset(ExpectedMethods.LateOnly(assembly), cold);
+        Assert.Equal(cold.Order(StringComparer.Ordinal), second.Select(h => h.Method.Id).Order(StringComparer.Ordinal));
+    }
+
+    private async Task<HashSet<string>> LateAloneAsync(string assembly)
+    {
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        await using var fixture = FixtureProcess.Start(assembly, "idle", scope.Collector.RuntimePortSetting, noInline: false);
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var idle = await scope.Collector.FlushAsync(budget.Token);
+        await fixture.RunAsync("late");
+        var late = await scope.Collector.FlushAsync(budget.Token);
+        output.WriteLine($"cold: idle flush {idle.Count} hits, late flush {late.Count}; {scope.Collector.Statistics}");
+        return late.Select(h => h.Method.Id).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static string Instrument(string builtAssembly)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "sl-agent-tests", "instrumented-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(directory);
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(builtAssembly)!))
+        {
+            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+        }
+
+        var result = new Sealights.Coverage.Instrumentation.PublishFolderInstrumenter(Sealights.Coverage.Instrumentation.ProbesAssembly.Default()).Instrument(directory);
+        Assert.False(result.Refused, string.Join("; ", result.Assemblies.Select(a => a.Describe())));
+        return Path.Combine(directory, Path.GetFileName(builtAssembly));
     }
 }
