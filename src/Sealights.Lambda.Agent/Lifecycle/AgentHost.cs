@@ -336,7 +336,8 @@ public sealed class AgentHost(
         var whole = FlushAndWriteAsync(isFinal, () => harvested.TrySetResult());
         lock (_flushLock)
         {
-            _delivering = Task.WhenAll(_delivering, whole);
+            // Only what is still running is kept: the chain never grows with the environment's life.
+            _delivering = _delivering.IsCompleted ? whole : Task.WhenAll(_delivering, whole);
         }
         // Runtime events: the flush is the rotation, and a post-response send wants its batch spooled.
         return isFinal || !source.FlushesCheaply ? whole : Task.WhenAny(whole, harvested.Task);

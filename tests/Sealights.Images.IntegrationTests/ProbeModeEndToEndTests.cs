@@ -1,0 +1,111 @@
+using System.Text.RegularExpressions;
+using Sealights.Coverage.Instrumentation;
+using Sealights.Images.IntegrationTests.Infrastructure;
+using Sealights.Images.Testing;
+using Xunit.Abstractions;
+using static Sealights.Images.Testing.SampleCalls;
+
+namespace Sealights.Images.IntegrationTests;
+
+/// <summary>
+/// Probe mode through the whole agent: the sample function instrumented (the real instrumenter),
+/// in the coverage-ready image under the emulator, delivering to the stand-in backend. One warm
+/// environment serves A, B, A, C, B; every invocation is flushed right after its response.
+/// </summary>
+[Collection(CoverageCollection.Name)]
+public sealed partial class ProbeModeEndToEndTests(CoverageFixture images, ITestOutputHelper output) : IDisposable
+{
+    private const string Bsid = "bsid-probes";
+    private const string Lab = "lab-probes";
+    private const string Execution = "execution-probes";
+
+    private readonly ScenarioScratch _scratch = new("sl-probes-");
+
+    private string Token => field ??= SealightsTokens.Create($"http://127.0.0.1:{_scratch.BackendPort}/api");
+
+    public void Dispose() => _scratch.Dispose();
+
+    [Fact]
+    public async Task A_warm_environment_reports_every_method_of_every_invocation_in_its_own_entry()
+    {
+        var image = await InstrumentedSampleAsync();
+        var backend = await TestBackendProcess.StartAsync(_scratch.Directory, _scratch.BackendPort, Token, Execution, output.WriteLine);
+        _scratch.Own(backend);
+        await backend.StatsAsync();
+        var container = await LambdaContainer.StartAsync(
+            image,
+            new Dictionary<string, string>
+            {
+                ["SL_TOKEN"] = Token,
+                ["SL_BUILD_SESSION_ID"] = Bsid,
+                ["SL_LAB_ID"] = Lab,
+                ["SL_LOG_LEVEL"] = "debug",
+                ["SL_RETRY_MIN_MS"] = "100",
+                ["SL_RETRY_MAX_MS"] = "1000",
+            },
+            ["--volume", $"{_scratch.Directory}:/sl-out"]);
+        _scratch.Own(container);
+
+        var windows = new List<(string Payload, DateTimeOffset Before, DateTimeOffset After)>();
+        foreach (var (name, payload) in new[] { ("A", Echo), ("B", Quote), ("A", Echo), ("C", Info), ("B", Quote) })
+        {
+            var before = DateTimeOffset.UtcNow;
+            Assert.Equal(200, (await container.InvokeAsync(payload, TimeSpan.FromSeconds(20))).StatusCode);
+            windows.Add((name, before, DateTimeOffset.UtcNow));
+        }
+
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains("application assemblies SampleFunction.dll: probes", logs);
+        Assert.Contains("collecting method hits from its probes", logs);
+        Assert.DoesNotContain("DOTNET_JitNoInline", logs);
+        var entries = backend.DeliveredHits().Where(h => h.Methods.Count > 0).OrderBy(h => h.Start).ToList();
+        foreach (var entry in entries)
+        {
+            output.WriteLine($"{entry.Start:HH:mm:ss.fff}-{entry.End:HH:mm:ss.fff} init={entry.Init} final={entry.Final}: {string.Join(", ", entry.Methods.Order())}");
+        }
+
+        // One entry per invocation, within it (whole seconds on the wire).
+        var perInvocation = windows.Select(w => entries.Where(e => e.Start >= w.Before.AddSeconds(-1) && e.End <= w.After.AddSeconds(1) && !e.Init).ToList()).ToList();
+        Assert.All(perInvocation, e => Assert.NotEmpty(e));
+        var sets = perInvocation.Select(e => e.SelectMany(h => h.Methods).ToHashSet(StringComparer.Ordinal)).ToList();
+        // Warm invocations report everything they ran, again: A twice, B twice, the same sets
+        // (the first A also carries what init ran).
+        Assert.Superset(sets[2], sets[0]);
+        Assert.Equal(sets[1].Order(), sets[4].Order());
+        Assert.Contains(EchoMethod, sets[2]);
+        Assert.DoesNotContain(PriceMethod, sets[2]);
+        Assert.Contains(PriceMethod, sets[4]);
+        Assert.DoesNotContain(EchoMethod, sets[4]);
+        Assert.DoesNotContain(EchoMethod, sets[3]);
+        Assert.DoesNotContain(PriceMethod, sets[3]);
+
+        var postRuntime = PostRuntimeFlush().Matches(logs).Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
+        output.WriteLine($"post-runtime flush per invocation (ms): {string.Join(" ", postRuntime)}; median {postRuntime[postRuntime.Count / 2]:0.0}");
+        Console.WriteLine($"probe mode post-runtime flush per invocation: median {postRuntime[postRuntime.Count / 2]:0.0} ms of {postRuntime.Count} ({string.Join(" ", postRuntime)})");
+        Assert.Equal(5, postRuntime.Count);
+        Assert.DoesNotContain(Token, logs);
+    }
+
+    private async Task<string> InstrumentedSampleAsync()
+    {
+        var published = await FunctionPublisher.PublishAsync(Path.Combine("samples", "SampleFunction"), "net10.0");
+        var folder = Path.Combine(_scratch.Directory, "instrumented");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.EnumerateFiles(published, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(folder, Path.GetRelativePath(published, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        var result = new PublishFolderInstrumenter(ProbesAssembly.Default()).Instrument(folder);
+        Assert.False(result.Refused, string.Join("; ", result.Assemblies.Select(a => a.Describe())));
+        return await ImageBuilder.BuildAsync(images.CoverageImage, [], cmd: StandInImages.SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: folder);
+    }
+
+    [GeneratedRegex(@"post-runtime flush of \S+: ([0-9.]+) ms")]
+    private static partial Regex PostRuntimeFlush();
+}
