@@ -337,7 +337,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
     }
 
     /// <summary>Stops a probe flush's session, maps its chunks and adds them to <paramref name="hits"/>; logs each kind of fault once.</summary>
-    private async Task<IReadOnlyList<MethodHit>> FinishProbeFlushAsync(ProbeFlush? flush, List<MethodHit> hits, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<MethodHit>> FinishProbeFlushAsync(ProbeFlush? flush, List<MethodHit> hits, CancellationToken cancellationToken, bool stop = false)
     {
         if (flush is null)
         {
@@ -348,7 +348,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
         limit.CancelAfter(RotationLimit);
         try
         {
-            var result = await flush.FinishAsync(_probed, _application!, limit.Token);
+            var result = await flush.FinishAsync(_probed, _application!, stop || _exitAnnounced, limit.Token);
             if (result.Answered)
             {
                 _counters.ProbeFlushed();
@@ -404,7 +404,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
                     // What the probes hold since the last flush, then the runtime events' last session.
                     var probeFlush = await StartProbeFlushAsync(runtime, IntervalStart(), deadline.Token);
                     await runtime.StopAsync(deadline.Token);
-                    finalProbeHits = await FinishProbeFlushAsync(probeFlush, [], deadline.Token);
+                    finalProbeHits = await FinishProbeFlushAsync(probeFlush, [], deadline.Token, stop: true);
                 }
             }
             catch (OperationCanceledException)

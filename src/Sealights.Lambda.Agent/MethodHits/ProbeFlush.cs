@@ -15,6 +15,13 @@ internal sealed class ProbeFlush
     private readonly ProbeFlushReader _reader;
     private readonly DateTimeOffset _intervalStart;
     private Exception? _readError;
+    private volatile bool _closing;
+
+    /// <summary>
+    /// How long after the harvest the answer may take to come out of the runtime without a stop:
+    /// its EventPipe writer passes at least every 100 ms. Past it the session is stopped.
+    /// </summary>
+    internal static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(1);
 
     private ProbeFlush(TraceSession session, ProbeFlushReader reader, DateTimeOffset intervalStart, DateTimeOffset harvestedAt)
     {
@@ -49,8 +56,9 @@ internal sealed class ProbeFlush
                     {
                         errors.Add(e);
                     }
-                    else
+                    else if (!flush._closing)
                     {
+                        // The agent closing the stream after the answer is not a fault.
                         flush._readError = e;
                     }
                 }
@@ -79,18 +87,40 @@ internal sealed class ProbeFlush
         }
     }
 
-    /// <summary>Stops the session, waits for its stream's end and maps what it held.</summary>
-    public async Task<ProbeFlushResult> FinishAsync(ProbedAssemblies probed, ApplicationModules application, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the flush and maps what it held. The session is NOT stopped once the answer has come:
+    /// a stop holds the runtime's diagnostic server ~100 ms (its EventPipe writer sleeps 100 ms per
+    /// pass, and the stop waits for it), and the next flush's start would wait behind it. Its stream
+    /// is closed instead; the runtime ends the session by itself at its next write to it (the next
+    /// flush's events), on the session's own thread. Without an answer in time, or when
+    /// <paramref name="stop"/> (the runtime is about to exit), the session is stopped.
+    /// </summary>
+    public async Task<ProbeFlushResult> FinishAsync(ProbedAssemblies probed, ApplicationModules application, bool stop, CancellationToken cancellationToken)
     {
         try
         {
-            await _session.StopAsync(cancellationToken);
+            if (!stop)
+            {
+                await Task.WhenAny(_reader.Answered, _session.Completion, Task.Delay(AnswerWait, cancellationToken));
+            }
+
+            var answered = !stop && _reader.Answered.IsCompleted;
+            if (!answered)
+            {
+                await _session.StopAsync(cancellationToken);
+            }
+            else
+            {
+                _closing = true;
+            }
         }
         finally
         {
             _session.Dispose();
         }
 
+        // The reader thread ends with the closed stream: only then is its state complete and still.
+        await _session.Completion.WaitAsync(AnswerWait, cancellationToken);
         return Map(_reader, _readError, probed, application, _intervalStart, HarvestedAt);
     }
 

@@ -7,8 +7,8 @@ namespace Sealights.Lambda.Agent.MethodHits;
 /// Reads one probe flush from its session's stream: the <c>ModuleHits</c> chunks and the
 /// <c>FlushCompleted</c> (or <c>FlushFailed</c>) of its sequence. Runs on the session's thread and
 /// only collects indices; mapping them to methods happens after the stream ended. Anything that
-/// does not fit the contract (another sequence, a repeated chunk, an index outside its module, a
-/// payload that does not parse) is counted as malformed and skipped.
+/// does not fit the contract (a repeated chunk, an index outside its module, a payload that does
+/// not parse) is counted as malformed and skipped; another flush's events are skipped silently.
 /// </summary>
 internal sealed class ProbeFlushReader(int sequence) : INetTraceEventHandler
 {
@@ -16,6 +16,7 @@ internal sealed class ProbeFlushReader(int sequence) : INetTraceEventHandler
     private const int MaxIndices = 16 * 1024 * 1024;
 
     private readonly HashSet<int> _chunks = [];
+    private readonly TaskCompletionSource _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<(string Name, Guid Mvid), ProbedModuleHits> _modules = [];
     private int _indices;
 
@@ -26,6 +27,9 @@ internal sealed class ProbeFlushReader(int sequence) : INetTraceEventHandler
 
     /// <summary>The library's reason when the flush failed inside the runtime.</summary>
     public string? Failure { get; private set; }
+
+    /// <summary>Completes when this flush's FlushCompleted or FlushFailed was read: nothing of it comes after.</summary>
+    public Task Answered => _answered.Task;
 
     /// <summary>Chunks received (each counted once).</summary>
     public int ChunksReceived => _chunks.Count;
@@ -42,7 +46,8 @@ internal sealed class ProbeFlushReader(int sequence) : INetTraceEventHandler
 
     public void OnEvent(in NetTraceEvent traceEvent)
     {
-        if (traceEvent.Provider != TraceProvider.Coverage)
+        // After the answer nothing of this flush follows (a later flush's events may: the session lives on).
+        if (traceEvent.Provider != TraceProvider.Coverage || _answered.Task.IsCompleted)
         {
             return;
         }
@@ -53,24 +58,26 @@ internal sealed class ProbeFlushReader(int sequence) : INetTraceEventHandler
                 OnModuleHits(traceEvent.Payload);
                 break;
             case CoveragePayloads.FlushCompletedEvent:
-                if (CoveragePayloads.TryReadFlushCompleted(traceEvent.Payload, out var completed) && completed.Sequence == Sequence)
-                {
-                    Completed = completed;
-                }
-                else
+                if (!CoveragePayloads.TryReadFlushCompleted(traceEvent.Payload, out var completed))
                 {
                     Malformed++;
+                }
+                else if (completed.Sequence == Sequence)
+                {
+                    Completed = completed;
+                    _answered.TrySetResult();
                 }
 
                 break;
             case CoveragePayloads.FlushFailedEvent:
-                if (CoveragePayloads.TryReadFlushFailed(traceEvent.Payload, out var failed, out var reason) && failed == Sequence)
-                {
-                    Failure = reason;
-                }
-                else
+                if (!CoveragePayloads.TryReadFlushFailed(traceEvent.Payload, out var failed, out var reason))
                 {
                     Malformed++;
+                }
+                else if (failed == Sequence)
+                {
+                    Failure = reason;
+                    _answered.TrySetResult();
                 }
 
                 break;
@@ -82,8 +89,19 @@ internal sealed class ProbeFlushReader(int sequence) : INetTraceEventHandler
 
     private void OnModuleHits(ReadOnlySpan<byte> payload)
     {
-        if (!CoveragePayloads.TryReadModuleHits(payload, out var header, out var indices)
-            || header.Sequence != Sequence || !_chunks.Add(header.Chunk))
+        if (!CoveragePayloads.TryReadModuleHits(payload, out var header, out var indices))
+        {
+            Malformed++;
+            return;
+        }
+
+        if (header.Sequence != Sequence)
+        {
+            // Another flush's chunk (this session still open when it was harvested): not ours.
+            return;
+        }
+
+        if (!_chunks.Add(header.Chunk))
         {
             Malformed++;
             return;
