@@ -60,18 +60,25 @@ public sealed partial class ProbeModeEndToEndTests(CoverageFixture images, ITest
 
         Assert.Contains("application assemblies SampleFunction.dll: probes", logs);
         Assert.Contains("collecting method hits from its probes", logs);
-        var entries = backend.DeliveredHits().Where(h => h.Methods.Count > 0).OrderBy(h => h.Start).ToList();
+        // One batch per flush, one flush per invocation, sent oldest first: delivery order is invocation order.
+        var entries = backend.DeliveredHits().Where(h => h.Methods.Count > 0).ToList();
         foreach (var entry in entries)
         {
-            output.WriteLine($"{entry.Start:HH:mm:ss.fff}-{entry.End:HH:mm:ss.fff} init={entry.Init} final={entry.Final}: {string.Join(", ", entry.Methods.Order())}");
+            output.WriteLine($"{entry.Start:HH:mm:ss}-{entry.End:HH:mm:ss} init={entry.Init} final={entry.Final}: {string.Join(", ", entry.Methods.Order())}");
         }
 
-        // One entry per invocation, within it (whole seconds on the wire).
-        var perInvocation = windows.Select(w => entries.Where(e => e.Start >= w.Before.AddSeconds(-1) && e.End <= w.After.AddSeconds(1) && !e.Init).ToList()).ToList();
-        Assert.All(perInvocation, e => Assert.NotEmpty(e));
-        var sets = perInvocation.Select(e => e.SelectMany(h => h.Methods).ToHashSet(StringComparer.Ordinal)).ToList();
+        Assert.Equal(windows.Count, entries.Count);
+        for (var i = 0; i < windows.Count; i++)
+        {
+            // Within its invocation (whole seconds on the wire), not init, not final.
+            Assert.InRange(entries[i].Start, windows[i].Before.AddSeconds(-1), windows[i].After);
+            Assert.InRange(entries[i].End, windows[i].Before, windows[i].After.AddSeconds(1));
+            Assert.False(entries[i].Init || entries[i].Final);
+        }
+
+        var sets = entries.Select(e => e.Methods.ToHashSet(StringComparer.Ordinal)).ToList();
         // Warm invocations report everything they ran, again: A twice, B twice, the same sets
-        // (the first A also carries what init ran).
+        // (the first A, cold, also carries what init ran).
         Assert.Superset(sets[2], sets[0]);
         Assert.Equal(sets[1].Order(), sets[4].Order());
         Assert.Contains(EchoMethod, sets[2]);
