@@ -26,7 +26,9 @@ using Sealights.Images.Testing;
 // With --slow-backend MS an "on/slow-backend" row runs against a second stand-in backend that answers
 // every request MS ms late (its --delay-ms), and the warm invocations of "on" and "on/slow-backend"
 // alternate between two containers started together; a last table puts the two side by side.
-// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS]
+// With --marker-row true an "on/marker" row runs "on" with /var/task/sealights-instrumented.json
+// in the image: the exec wrapper's path for an instrumented function (no wait for the verdict).
+// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS] [--marker-row true]
 //        stress [--starts N] [--parallel P] [--load L]
 // "stress" is its own command: many enabled cold starts beside a CPU load (ColdStartStress).
 if (args.Length > 0 && args[0] == "stress")
@@ -41,6 +43,7 @@ string? cpus = null;
 var addressing = EmulatorAddressing.Environment;
 var variants = new List<(string Name, Dictionary<string, string> Environment)>();
 int? slowBackendMs = null;
+var markerRow = false;
 for (var i = 0; i < args.Length - 1; i += 2)
 {
     switch (args[i])
@@ -50,6 +53,7 @@ for (var i = 0; i < args.Length - 1; i += 2)
         case "--baseline": baseline = args[i + 1]; break;
         case "--cpus": cpus = args[i + 1]; break;
         case "--slow-backend": slowBackendMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--marker-row": markerRow = args[i + 1] == "true"; break;
         case "--variant" when Variant.TryParse(args[i + 1]) is { } variant: variants.Add(variant); break;
         case "--addressing" when Enum.TryParse<EmulatorAddressing>(args[i + 1], ignoreCase: true, out var parsed): addressing = parsed; break;
         case "--addressing": Console.Error.WriteLine($"--addressing {args[i + 1]}: expected environment or flags"); return 2;
@@ -83,6 +87,13 @@ configurations.Add(new Configuration("inert", covered, new Dictionary<string, st
 configurations.Add(new Configuration("on", covered, delivering));
 configurations.Add(new Configuration("on/every", covered, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }));
 configurations.Add(new Configuration("on/tls", trusted, new Dictionary<string, string>(delivering) { ["SL_TOKEN"] = tlsToken }));
+if (markerRow)
+{
+    // "on" with the instrumented marker file: the exec wrapper then starts the runtime without
+    // waiting for the agent's verdict; the agent itself runs as for "on".
+    var marked = await ImageBuilder.BuildAsync(covered, [new ImageFile("/var/task/sealights-instrumented.json", "{}")]);
+    configurations.Add(new Configuration("on/marker", marked, delivering));
+}
 TestBackendProcess? slowBackend = null;
 Configuration? slow = null;
 if (slowBackendMs is { } delayMs)
