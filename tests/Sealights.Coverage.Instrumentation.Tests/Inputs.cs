@@ -16,6 +16,25 @@ internal static class Inputs
 
     public static string CornersProject { get; } = Metadata("CornersProject");
 
+    /// <summary>The stand-in of AWS's runtime client (images/lambda-dotnet-local/RuntimeClient).</summary>
+    public static string LambdaRuntimeClient { get; } = Metadata("LambdaRuntimeClient");
+
+    /// <summary>
+    /// The sample function as the Lambda task root holds it: its build folder plus the
+    /// Amazon.Lambda.Core it depends on (a class library's build folder has no package assets).
+    /// </summary>
+    public static TempFolder SampleTaskRoot()
+    {
+        var folder = new TempFolder();
+        foreach (var file in Directory.EnumerateFiles(Metadata("SampleBuildFolder")))
+        {
+            File.Copy(file, Path.Combine(folder.Path, Path.GetFileName(file)));
+        }
+
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Amazon.Lambda.Core.dll"), Path.Combine(folder.Path, "Amazon.Lambda.Core.dll"));
+        return folder;
+    }
+
     /// <summary>The compiler's reference assembly of the corner-case fixture (obj/…/ref/).</summary>
     public static string CornersReferenceAssembly { get; } = Metadata("CornersReferenceAssembly");
 

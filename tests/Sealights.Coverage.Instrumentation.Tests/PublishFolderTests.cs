@@ -48,6 +48,39 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_lambda_runtime_client_loads_the_probes_library_through_the_functions_deps_json()
+    {
+        // As AWS starts a class-library function: dotnet exec --depsfile F.deps.json … RuntimeSupport.dll handler.
+        // Init builds the handler's object, whose probed constructor loads the library; with init
+        // done, the client asks a Runtime API that is not there (a closed loopback port) and stops.
+        using var taskRoot = Inputs.SampleTaskRoot();
+        var plainDeps = File.ReadAllText(taskRoot.File("SampleFunction.deps.json"));
+        Assert.Single(new PublishFolderInstrumenter(Probes).Instrument(taskRoot.Path).Probed);
+
+        var instrumented = StartRuntimeClient(taskRoot);
+        File.WriteAllText(taskRoot.File("SampleFunction.deps.json"), plainDeps);
+        var withoutEntry = StartRuntimeClient(taskRoot);
+
+        output.WriteLine($"with the deps.json entry: {instrumented.Output.Trim()}\nwithout it: {withoutEntry.Output.Split('\n')[0]}");
+        Assert.Contains("Runtime API failure", instrumented.Output);
+        Assert.DoesNotContain("Sealights.Coverage.Probes", instrumented.Output);
+        Assert.Contains("Could not load file or assembly 'Sealights.Coverage.Probes", withoutEntry.Output);
+    }
+
+    private static (int ExitCode, string Output) StartRuntimeClient(TempFolder taskRoot)
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return Inputs.Run(
+            "dotnet",
+            ["exec", "--depsfile", taskRoot.File("SampleFunction.deps.json"), "--runtimeconfig", taskRoot.File("SampleFunction.runtimeconfig.json"),
+             Inputs.LambdaRuntimeClient, "SampleFunction::SampleFunction.Function::Handle"],
+            new Dictionary<string, string> { ["AWS_LAMBDA_RUNTIME_API"] = $"127.0.0.1:{closedPort}" });
+    }
+
+    [Fact]
     public void Instrumenting_a_folder_twice_changes_nothing_the_second_time()
     {
         using var folder = Inputs.CornersFolder();
