@@ -165,7 +165,7 @@ public sealed class AssemblyInstrumenter(ProbesAssembly probes)
         module.Write(assembly, new WriterParameters
         {
             WriteSymbols = true,
-            SymbolWriterProvider = embeddedPdb ? new EmbeddedPortablePdbWriterProvider() : new PortablePdbWriterProvider(),
+            SymbolWriterProvider = embeddedPdb ? new EmbeddedPdbToStream() : new PortablePdbWriterProvider(),
             SymbolStream = embeddedPdb ? null : pdb,
             DeterministicMvid = true,
         });
@@ -198,4 +198,15 @@ public sealed class AssemblyInstrumenter(ProbesAssembly probes)
 
     private static InstrumentationResult Skipped(string input, InputCheck check, string reason) =>
         new(input, check.AssemblyName, InstrumentationOutcome.Skipped, reason);
+
+    // Cecil's embedded-PDB writer demands a file name it never uses; writing to memory has none.
+    private sealed class EmbeddedPdbToStream : ISymbolWriterProvider
+    {
+        private readonly EmbeddedPortablePdbWriterProvider _inner = new();
+
+        public ISymbolWriter GetSymbolWriter(ModuleDefinition module, string fileName) =>
+            _inner.GetSymbolWriter(module, string.IsNullOrEmpty(fileName) ? module.Name : fileName);
+
+        public ISymbolWriter GetSymbolWriter(ModuleDefinition module, Stream symbolStream) => throw new NotSupportedException();
+    }
 }

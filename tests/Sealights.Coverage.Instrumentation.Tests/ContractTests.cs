@@ -56,6 +56,29 @@ public sealed class ContractTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_embedded_pdb_stays_embedded_and_maps_the_same_ids()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File(Inputs.Corners + ".dll");
+        // The fixture with its PDB embedded, as DebugType=embedded builds it.
+        using (var module = Mono.Cecil.ModuleDefinition.ReadModule(Inputs.Plain(Inputs.Corners), new Mono.Cecil.ReaderParameters { ReadSymbols = true }))
+        {
+            module.Write(path, new Mono.Cecil.WriterParameters { WriteSymbols = true, SymbolWriterProvider = new Mono.Cecil.Cil.EmbeddedPortablePdbWriterProvider() });
+        }
+
+        var plain = SourceMethodCatalog.Read(path);
+        Assert.Equal(SymbolSource.Embedded, plain.Symbols);
+
+        var result = new AssemblyInstrumenter(ProbesAssembly.Default()).Instrument(path, folder.Path);
+
+        Assert.True(result.Outcome == InstrumentationOutcome.Instrumented, result.Describe());
+        Assert.False(File.Exists(folder.File(Inputs.Corners + ".pdb")));
+        var instrumented = SourceMethodCatalog.Read(path);
+        Assert.Equal(SymbolSource.Embedded, instrumented.Symbols);
+        Assert.Equal(plain.Methods.Select(m => (m.Identity.Id, m.StartLine, m.EndLine)), instrumented.Methods.Select(m => (m.Identity.Id, m.StartLine, m.EndLine)));
+    }
+
+    [Fact]
     public void Excluded_code_iterator_stubs_and_compiler_plumbing_carry_no_probe()
     {
         using var folder = Inputs.Instrumented(Inputs.Corners);
