@@ -62,6 +62,11 @@ public sealed class AssemblyInstrumenter(ProbesAssembly probes)
             return Skipped(input, check, skip);
         }
 
+        if (check.AssemblyName == ProbesAssembly.Name)
+        {
+            return Skipped(input, check, "the probes' own runtime library");
+        }
+
         if (check.PdbPath is null && !check.EmbeddedPdb)
         {
             return Skipped(input, check, "no matching portable PDB (next to it or embedded): no source methods to map");
