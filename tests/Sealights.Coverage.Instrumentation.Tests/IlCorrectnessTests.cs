@@ -88,6 +88,66 @@ public sealed class IlCorrectnessTests(ITestOutputHelper output)
         Assert.Contains("all 15 checks passed", text);
     }
 
+    [Fact]
+    public void The_instrumented_agent_fixture_runs_every_scenario_as_the_plain_one()
+    {
+        using var folder = Inputs.AgentFixtureFolder();
+        var dll = folder.File(Inputs.AgentFixture + ".dll");
+        var plain = Inputs.Run("dotnet", [dll, "all"], stdin: "late\nidle\nexit\n");
+        Assert.Single(new PublishFolderInstrumenter(ProbesAssembly.Default()).Instrument(folder.Path).Probed);
+
+        var instrumented = Inputs.Run("dotnet", [dll, "all"], stdin: "late\nidle\nexit\n");
+
+        Assert.Equal(0, plain.ExitCode);
+        Assert.Equal(plain, instrumented);
+        Assert.Contains("done late", instrumented.Output);
+    }
+
+    [Fact]
+    public void The_instrumented_sample_function_answers_every_payload_as_the_plain_one()
+    {
+        string[] payloads =
+        [
+            """{"action":"echo","message":"covered"}""",
+            """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":1}],"coupon":"TEN"}""",
+            """{"action":"quote","items":[],"coupon":null}""",
+            """{"action":"info"}""",
+            """{"action":"wait","ms":1}""",
+            """{"action":"nope"}""",
+            """{"action":""}""",
+            "not json",
+        ];
+        using var plainFolder = Inputs.CopyOf(Inputs.Sample);
+        using var instrumentedFolder = Inputs.Instrumented(Inputs.Sample);
+        var plain = Answers(plainFolder.Path, payloads);
+        var instrumented = Answers(instrumentedFolder.Path, payloads);
+
+        Assert.Equal(plain, instrumented);
+        output.WriteLine(string.Join('\n', instrumented));
+    }
+
+    // The handler called as the runtime client calls it: one Function object, Handle(Stream) per payload.
+    private static List<string> Answers(string folder, string[] payloads)
+    {
+        var context = new IsolatedLoad(folder);
+        try
+        {
+            var type = context.LoadFile(Inputs.Sample).GetType("SampleFunction.Function", throwOnError: true)!;
+            var function = Activator.CreateInstance(type)!;
+            var handle = type.GetMethod("Handle")!;
+            return payloads.Select(payload =>
+            {
+                using var input = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(payload));
+                using var answer = (Stream)handle.Invoke(function, [input])!;
+                return new StreamReader(answer).ReadToEnd();
+            }).ToList();
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
     // The constraints of the type's and the method's generic parameters allow this instantiation.
     private static bool Satisfies(Type type, MethodBase method, Type[] instantiation)
     {
