@@ -10,6 +10,8 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
 {
     private static readonly ProbesAssembly Probes = ProbesAssembly.Default();
 
+    private static readonly string Arch = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+
     [Fact]
     public void The_folder_gets_the_probes_library_its_deps_json_entry_and_the_instrumented_list()
     {
@@ -125,7 +127,7 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
         var publish = Path.Combine(scratch.Path, "out");
         var (exitCode, text) = Inputs.Run("dotnet",
         [
-            "publish", Inputs.CornersProject, "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+            "publish", Inputs.CornersProject, "-c", "Release", "-r", $"linux-{Arch}", "--self-contained", "false",
             "-p:PublishReadyToRun=true",
             $"-p:BaseIntermediateOutputPath={scratch.Path}/obj/", $"-p:BaseOutputPath={scratch.Path}/bin/",
             "-p:DefaultItemExcludes=obj/**", "-o", publish, "--nologo",
@@ -141,6 +143,34 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
         Assert.Contains("ReadyToRun", refused.Reason);
         output.WriteLine(refused.Describe());
         Assert.Equal(before, Snapshot(publish));
+
+        // The MSBuild package's order instead: instrument the IL, then compile it ReadyToRun (with
+        // the crossgen2 that publish just restored). The result runs its checks and counts as instrumented.
+        using var instrumented = Inputs.CornersFolder();
+        new PublishFolderInstrumenter(Probes).Instrument(instrumented.Path);
+        var dll = instrumented.File(Inputs.Corners + ".dll");
+        var compiled = instrumented.File("r2r.dll");
+        var crossgen = Crossgen2();
+        var framework = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var r2r = Inputs.Run(crossgen, [dll, "-o", compiled, "-r", framework + "/*.dll", "-r", instrumented.File(ProbesAssembly.FileName), "--targetos:linux", $"--targetarch:{Arch}", "-O"]);
+        Assert.True(r2r.ExitCode == 0, r2r.Output);
+        File.Move(compiled, dll, overwrite: true);
+
+        var run = Inputs.Run("dotnet", [dll]);
+        Assert.True(run.ExitCode == 0, run.Output);
+        var again = Assert.Single(new PublishFolderInstrumenter(Probes).Instrument(instrumented.Path).Assemblies);
+        Assert.Equal(InstrumentationOutcome.AlreadyInstrumented, again.Outcome);
+        output.WriteLine(again.Describe());
+    }
+
+    private static string Crossgen2()
+    {
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var versions = Path.Combine(packages, $"microsoft.netcore.app.crossgen2.linux-{Arch}");
+        var version = Directory.GetDirectories(versions).Select(Path.GetFileName).FirstOrDefault(v => v == Environment.Version.ToString())
+            ?? Directory.GetDirectories(versions).Select(Path.GetFileName).Where(v => v!.StartsWith($"{Environment.Version.Major}.", StringComparison.Ordinal)).Max()!;
+        return Path.Combine(versions, version!, "tools", "crossgen2");
     }
 
     [Fact]
