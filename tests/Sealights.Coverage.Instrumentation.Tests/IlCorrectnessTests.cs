@@ -89,6 +89,51 @@ public sealed class IlCorrectnessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_strong_named_netstandard_library_is_instrumented_and_loads()
+    {
+        // Mono.Cecil.Rocks from its package: strong-named, netstandard2.0 (so RuntimeTypeHandle comes
+        // through netstandard), with a portable PDB. The rewrite invalidates the signature; .NET does not check it.
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var source = Path.Combine(packages, "mono.cecil", "0.11.6", "lib", "netstandard2.0");
+        using var folder = new TempFolder();
+        File.Copy(Path.Combine(source, "Mono.Cecil.Rocks.dll"), folder.File("Mono.Cecil.Rocks.dll"));
+        File.Copy(Path.Combine(source, "Mono.Cecil.Rocks.pdb"), folder.File("Mono.Cecil.Rocks.pdb"));
+        var token = AssemblyName.GetAssemblyName(folder.File("Mono.Cecil.Rocks.dll")).GetPublicKeyToken();
+
+        var result = new AssemblyInstrumenter(ProbesAssembly.Default()).Instrument(folder.File("Mono.Cecil.Rocks.dll"), folder.Path);
+
+        Assert.True(result.Outcome == InstrumentationOutcome.Instrumented, result.Describe());
+        var context = new IsolatedLoad(folder.Path);
+        try
+        {
+            var assembly = context.LoadFile("Mono.Cecil.Rocks");
+            Assert.Equal(token, assembly.GetName().GetPublicKeyToken());
+            var compiled = 0;
+            foreach (var method in assembly.GetTypes().Where(t => !t.ContainsGenericParameters)
+                .SelectMany(t => t.GetMethods(Declared).Cast<MethodBase>().Concat(t.GetConstructors(Declared)))
+                .Where(m => !m.IsAbstract && !m.ContainsGenericParameters && m.GetMethodBody() is not null))
+            {
+                RuntimeHelpers.PrepareMethod(method.MethodHandle);
+                compiled++;
+            }
+
+            Assert.Equal(result.Probes, ProbeIl.Probes(assembly).Count);
+
+            // A probed method runs: the marker's initializer registers through [netstandard]RuntimeTypeHandle.
+            var makeArray = assembly.GetType("Mono.Cecil.Rocks.TypeReferenceRocks", throwOnError: true)!.GetMethod("MakeArrayType", [typeof(Mono.Cecil.TypeReference)])!;
+            Assert.IsType<Mono.Cecil.ArrayType>(makeArray.Invoke(null, [new Mono.Cecil.TypeReference("N", "T", null, null)]));
+            var hits = (int[])assembly.GetType("<SealightsProbes>", throwOnError: true)!.GetField("Hits", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+            Assert.Equal(1, hits[(makeArray.MetadataToken & 0x00FFFFFF) - 1]);
+            output.WriteLine($"{result.Describe()}; {compiled} methods compiled; {hits.Count(h => h != 0)} hit");
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    [Fact]
     public void The_instrumented_agent_fixture_runs_every_scenario_as_the_plain_one()
     {
         using var folder = Inputs.AgentFixtureFolder();
