@@ -129,6 +129,32 @@ public sealed class ContractTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_mixed_mode_assembly_is_refused_and_not_written()
+    {
+        // C++/CLI cannot be built here; its mark is what the instrumenter reads: no ILOnly flag.
+        using var folder = Inputs.CopyOf(Inputs.Corners);
+        var path = folder.File(Inputs.Corners + ".dll");
+        var bytes = File.ReadAllBytes(path);
+        int corHeader;
+        using (var pe = new System.Reflection.PortableExecutable.PEReader(new MemoryStream(bytes)))
+        {
+            corHeader = pe.PEHeaders.CorHeaderStartOffset;
+        }
+
+        // IMAGE_COR20_HEADER: cb, runtime version (2 x u16), metadata directory (8 bytes), then Flags.
+        bytes[corHeader + 16] &= 0xFE;
+        File.WriteAllBytes(path, bytes);
+        using var target = new TempFolder();
+
+        var result = new AssemblyInstrumenter(ProbesAssembly.Default()).Instrument(path, target.Path, copyUnchanged: true);
+
+        Assert.Equal(InstrumentationOutcome.Refused, result.Outcome);
+        Assert.Contains("mixed-mode", result.Reason);
+        Assert.Empty(Directory.GetFiles(target.Path));
+        Assert.Equal(bytes, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void A_rewrite_that_breaks_a_body_is_caught_by_the_jit_check()
     {
         // The control for IlCorrectnessTests: an entry `pop` on an empty stack must be refused by the JIT.
