@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Sealights.Images.IntegrationTests.Infrastructure;
+using Sealights.Images.Testing;
+using Xunit.Abstractions;
+
+namespace Sealights.Images.IntegrationTests;
+
+/// <summary>
+/// Warm attribution (issue 15, "Must show"): the warm-attribution function
+/// (tests/Sealights.Lambda.Attribution.Function) published with the MSBuild package, so its
+/// assemblies carry method probes, run under the emulator with the agent delivering to the test
+/// backend. One warm environment serves A, B, A, C, B: each invocation's hits entry must be
+/// exactly the methods that invocation executed. The expected sets come from the fixture itself
+/// (each method's name says which payloads run it, read from the build map the publish wrote) and
+/// are cross-checked with a cold environment per payload. JIT and ReadyToRun, net10.0 and net8.0.
+/// </summary>
+public sealed class WarmAttributionTests(PackageFixture package, ITestOutputHelper output) : IClassFixture<PackageFixture>, IDisposable
+{
+    private const string Project = "Sealights.Lambda.Attribution.Function";
+    private const string Handler = Project + "::Attribution.Function_Init::Handle_ABC";
+    private const string Bsid = "bsid-warm";
+    private const string Execution = "execution-warm";
+    private const string Init = "Init";
+    private static readonly string[] WarmSequence = ["A", "B", "A", "C", "B"];
+
+    private readonly ScenarioScratch _scratch = new("sl-warm-");
+
+    private string Token => field ??= SealightsTokens.Create($"http://127.0.0.1:{_scratch.BackendPort}/api");
+
+    public void Dispose() => _scratch.Dispose();
+
+    public static TheoryData<string, bool> Builds => new()
+    {
+        { "net10.0", false },
+        { "net10.0", true },
+        { "net8.0", false },
+        { "net8.0", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Builds))]
+    public async Task Each_warm_invocation_reports_exactly_the_methods_it_executed(string framework, bool readyToRun)
+    {
+        var build = await PublishAsync(framework, readyToRun, probes: true);
+        Assert.True(File.Exists(Path.Combine(build.PublishDirectory, "sealights-instrumented.json")), "sealights-instrumented.json missing from the publish folder");
+        Assert.True(File.Exists(Path.Combine(build.PublishDirectory, "Sealights.Coverage.Probes.dll")), "the probes' library missing from the publish folder");
+        Assert.Contains("Sealights.Coverage.Probes", File.ReadAllText(Path.Combine(build.PublishDirectory, Project + ".deps.json")));
+
+        // The truth from the fixture: the payloads each method's name carries.
+        var expected = ExpectedByPayload(build.BuildMap);
+        output.WriteLine(string.Join('\n', expected.Select(e => $"{e.Key}: {string.Join(", ", e.Value.Order(StringComparer.Ordinal))}")));
+        // The fixture's claim, checked: overlapping but different sets.
+        Assert.NotEmpty(expected[Init]);
+        foreach (var (x, y) in new[] { ("A", "B"), ("B", "C"), ("A", "C") })
+        {
+            Assert.NotEmpty(expected[x].Intersect(expected[y]));
+            Assert.NotEmpty(expected[x].Except(expected[y]));
+            Assert.NotEmpty(expected[y].Except(expected[x]));
+        }
+
+        var backend = await TestBackendProcess.StartAsync(_scratch.Directory, _scratch.BackendPort, Token, Execution, output.WriteLine);
+        _scratch.Own(backend);
+        await backend.StatsAsync();
+
+        // Cold: a fresh environment per payload.
+        foreach (var payload in new[] { "A", "B", "C" })
+        {
+            var (initEntries, invocations) = await RunEnvironmentAsync(build.Image, backend, [payload]);
+            Assert.Equal(Sorted(expected[Init]), Sorted(initEntries.SelectMany(e => e.Methods)));
+            Assert.Equal(Sorted(expected[payload]), Sorted(Assert.Single(invocations).Methods));
+        }
+
+        // Warm: one environment, A B A C B.
+        var (warmInit, warm) = await RunEnvironmentAsync(build.Image, backend, WarmSequence);
+        Assert.Equal(Sorted(expected[Init]), Sorted(warmInit.SelectMany(e => e.Methods)));
+        Assert.Equal(WarmSequence.Length, warm.Count);
+        for (var i = 0; i < WarmSequence.Length; i++)
+        {
+            Assert.True(
+                Sorted(expected[WarmSequence[i]]).SequenceEqual(Sorted(warm[i].Methods)),
+                $"invocation {i + 1} ({WarmSequence[i]}): missed [{string.Join(", ", expected[WarmSequence[i]].Except(warm[i].Methods))}], "
+                + $"not executed [{string.Join(", ", warm[i].Methods.Except(expected[WarmSequence[i]]))}]");
+        }
+        Assert.DoesNotContain(backend.DeliveredMethods(), m => m.Contains("_None", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Builds))]
+    public async Task Instrumentation_cost_in_publish_time_and_image_size_is_printed(string framework, bool readyToRun)
+    {
+        var plain = await PublishAsync(framework, readyToRun, probes: false);
+        var probed = await PublishAsync(framework, readyToRun, probes: true);
+
+        var line = $"{framework} {(readyToRun ? "R2R" : "JIT")}: publish {plain.PublishTime.TotalSeconds:0.0} s -> {probed.PublishTime.TotalSeconds:0.0} s with probes; "
+            + $"publish folder {plain.PublishBytes / 1024.0:0} KB -> {probed.PublishBytes / 1024.0:0} KB; "
+            + $"image {plain.ImageBytes / 1024.0 / 1024.0:0.00} MB -> {probed.ImageBytes / 1024.0 / 1024.0:0.00} MB "
+            + $"(+{(probed.ImageBytes - plain.ImageBytes) / 1024.0:0} KB)";
+        output.WriteLine(line);
+        Console.WriteLine(line);
+
+        Assert.False(File.Exists(Path.Combine(plain.PublishDirectory, "sealights-instrumented.json")), "SealightsProbes=false published the instrumented marker");
+        Assert.False(File.Exists(Path.Combine(plain.PublishDirectory, "Sealights.Coverage.Probes.dll")), "SealightsProbes=false published the probes' library");
+        Assert.True(File.Exists(Path.Combine(probed.PublishDirectory, "sealights-instrumented.json")));
+        // Same methods mapped either way: instrumentation adds no source method.
+        Assert.Equal(Sorted(AppMethods(plain.BuildMap)), Sorted(AppMethods(probed.BuildMap)));
+    }
+
+    /// <summary>Starts an environment, invokes the payloads one after the other, stops it; its hits entries by kind.</summary>
+    private async Task<(List<DeliveredHits> Init, List<DeliveredHits> Invocations)> RunEnvironmentAsync(string image, TestBackendProcess backend, string[] payloads)
+    {
+        var before = backend.DeliveredHits().Count;
+        List<DeliveredHits> Entries() => backend.DeliveredHits().Skip(before).ToList();
+        await using var container = await LambdaContainer.StartAsync(image, new Dictionary<string, string>
+        {
+            ["SL_TOKEN"] = Token,
+            ["SL_BUILD_SESSION_ID"] = Bsid,
+            // Every flush sent right after its invocation, within a roomy post-runtime budget.
+            ["SL_FLUSH_INTERVAL_SECONDS"] = "0",
+            ["SL_FLUSH_BUDGET_MS"] = "5000",
+        });
+        var windows = new List<(DateTimeOffset Start, DateTimeOffset End)>();
+        foreach (var (payload, index) in payloads.Select((p, i) => (p, i)))
+        {
+            var start = DateTimeOffset.UtcNow;
+            var result = await container.InvokeAsync(payload);
+            windows.Add((start, DateTimeOffset.UtcNow));
+            Assert.Equal(200, result.StatusCode);
+            Assert.StartsWith(payload + ":", result.Body);
+            // This invocation's entry is out before the next invocation starts.
+            await ScenarioScratch.WaitUntilAsync(
+                () => Task.FromResult(Entries().Count(e => !e.Init && e.Methods.Count > 0) > index),
+                $"the footprints of invocation {index + 1} ({payload})", container, output, TimeSpan.FromSeconds(15));
+        }
+        await container.StopAsync();
+        output.WriteLine(await container.LogsAsync());
+
+        var entries = Entries();
+        var invocations = entries.Where(e => !e.Init && e.Methods.Count > 0).ToList();
+        Assert.Equal(payloads.Length, invocations.Count);
+        // Each entry's window (whole epoch seconds) holds its invocation.
+        foreach (var (entry, window) in invocations.Zip(windows))
+        {
+            Assert.InRange(entry.Start, window.Start.AddSeconds(-1.05), window.End.AddMilliseconds(50));
+            Assert.InRange(entry.End, window.Start.AddMilliseconds(-50), window.End.AddSeconds(1.05));
+        }
+        return (entries.Where(e => e.Init).ToList(), invocations);
+    }
+
+    /// <summary>
+    /// Each method's payloads from its name: the member's tag (Handle_ABC, Steps_C, a lambda of
+    /// Rank_B), else its type's (constructors and members of Receipt_ABC, Parcel_BC, Function_Init).
+    /// _Init runs in the environment's init, _None never.
+    /// </summary>
+    private static Dictionary<string, HashSet<string>> ExpectedByPayload(JsonNode buildMap)
+    {
+        var expected = new[] { Init, "A", "B", "C" }.ToDictionary(k => k, _ => new HashSet<string>(StringComparer.Ordinal));
+        foreach (var id in AppMethods(buildMap))
+        {
+            var parts = id.Split('|');
+            var member = parts[2].Split('(')[0];
+            var tag = Regex.Match(member, "_(Init|None|[ABC]+)(?=$|>|`)") is { Success: true } m
+                ? m.Groups[1].Value
+                : Regex.Match(parts[1], "_(Init|None|[ABC]+)$") is { Success: true } t ? t.Groups[1].Value : null;
+            Assert.True(tag is not null, $"{id} carries no payload tag: every method of the fixture must say which payloads run it");
+            if (tag is Init)
+            {
+                expected[Init].Add(id);
+            }
+            else if (tag != "None")
+            {
+                foreach (var payload in tag!)
+                {
+                    expected[payload.ToString()].Add(id);
+                }
+            }
+        }
+        return expected;
+    }
+
+    private static IEnumerable<string> AppMethods(JsonNode buildMap) =>
+        buildMap["assemblies"]!.AsArray()
+            .Where(a => (string?)a!["name"] == Project)
+            .SelectMany(a => a!["methods"]!.AsArray().Select(m => (string)m!["id"]!));
+
+    private static List<string> Sorted(IEnumerable<string> ids) => ids.Distinct().Order(StringComparer.Ordinal).ToList();
+
+    // One publish per build shape and test run: both tests of a shape use it.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<Build>>> PublishedBuilds = new();
+
+    private Task<Build> PublishAsync(string framework, bool readyToRun, bool probes) =>
+        PublishedBuilds.GetOrAdd($"{framework}/{readyToRun}/{probes}", _ => new Lazy<Task<Build>>(() => PublishOnceAsync(framework, readyToRun, probes))).Value;
+
+    private async Task<Build> PublishOnceAsync(string framework, bool readyToRun, bool probes)
+    {
+        var project = LambdaContainersPackage.CreateConsumer(
+            package.PackageVersion, framework, probes ? "" : "<SealightsProbes>false</SealightsProbes>",
+            Path.Combine("tests", Project), Project, Handler);
+        var tag = $"{framework.Replace(".", "")}-{(readyToRun ? "r2r" : "jit")}-{(probes ? "probes" : "plain")}";
+        var (registry, repository) = StandInImages.ContainerTarget("it/warm-attribution");
+        var arguments = new List<string>
+        {
+            "publish", project, "-t:PublishContainer", "-c", "Release", "--nologo",
+            $"-p:ContainerRegistry={registry}", $"-p:ContainerRepository={repository}", $"-p:ContainerImageTag={tag}",
+        };
+        if (readyToRun)
+        {
+            arguments.AddRange(["-r", "linux-x64", "-p:PublishReadyToRun=true"]);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var publish = await ProcessRunner.RunAsync("dotnet", arguments, TimeSpan.FromMinutes(10));
+        var took = clock.Elapsed;
+        output.WriteLine(publish.Output);
+        publish.EnsureSuccess("dotnet publish -t:PublishContainer");
+
+        var outDir = Path.Combine(project, "bin", "Release", framework, readyToRun ? "linux-x64" : "");
+        var publishDirectory = Path.Combine(outDir, "publish");
+        var image = $"{StandInImages.Registry}/it/warm-attribution:{tag}";
+        (await DockerCli.RunAsync(["pull", "--quiet", image])).EnsureSuccess("docker pull");
+        var imageBytes = long.Parse(await DockerCli.InspectAsync(image, "{{.Size}}"));
+        var publishBytes = Directory.EnumerateFiles(publishDirectory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var buildMap = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "sealights-buildmap.json")))!;
+        return new Build(image, publishDirectory, buildMap, took, publishBytes, imageBytes);
+    }
+
+    private sealed record Build(string Image, string PublishDirectory, JsonNode BuildMap, TimeSpan PublishTime, long PublishBytes, long ImageBytes);
+}
