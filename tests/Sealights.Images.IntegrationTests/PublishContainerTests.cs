@@ -138,6 +138,7 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         { "no base image", "net10.0", "<SealightsBaseImageRegistry></SealightsBaseImageRegistry>", "SLC004" },
         { "token file missing", "net10.0", "<SealightsTokenFile>/nonexistent/sl-token</SealightsTokenFile><SealightsBuildSessionId>bsid-1</SealightsBuildSessionId>", "SLC008" },
         { "token but no build session", "net10.0", "<SealightsTokenFile>$(MSBuildProjectFullPath)</SealightsTokenFile><SealightsAppName>app</SealightsAppName>", "SLC008" },
+        { "probes with EventSources off", "net10.0", "<EventSourceSupport>false</EventSourceSupport>", "SLC010" },
     };
 
     public static TheoryData<string, string> UnreachableBackend => new()
