@@ -28,10 +28,17 @@ using Sealights.Images.Testing;
 // alternate between two containers started together; a last table puts the two side by side.
 // Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS]
 //        stress [--starts N] [--parallel P] [--load L]
+//        hotloop [--rounds N] [--repetitions M]
 // "stress" is its own command: many enabled cold starts beside a CPU load (ColdStartStress).
+// "hotloop" too: tight application loops plain, with JitNoInline and with probes (HotLoopBench).
 if (args.Length > 0 && args[0] == "stress")
 {
     return await ColdStartStress.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "hotloop")
+{
+    return await HotLoopBench.RunAsync(args[1..]);
 }
 
 var cold = 10;
