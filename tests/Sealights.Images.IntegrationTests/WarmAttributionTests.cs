@@ -164,7 +164,10 @@ public sealed class WarmAttributionTests(PackageFixture package, ITestOutputHelp
         var stopped = DateTimeOffset.UtcNow;
         var entries = Entries();
         var invocations = entries.Where(e => !e.Init && e.Methods.Count > 0).ToList();
-        Assert.Equal(payloads.Length, invocations.Count);
+        Assert.True(
+            payloads.Length == invocations.Count,
+            $"{payloads.Length} invocations ({string.Join(' ', payloads)}) but {invocations.Count} hits entries with methods:\n"
+            + string.Join('\n', entries.Select(e => $"{(e.Init ? "init " : "")}{(e.Final ? "final " : "")}{e.Start:HH:mm:ss}-{e.End:HH:mm:ss}: {string.Join(", ", e.Methods.Select(m => m.Split('|')[^1]))}")));
         // Each entry's window (whole epoch seconds: start rounded down, end up) starts with its
         // invocation and ends before the next one (a probe flush follows the response).
         for (var i = 0; i < invocations.Count; i++)
