@@ -12,6 +12,8 @@ internal static class BaselineCoverageImage
     private static readonly string[] Sources =
     [
         "src/Sealights.Lambda.Agent", "src/Sealights.Coverage", "images/lambda-dotnet",
+        // Directory.Build.targets imports standins/LocalFeed.targets (since the stand-in packages moved there).
+        "standins",
         "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "global.json", "nuget.config",
     ];
 
@@ -37,7 +39,9 @@ internal static class BaselineCoverageImage
                 .EnsureSuccess($"git archive {gitRef}");
             (await ProcessRunner.RunAsync(
                 "dotnet",
-                ["publish", Path.Combine(root, "src", "Sealights.Lambda.Agent"), "-c", "Release", "-r", "linux-x64", "-o", Path.Combine(root, "publish"), "--nologo"],
+                // The agent uses no stand-in package: packing them again from here would only rewrite the
+                // shared NuGet cache under builds running beside this one.
+                ["publish", Path.Combine(root, "src", "Sealights.Lambda.Agent"), "-c", "Release", "-r", "linux-x64", "-o", Path.Combine(root, "publish"), "--nologo", "-p:SkipLocalFeedPack=true"],
                 TimeSpan.FromMinutes(10)))
                 .EnsureSuccess($"dotnet publish of the agent at {gitRef}");
         }

@@ -26,7 +26,9 @@ using Sealights.Images.Testing;
 // With --slow-backend MS an "on/slow-backend" row runs against a second stand-in backend that answers
 // every request MS ms late (its --delay-ms), and the warm invocations of "on" and "on/slow-backend"
 // alternate between two containers started together; a last table puts the two side by side.
-// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS]
+// With --marker-row true an "on/marker" row runs "on" with /var/task/sealights-instrumented.json
+// in the image: the exec wrapper's path for an instrumented function (no wait for the verdict).
+// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS] [--marker-row true]
 //        stress [--starts N] [--parallel P] [--load L]
 //        hotloop [--rounds N] [--repetitions M]
 // "stress" is its own command: many enabled cold starts beside a CPU load (ColdStartStress).
@@ -48,6 +50,7 @@ string? cpus = null;
 var addressing = EmulatorAddressing.Environment;
 var variants = new List<(string Name, Dictionary<string, string> Environment)>();
 int? slowBackendMs = null;
+var markerRow = false;
 for (var i = 0; i < args.Length - 1; i += 2)
 {
     switch (args[i])
@@ -57,6 +60,7 @@ for (var i = 0; i < args.Length - 1; i += 2)
         case "--baseline": baseline = args[i + 1]; break;
         case "--cpus": cpus = args[i + 1]; break;
         case "--slow-backend": slowBackendMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--marker-row": markerRow = args[i + 1] == "true"; break;
         case "--variant" when Variant.TryParse(args[i + 1]) is { } variant: variants.Add(variant); break;
         case "--addressing" when Enum.TryParse<EmulatorAddressing>(args[i + 1], ignoreCase: true, out var parsed): addressing = parsed; break;
         case "--addressing": Console.Error.WriteLine($"--addressing {args[i + 1]}: expected environment or flags"); return 2;
@@ -90,6 +94,13 @@ configurations.Add(new Configuration("inert", covered, new Dictionary<string, st
 configurations.Add(new Configuration("on", covered, delivering));
 configurations.Add(new Configuration("on/every", covered, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }));
 configurations.Add(new Configuration("on/tls", trusted, new Dictionary<string, string>(delivering) { ["SL_TOKEN"] = tlsToken }));
+if (markerRow)
+{
+    // "on" with the instrumented marker file: the exec wrapper then starts the runtime without
+    // waiting for the agent's verdict; the agent itself runs as for "on".
+    var marked = await ImageBuilder.BuildAsync(covered, [new ImageFile("/var/task/sealights-instrumented.json", "{}")]);
+    configurations.Add(new Configuration("on/marker", marked, delivering));
+}
 TestBackendProcess? slowBackend = null;
 Configuration? slow = null;
 if (slowBackendMs is { } delayMs)
@@ -129,6 +140,10 @@ for (var run = 0; run < cold; run++)
         configuration.ColdLatencyMs.Add(result.Latency.TotalMilliseconds);
         configuration.MemoryMb.Add(report.MaxMemoryUsedMb);
         configuration.ColdCpuMs.Add(cpu ?? double.NaN);
+        if (report.PostRuntimeExtensionsDurationMs is { } coldPostRuntime)
+        {
+            configuration.ColdPostRuntimeMs.Add(coldPostRuntime);
+        }
         AgentFigures.Read(logs, configuration);
     }
 }
@@ -187,6 +202,9 @@ foreach (var configuration in configurations.Where(c => slow is null || (c != sl
     }
     var logs = await container.WaitForLogAsync(l => ReportLine.ParseAll(l).Count >= warm + 1, TimeSpan.FromSeconds(30));
     await container.StopAsync();
+    // Post-runtime time of each invocation in order (the first is the cold one): a warm invocation
+    // sent right after the previous response waits for the previous one's post-runtime work.
+    configuration.PostRuntimeInOrder.AddRange(ReportLine.ParseAll(logs).Select(r => r.PostRuntimeExtensionsDurationMs ?? double.NaN));
     foreach (var report in ReportLine.ParseAll(logs).Skip(1))
     {
         configuration.WarmDurationMs.Add(report.DurationMs);
@@ -228,6 +246,15 @@ foreach (var c in configurations.Skip(1))
         + $"post-runtime per warm invoke p50 {Ms(Statistics.Median(c.PostRuntimeMs))} ms, p90 {Ms(Statistics.Percentile(c.PostRuntimeMs, 90))} ms, "
         + $"p99 {Ms(Statistics.Percentile(c.PostRuntimeMs, 99))} ms, mean {Ms(c.PostRuntimeMs.DefaultIfEmpty(double.NaN).Average())} ms, "
         + $"max {Ms(c.PostRuntimeMs.DefaultIfEmpty(double.NaN).Max())} ms, {c.PostRuntimeMs.Count(p => p > 0)} of {c.PostRuntimeMs.Count} with post-runtime work");
+}
+// The warm tail: which invocations were slowest, and how much of each was the previous
+// invocation's post-runtime work (the emulator dispatches an invoke only once every extension is
+// back in next). With fewer than 100 warm invocations the p99 is the slowest of them.
+foreach (var c in configurations.Where(c => c.WarmLatencyMs.Count > 0))
+{
+    var slowest = c.WarmLatencyMs.Select((latency, index) => (latency, index)).OrderByDescending(w => w.latency).Take(3)
+        .Select(w => $"#{w.index + 1} {Ms(w.latency)} ms (post-rt before it {Ms(w.index < c.PostRuntimeInOrder.Count ? c.PostRuntimeInOrder[w.index] : double.NaN)} ms)");
+    Console.WriteLine($"{c.Name} warm tail: cold invocation's post-rt {Ms(Statistics.Median(c.ColdPostRuntimeMs))} ms (median of the cold starts); slowest warm: {string.Join(", ", slowest)}");
 }
 if (slow is not null)
 {
@@ -300,6 +327,8 @@ internal sealed class Configuration(string name, string image, IReadOnlyDictiona
     public List<double> WarmLatencyMs { get; } = [];
     public List<double> WarmDurationMs { get; } = [];
     public List<double> PostRuntimeMs { get; } = [];
+    public List<double> ColdPostRuntimeMs { get; } = [];
+    public List<double> PostRuntimeInOrder { get; } = [];
     public List<double> AgentReadyMs { get; } = [];
     public List<double> AgentRssMb { get; } = [];
     public List<double> Events { get; } = [];

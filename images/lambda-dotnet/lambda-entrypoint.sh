@@ -2,9 +2,48 @@
 # Sealights shim in front of AWS's /lambda-entrypoint.sh (kept as /lambda-entrypoint.aws.sh):
 # the image's ENTRYPOINT stays /lambda-entrypoint.sh, and a function that sets its own
 # AWS_LAMBDA_EXEC_WRAPPER keeps it: ours runs first and chains it (as SL_EXEC_WRAPPER).
+# On Lambda this runs on every cold start, on the runtime's path: every process it starts counts.
 ours=/opt/sealights/bin/exec-wrapper
 if [ -n "${AWS_LAMBDA_EXEC_WRAPPER:-}" ] && [ "$AWS_LAMBDA_EXEC_WRAPPER" != "$ours" ]; then
   export SL_EXEC_WRAPPER="${SL_EXEC_WRAPPER:-$AWS_LAMBDA_EXEC_WRAPPER}"
 fi
-export AWS_LAMBDA_EXEC_WRAPPER="$ours"
-exec /lambda-entrypoint.aws.sh "$@"
+
+# Inert by configuration (the launcher's own test, inactive_reason in /opt/extensions/sealights-agent:
+# SL_ENABLED not true/1/yes, or no token variable): our wrapper would only exec the runtime, one
+# bash start more on every cold start, so the function's own wrapper (or none) is installed instead.
+trim() {
+  trimmed="${1#"${1%%[![:space:]]*}"}"
+  trimmed="${trimmed%"${trimmed##*[![:space:]]}"}"
+}
+inert=""
+trim "${SL_ENABLED:-}"
+case "${trimmed,,}" in
+  "" | true | 1 | yes) ;;
+  *) inert=1 ;;
+esac
+trim "${SL_TOKEN:-}${SL_TOKEN_FILE:-}"
+[ -n "$trimmed" ] || inert=1
+if [ -z "$inert" ]; then
+  export AWS_LAMBDA_EXEC_WRAPPER="$ours"
+elif [ -n "${SL_EXEC_WRAPPER:-}" ]; then
+  export AWS_LAMBDA_EXEC_WRAPPER="$SL_EXEC_WRAPPER"
+else
+  unset AWS_LAMBDA_EXEC_WRAPPER
+fi
+unset -f trim
+unset trimmed inert ours
+
+# AWS's entrypoint is a few lines of sh ending in exec: run it in this shell rather than start
+# a second one for it (on AL2023 /bin/sh is bash). Anything else is exec'd as before.
+aws=/lambda-entrypoint.aws.sh
+shebang=""
+{ IFS= read -r shebang <"$aws"; } 2>/dev/null
+case "$shebang" in
+  '#!/bin/sh' | '#!/bin/bash' | '#!/usr/bin/env bash' | '#!/usr/bin/env sh')
+    unset shebang
+    # shellcheck source=/dev/null
+    . "$aws" "$@"
+    exit
+    ;;
+esac
+exec "$aws" "$@"

@@ -62,6 +62,11 @@ public sealed class AssemblyInstrumenter(ProbesAssembly probes)
             return Skipped(input, check, skip);
         }
 
+        if (check.AssemblyName == ProbesAssembly.Name)
+        {
+            return Skipped(input, check, "the probes' own runtime library");
+        }
+
         if (check.PdbPath is null && !check.EmbeddedPdb)
         {
             return Skipped(input, check, "no matching portable PDB (next to it or embedded): no source methods to map");
@@ -165,7 +170,7 @@ public sealed class AssemblyInstrumenter(ProbesAssembly probes)
         module.Write(assembly, new WriterParameters
         {
             WriteSymbols = true,
-            SymbolWriterProvider = embeddedPdb ? new EmbeddedPortablePdbWriterProvider() : new PortablePdbWriterProvider(),
+            SymbolWriterProvider = embeddedPdb ? new EmbeddedPdbToStream() : new PortablePdbWriterProvider(),
             SymbolStream = embeddedPdb ? null : pdb,
             DeterministicMvid = true,
         });
@@ -198,4 +203,15 @@ public sealed class AssemblyInstrumenter(ProbesAssembly probes)
 
     private static InstrumentationResult Skipped(string input, InputCheck check, string reason) =>
         new(input, check.AssemblyName, InstrumentationOutcome.Skipped, reason);
+
+    // Cecil's embedded-PDB writer demands a file name it never uses; writing to memory has none.
+    private sealed class EmbeddedPdbToStream : ISymbolWriterProvider
+    {
+        private readonly EmbeddedPortablePdbWriterProvider _inner = new();
+
+        public ISymbolWriter GetSymbolWriter(ModuleDefinition module, string fileName) =>
+            _inner.GetSymbolWriter(module, string.IsNullOrEmpty(fileName) ? module.Name : fileName);
+
+        public ISymbolWriter GetSymbolWriter(ModuleDefinition module, Stream symbolStream) => throw new NotSupportedException();
+    }
 }

@@ -24,6 +24,14 @@ internal sealed record InputCheck(string? Refusal, string? Skip, bool AlreadyIns
                 return Refused("not a managed assembly (no CLI metadata)");
             }
 
+            var metadata = pe.GetMetadataReader();
+            // First: instrumented IL compiled ReadyToRun afterwards (the MSBuild package's output)
+            // already carries its probes, in the IL and in the native code.
+            if (metadata.IsAssembly && ProbeLayout.FindMarker(metadata).HasValue)
+            {
+                return new InputCheck(null, "already instrumented", true, metadata.GetString(metadata.GetAssemblyDefinition().Name), null, false);
+            }
+
             var corHeader = pe.PEHeaders.CorHeader!;
             // A ReadyToRun (or NGen) image carries native code compiled from the IL: a rewrite would
             // drop it, or leave code that runs without the probes. Instrument before crossgen instead.
@@ -37,7 +45,6 @@ internal sealed record InputCheck(string? Refusal, string? Skip, bool AlreadyIns
                 return Refused("a mixed-mode (C++/CLI) assembly: its native code cannot be rewritten");
             }
 
-            var metadata = pe.GetMetadataReader();
             if (!metadata.IsAssembly)
             {
                 return Refused("a module without an assembly manifest");
@@ -47,11 +54,6 @@ internal sealed record InputCheck(string? Refusal, string? Skip, bool AlreadyIns
             if (IsReferenceAssembly(metadata))
             {
                 return new InputCheck(null, "a reference assembly (no code runs from it)", false, name, null, false);
-            }
-
-            if (ProbeLayout.FindMarker(metadata).HasValue)
-            {
-                return new InputCheck(null, "already instrumented", true, name, null, false);
             }
 
             string? pdbPath = null;

@@ -71,13 +71,26 @@ internal static class ProbeSelection
                         if (attribute.AttributeType.Namespace == "System.Runtime.CompilerServices"
                             && attribute.AttributeType.Name.EndsWith("StateMachineAttribute", StringComparison.Ordinal)
                             && attribute.ConstructorArguments is [{ Value: TypeReference stateMachine }]
-                            && stateMachine.Resolve() is { } resolved
+                            && TryResolve(stateMachine) is { } resolved
                             && resolved.Module == module)
                         {
                             _kickoffByStateMachine[resolved] = method;
                         }
                     }
                 }
+            }
+        }
+
+        // A state machine type is in the same module; anything unresolvable is simply not one.
+        private static TypeDefinition? TryResolve(TypeReference type)
+        {
+            try
+            {
+                return type.Resolve();
+            }
+            catch (AssemblyResolutionException)
+            {
+                return null;
             }
         }
 

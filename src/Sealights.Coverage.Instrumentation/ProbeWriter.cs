@@ -23,8 +23,6 @@ internal sealed class ProbeWriter
         _rowCount = rowCount;
     }
 
-    public int ProbeCount => _probes.Count;
-
     /// <summary>Adds the marker type with its hit array and registering static constructor.</summary>
     public static ProbeWriter AddMarkerType(ModuleDefinition module, ProbesAssembly probes)
     {

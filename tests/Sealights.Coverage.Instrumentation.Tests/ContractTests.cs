@@ -56,6 +56,29 @@ public sealed class ContractTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_embedded_pdb_stays_embedded_and_maps_the_same_ids()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File(Inputs.Corners + ".dll");
+        // The fixture with its PDB embedded, as DebugType=embedded builds it.
+        using (var module = Mono.Cecil.ModuleDefinition.ReadModule(Inputs.Plain(Inputs.Corners), new Mono.Cecil.ReaderParameters { ReadSymbols = true }))
+        {
+            module.Write(path, new Mono.Cecil.WriterParameters { WriteSymbols = true, SymbolWriterProvider = new Mono.Cecil.Cil.EmbeddedPortablePdbWriterProvider() });
+        }
+
+        var plain = SourceMethodCatalog.Read(path);
+        Assert.Equal(SymbolSource.Embedded, plain.Symbols);
+
+        var result = new AssemblyInstrumenter(ProbesAssembly.Default()).Instrument(path, folder.Path);
+
+        Assert.True(result.Outcome == InstrumentationOutcome.Instrumented, result.Describe());
+        Assert.False(File.Exists(folder.File(Inputs.Corners + ".pdb")));
+        var instrumented = SourceMethodCatalog.Read(path);
+        Assert.Equal(SymbolSource.Embedded, instrumented.Symbols);
+        Assert.Equal(plain.Methods.Select(m => (m.Identity.Id, m.StartLine, m.EndLine)), instrumented.Methods.Select(m => (m.Identity.Id, m.StartLine, m.EndLine)));
+    }
+
+    [Fact]
     public void Excluded_code_iterator_stubs_and_compiler_plumbing_carry_no_probe()
     {
         using var folder = Inputs.Instrumented(Inputs.Corners);
@@ -103,6 +126,32 @@ public sealed class ContractTests(ITestOutputHelper output)
         Assert.True(result.Probes > 0);
         Assert.Equal(bytes, File.ReadAllBytes(path));
         Assert.Equal(bytes, File.ReadAllBytes(output2.File(Inputs.Sample + ".dll")));
+    }
+
+    [Fact]
+    public void A_mixed_mode_assembly_is_refused_and_not_written()
+    {
+        // C++/CLI cannot be built here; its mark is what the instrumenter reads: no ILOnly flag.
+        using var folder = Inputs.CopyOf(Inputs.Corners);
+        var path = folder.File(Inputs.Corners + ".dll");
+        var bytes = File.ReadAllBytes(path);
+        int corHeader;
+        using (var pe = new System.Reflection.PortableExecutable.PEReader(new MemoryStream(bytes)))
+        {
+            corHeader = pe.PEHeaders.CorHeaderStartOffset;
+        }
+
+        // IMAGE_COR20_HEADER: cb, runtime version (2 x u16), metadata directory (8 bytes), then Flags.
+        bytes[corHeader + 16] &= 0xFE;
+        File.WriteAllBytes(path, bytes);
+        using var target = new TempFolder();
+
+        var result = new AssemblyInstrumenter(ProbesAssembly.Default()).Instrument(path, target.Path, copyUnchanged: true);
+
+        Assert.Equal(InstrumentationOutcome.Refused, result.Outcome);
+        Assert.Contains("mixed-mode", result.Reason);
+        Assert.Empty(Directory.GetFiles(target.Path));
+        Assert.Equal(bytes, File.ReadAllBytes(path));
     }
 
     [Fact]

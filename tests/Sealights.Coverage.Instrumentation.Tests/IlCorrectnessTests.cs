@@ -88,6 +88,111 @@ public sealed class IlCorrectnessTests(ITestOutputHelper output)
         Assert.Contains("all 15 checks passed", text);
     }
 
+    [Fact]
+    public void A_strong_named_netstandard_library_is_instrumented_and_loads()
+    {
+        // Mono.Cecil.Rocks from its package: strong-named, netstandard2.0 (so RuntimeTypeHandle comes
+        // through netstandard), with a portable PDB. The rewrite invalidates the signature; .NET does not check it.
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var source = Path.Combine(packages, "mono.cecil", "0.11.6", "lib", "netstandard2.0");
+        using var folder = new TempFolder();
+        File.Copy(Path.Combine(source, "Mono.Cecil.Rocks.dll"), folder.File("Mono.Cecil.Rocks.dll"));
+        File.Copy(Path.Combine(source, "Mono.Cecil.Rocks.pdb"), folder.File("Mono.Cecil.Rocks.pdb"));
+        var token = AssemblyName.GetAssemblyName(folder.File("Mono.Cecil.Rocks.dll")).GetPublicKeyToken();
+
+        var result = new AssemblyInstrumenter(ProbesAssembly.Default()).Instrument(folder.File("Mono.Cecil.Rocks.dll"), folder.Path);
+
+        Assert.True(result.Outcome == InstrumentationOutcome.Instrumented, result.Describe());
+        var context = new IsolatedLoad(folder.Path);
+        try
+        {
+            var assembly = context.LoadFile("Mono.Cecil.Rocks");
+            Assert.Equal(token, assembly.GetName().GetPublicKeyToken());
+            var compiled = 0;
+            foreach (var method in assembly.GetTypes().Where(t => !t.ContainsGenericParameters)
+                .SelectMany(t => t.GetMethods(Declared).Cast<MethodBase>().Concat(t.GetConstructors(Declared)))
+                .Where(m => !m.IsAbstract && !m.ContainsGenericParameters && m.GetMethodBody() is not null))
+            {
+                RuntimeHelpers.PrepareMethod(method.MethodHandle);
+                compiled++;
+            }
+
+            Assert.Equal(result.Probes, ProbeIl.Probes(assembly).Count);
+
+            // A probed method runs: the marker's initializer registers through [netstandard]RuntimeTypeHandle.
+            var makeArray = assembly.GetType("Mono.Cecil.Rocks.TypeReferenceRocks", throwOnError: true)!.GetMethod("MakeArrayType", [typeof(Mono.Cecil.TypeReference)])!;
+            Assert.IsType<Mono.Cecil.ArrayType>(makeArray.Invoke(null, [new Mono.Cecil.TypeReference("N", "T", null, null)]));
+            var hits = (int[])assembly.GetType("<SealightsProbes>", throwOnError: true)!.GetField("Hits", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+            Assert.Equal(1, hits[(makeArray.MetadataToken & 0x00FFFFFF) - 1]);
+            output.WriteLine($"{result.Describe()}; {compiled} methods compiled; {hits.Count(h => h != 0)} hit");
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    [Fact]
+    public void The_instrumented_agent_fixture_runs_every_scenario_as_the_plain_one()
+    {
+        using var folder = Inputs.AgentFixtureFolder();
+        var dll = folder.File(Inputs.AgentFixture + ".dll");
+        var plain = Inputs.Run("dotnet", [dll, "all"], stdin: "late\nidle\nexit\n");
+        Assert.Single(new PublishFolderInstrumenter(ProbesAssembly.Default()).Instrument(folder.Path).Probed);
+
+        var instrumented = Inputs.Run("dotnet", [dll, "all"], stdin: "late\nidle\nexit\n");
+
+        Assert.Equal(0, plain.ExitCode);
+        Assert.Equal(plain, instrumented);
+        Assert.Contains("done late", instrumented.Output);
+    }
+
+    [Fact]
+    public void The_instrumented_sample_function_answers_every_payload_as_the_plain_one()
+    {
+        string[] payloads =
+        [
+            """{"action":"echo","message":"covered"}""",
+            """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":1}],"coupon":"TEN"}""",
+            """{"action":"quote","items":[],"coupon":null}""",
+            """{"action":"info"}""",
+            """{"action":"wait","ms":1}""",
+            """{"action":"nope"}""",
+            """{"action":""}""",
+            "not json",
+        ];
+        using var plainFolder = Inputs.CopyOf(Inputs.Sample);
+        using var instrumentedFolder = Inputs.Instrumented(Inputs.Sample);
+        var plain = Answers(plainFolder.Path, payloads);
+        var instrumented = Answers(instrumentedFolder.Path, payloads);
+
+        Assert.Equal(plain, instrumented);
+        output.WriteLine(string.Join('\n', instrumented));
+    }
+
+    // The handler called as the runtime client calls it: one Function object, Handle(Stream) per payload.
+    private static List<string> Answers(string folder, string[] payloads)
+    {
+        var context = new IsolatedLoad(folder);
+        try
+        {
+            var type = context.LoadFile(Inputs.Sample).GetType("SampleFunction.Function", throwOnError: true)!;
+            var function = Activator.CreateInstance(type)!;
+            var handle = type.GetMethod("Handle")!;
+            return payloads.Select(payload =>
+            {
+                using var input = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(payload));
+                using var answer = (Stream)handle.Invoke(function, [input])!;
+                return new StreamReader(answer).ReadToEnd();
+            }).ToList();
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
     // The constraints of the type's and the method's generic parameters allow this instantiation.
     private static bool Satisfies(Type type, MethodBase method, Type[] instantiation)
     {

@@ -16,6 +16,25 @@ internal static class Inputs
 
     public static string CornersProject { get; } = Metadata("CornersProject");
 
+    /// <summary>The stand-in of AWS's runtime client (images/lambda-dotnet-local/RuntimeClient).</summary>
+    public static string LambdaRuntimeClient { get; } = Metadata("LambdaRuntimeClient");
+
+    /// <summary>
+    /// The sample function as the Lambda task root holds it: its build folder plus the
+    /// Amazon.Lambda.Core it depends on (a class library's build folder has no package assets).
+    /// </summary>
+    public static TempFolder SampleTaskRoot()
+    {
+        var folder = new TempFolder();
+        foreach (var file in Directory.EnumerateFiles(Metadata("SampleBuildFolder")))
+        {
+            File.Copy(file, Path.Combine(folder.Path, Path.GetFileName(file)));
+        }
+
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Amazon.Lambda.Core.dll"), Path.Combine(folder.Path, "Amazon.Lambda.Core.dll"));
+        return folder;
+    }
+
     /// <summary>The compiler's reference assembly of the corner-case fixture (obj/…/ref/).</summary>
     public static string CornersReferenceAssembly { get; } = Metadata("CornersReferenceAssembly");
 
@@ -36,10 +55,15 @@ internal static class Inputs
     }
 
     /// <summary>A copy of the corner-case fixture's build folder (deps.json and runtimeconfig.json included).</summary>
-    public static TempFolder CornersFolder()
+    public static TempFolder CornersFolder() => CopyOfFolder(CornersBuildFolder);
+
+    /// <summary>A copy of the agent tests' fixture build folder.</summary>
+    public static TempFolder AgentFixtureFolder() => CopyOfFolder(Metadata("AgentFixtureBuildFolder"));
+
+    private static TempFolder CopyOfFolder(string source)
     {
         var folder = new TempFolder();
-        foreach (var file in Directory.EnumerateFiles(CornersBuildFolder))
+        foreach (var file in Directory.EnumerateFiles(source))
         {
             File.Copy(file, Path.Combine(folder.Path, Path.GetFileName(file)));
         }
@@ -61,9 +85,9 @@ internal static class Inputs
         return folder;
     }
 
-    public static (int ExitCode, string Output) Run(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    public static (int ExitCode, string Output) Run(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? stdin = null)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -81,6 +105,12 @@ internal static class Inputs
         }
 
         using var process = Process.Start(start)!;
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+            process.StandardInput.Close();
+        }
+
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))

@@ -10,6 +10,8 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
 {
     private static readonly ProbesAssembly Probes = ProbesAssembly.Default();
 
+    private static readonly string Arch = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+
     [Fact]
     public void The_folder_gets_the_probes_library_its_deps_json_entry_and_the_instrumented_list()
     {
@@ -45,6 +47,39 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
         // The application set is unchanged: the library is no application assembly.
         var scan = ApplicationAssemblyFinder.Find(folder.Path);
         Assert.Equal([Inputs.Corners], scan.Assemblies.Select(a => a.Name));
+    }
+
+    [Fact]
+    public void The_lambda_runtime_client_loads_the_probes_library_through_the_functions_deps_json()
+    {
+        // As AWS starts a class-library function: dotnet exec --depsfile F.deps.json … RuntimeSupport.dll handler.
+        // Init builds the handler's object, whose probed constructor loads the library; with init
+        // done, the client asks a Runtime API that is not there (a closed loopback port) and stops.
+        using var taskRoot = Inputs.SampleTaskRoot();
+        var plainDeps = File.ReadAllText(taskRoot.File("SampleFunction.deps.json"));
+        Assert.Single(new PublishFolderInstrumenter(Probes).Instrument(taskRoot.Path).Probed);
+
+        var instrumented = StartRuntimeClient(taskRoot);
+        File.WriteAllText(taskRoot.File("SampleFunction.deps.json"), plainDeps);
+        var withoutEntry = StartRuntimeClient(taskRoot);
+
+        output.WriteLine($"with the deps.json entry: {instrumented.Output.Trim()}\nwithout it: {withoutEntry.Output.Split('\n')[0]}");
+        Assert.Contains("Runtime API failure", instrumented.Output);
+        Assert.DoesNotContain("Sealights.Coverage.Probes", instrumented.Output);
+        Assert.Contains("Could not load file or assembly 'Sealights.Coverage.Probes", withoutEntry.Output);
+    }
+
+    private static (int ExitCode, string Output) StartRuntimeClient(TempFolder taskRoot)
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return Inputs.Run(
+            "dotnet",
+            ["exec", "--depsfile", taskRoot.File("SampleFunction.deps.json"), "--runtimeconfig", taskRoot.File("SampleFunction.runtimeconfig.json"),
+             Inputs.LambdaRuntimeClient, "SampleFunction::SampleFunction.Function::Handle"],
+            new Dictionary<string, string> { ["AWS_LAMBDA_RUNTIME_API"] = $"127.0.0.1:{closedPort}" });
     }
 
     [Fact]
@@ -92,7 +127,7 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
         var publish = Path.Combine(scratch.Path, "out");
         var (exitCode, text) = Inputs.Run("dotnet",
         [
-            "publish", Inputs.CornersProject, "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+            "publish", Inputs.CornersProject, "-c", "Release", "-r", $"linux-{Arch}", "--self-contained", "false",
             "-p:PublishReadyToRun=true",
             $"-p:BaseIntermediateOutputPath={scratch.Path}/obj/", $"-p:BaseOutputPath={scratch.Path}/bin/",
             "-p:DefaultItemExcludes=obj/**", "-o", publish, "--nologo",
@@ -108,6 +143,34 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
         Assert.Contains("ReadyToRun", refused.Reason);
         output.WriteLine(refused.Describe());
         Assert.Equal(before, Snapshot(publish));
+
+        // The MSBuild package's order instead: instrument the IL, then compile it ReadyToRun (with
+        // the crossgen2 that publish just restored). The result runs its checks and counts as instrumented.
+        using var instrumented = Inputs.CornersFolder();
+        new PublishFolderInstrumenter(Probes).Instrument(instrumented.Path);
+        var dll = instrumented.File(Inputs.Corners + ".dll");
+        var compiled = instrumented.File("r2r.dll");
+        var crossgen = Crossgen2();
+        var framework = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var r2r = Inputs.Run(crossgen, [dll, "-o", compiled, "-r", framework + "/*.dll", "-r", instrumented.File(ProbesAssembly.FileName), "--targetos:linux", $"--targetarch:{Arch}", "-O"]);
+        Assert.True(r2r.ExitCode == 0, r2r.Output);
+        File.Move(compiled, dll, overwrite: true);
+
+        var run = Inputs.Run("dotnet", [dll]);
+        Assert.True(run.ExitCode == 0, run.Output);
+        var again = Assert.Single(new PublishFolderInstrumenter(Probes).Instrument(instrumented.Path).Assemblies);
+        Assert.Equal(InstrumentationOutcome.AlreadyInstrumented, again.Outcome);
+        output.WriteLine(again.Describe());
+    }
+
+    private static string Crossgen2()
+    {
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var versions = Path.Combine(packages, $"microsoft.netcore.app.crossgen2.linux-{Arch}");
+        var version = Directory.GetDirectories(versions).Select(Path.GetFileName).FirstOrDefault(v => v == Environment.Version.ToString())
+            ?? Directory.GetDirectories(versions).Select(Path.GetFileName).Where(v => v!.StartsWith($"{Environment.Version.Major}.", StringComparison.Ordinal)).Max()!;
+        return Path.Combine(versions, version!, "tools", "crossgen2");
     }
 
     [Fact]

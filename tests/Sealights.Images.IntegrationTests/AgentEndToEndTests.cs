@@ -296,6 +296,30 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
     }
 
     [Fact]
+    public async Task Without_a_token_a_functions_own_exec_wrapper_still_runs_in_place_of_ours()
+    {
+        // Inert, the entrypoint installs the function's wrapper itself: ours would only exec the runtime.
+        var image = await ImageBuilder.BuildAsync(
+            images.SampleImage,
+            [new ImageFile("/var/task/user-wrapper.sh", "#!/bin/bash\necho \"user wrapper argv: $* (AWS_LAMBDA_EXEC_WRAPPER=$AWS_LAMBDA_EXEC_WRAPPER)\"\nexec \"$@\"\n", Executable: true)]);
+        await using var container = await LambdaContainer.StartAsync(
+            image,
+            new Dictionary<string, string> { ["AWS_LAMBDA_EXEC_WRAPPER"] = "/var/task/user-wrapper.sh" },
+            Mount);
+
+        Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
+        var runtimeEnvironment = await RuntimeEnvironmentAsync(container.Name);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains("user wrapper argv: /var/lang/bin/dotnet exec --depsfile /var/task/SampleFunction.deps.json", logs);
+        Assert.Contains("(AWS_LAMBDA_EXEC_WRAPPER=/var/task/user-wrapper.sh)", logs);
+        Assert.Contains("inactive (no token: set SL_TOKEN or SL_TOKEN_FILE on the function)", logs);
+        Assert.DoesNotContain("DOTNET_DiagnosticPorts", runtimeEnvironment);
+    }
+
+    [Fact]
     public async Task An_agent_killed_mid_invocation_costs_coverage_only()
     {
         await using var container = await LambdaContainer.StartAsync(

@@ -99,6 +99,41 @@ public sealed class ExecWrapperTests : IDisposable
     }
 
     [Fact]
+    public async Task An_instrumented_function_does_not_wait_for_a_starting_agent()
+    {
+        // Its probes count from the first call: the runtime gets the port at once, however long
+        // the agent takes (here it never decides).
+        await File.WriteAllTextAsync(StatusFile, "starting\n");
+        var taskRoot = Directory.CreateDirectory(Path.Combine(_root, "task")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(taskRoot, "sealights-instrumented.json"), "{}");
+
+        var run = await RunWrapperAsync(waitMs: 5000, taskRoot: taskRoot);
+
+        Assert.StartsWith("port=" + Path.Combine(State, "dotnet-diagnostic.sock") + ",connect,nosuspend", run.StdOut);
+        Assert.Equal("", run.StdErr);
+        // Waiting, it would have ended in "the agent did not start within 5000 ms" and no port.
+        Assert.Null(LauncherHandOver.UntracedByWrapper(State));
+    }
+
+    [Theory]
+    [InlineData("off\n", "port=none")]
+    [InlineData(null, "port=none")]
+    public async Task An_instrumented_function_still_follows_an_agent_that_decided_off_or_a_missing_launcher(string? content, string expected)
+    {
+        if (content is not null)
+        {
+            await File.WriteAllTextAsync(StatusFile, content);
+        }
+        var taskRoot = Directory.CreateDirectory(Path.Combine(_root, "task")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(taskRoot, "sealights-instrumented.json"), "{}");
+
+        var run = await RunWrapperAsync(taskRoot: taskRoot);
+
+        Assert.StartsWith(expected + " ", run.StdOut);
+        Assert.Equal("", run.StdErr);
+    }
+
+    [Fact]
     public async Task Announcing_collecting_never_shows_the_wrapper_an_empty_or_partial_file()
     {
         // The wrapper polls the file while the agent writes it; each write must replace it whole.
@@ -135,7 +170,7 @@ public sealed class ExecWrapperTests : IDisposable
         Assert.Equal([Path.GetFileName(StatusFile)], Directory.GetFiles(_root).Select(Path.GetFileName));
     }
 
-    private async Task<(int ExitCode, string StdOut, string StdErr)> RunWrapperAsync(int waitMs = WaitMs)
+    private async Task<(int ExitCode, string StdOut, string StdErr)> RunWrapperAsync(int waitMs = WaitMs, string? taskRoot = null)
     {
         var start = new ProcessStartInfo("/bin/bash")
         {
@@ -152,6 +187,8 @@ public sealed class ExecWrapperTests : IDisposable
         start.Environment["SL_AGENT_VERDICT_WAIT_MS"] = waitMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment.Remove("DOTNET_DiagnosticPorts");
         start.Environment.Remove("SL_EXEC_WRAPPER");
+        // Where the wrapper looks for the instrumented marker (/var/task on Lambda).
+        start.Environment["LAMBDA_TASK_ROOT"] = taskRoot ?? Path.Combine(_root, "no-task-root");
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
