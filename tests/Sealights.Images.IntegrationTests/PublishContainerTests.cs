@@ -110,7 +110,9 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         var delivered = backend.DeliveredMethods();
         Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", delivered);
         Assert.Contains("SampleFunction|SampleFunction.Function|Info()", delivered);
-        Assert.Equal(DebugHitsFile.Read(Path.Combine(hits, "hits.jsonl")).Keys.Order(), delivered.Order());
+        // Published with probes: a method both invocations ran is reported by each of them.
+        Assert.Equal(DebugHitsFile.ReadMethods(Path.Combine(hits, "hits.jsonl")).Order(), delivered.Distinct().Order());
+        Assert.Contains("sealights-instrumented.json", (await DockerCli.RunAsync(["run", "--rm", "--network", "host", "--entrypoint", "ls", image, "/var/task"])).EnsureSuccess("ls /var/task").StdOut);
         Assert.All(backend.FootprintsRecords(), r => Assert.Contains($"/footprints/Functional%20Tests/bsid-{tag}/", (string?)r["rawTarget"]));
     }
 
@@ -138,6 +140,7 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         { "no base image", "net10.0", "<SealightsBaseImageRegistry></SealightsBaseImageRegistry>", "SLC004" },
         { "token file missing", "net10.0", "<SealightsTokenFile>/nonexistent/sl-token</SealightsTokenFile><SealightsBuildSessionId>bsid-1</SealightsBuildSessionId>", "SLC008" },
         { "token but no build session", "net10.0", "<SealightsTokenFile>$(MSBuildProjectFullPath)</SealightsTokenFile><SealightsAppName>app</SealightsAppName>", "SLC008" },
+        { "probes with EventSources off", "net10.0", "<EventSourceSupport>false</EventSourceSupport>", "SLC010" },
     };
 
     public static TheoryData<string, string> UnreachableBackend => new()

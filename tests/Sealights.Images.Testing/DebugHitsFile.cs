@@ -27,4 +27,26 @@ public static class DebugHitsFile
         }
         return hits;
     }
+
+    /// <summary>
+    /// The methods the file names, in either mode: first execution writes each method once per
+    /// process, probes once per flush it ran in (so a method run by two invocations is there twice).
+    /// </summary>
+    public static HashSet<string> ReadMethods(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"the agent wrote no hits file at {path}", path);
+        }
+        var methods = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        {
+            using var json = JsonDocument.Parse(line);
+            if (json.RootElement.TryGetProperty("method", out var method))
+            {
+                methods.Add(method.GetString()!);
+            }
+        }
+        return methods;
+    }
 }

@@ -11,8 +11,9 @@ public static class LambdaContainersPackage
 
     public static async Task<string> PackAsync()
     {
-        var key = ContentKey.Of(
-            [RepositoryPaths.Combine("msbuild", "Sealights.Lambda.Containers"), RepositoryPaths.Combine("src", "Sealights.Images.Cli"), RepositoryPaths.Combine("src", "Sealights.Coverage")]);
+        // Everything the packed CLI is built from (the instrumenter and the probes' library too).
+        string[] sources = ["msbuild/Sealights.Lambda.Containers", "src/Sealights.Images.Cli", "src/Sealights.Coverage", "src/Sealights.Coverage.Probes", "src/Sealights.Coverage.Instrumentation"];
+        var key = ContentKey.Of(sources.Select(s => RepositoryPaths.Combine(s.Split('/'))).Where(Directory.Exists));
         var version = $"0.1.0-it.{key}";
         if (!File.Exists(Path.Combine(Feed, $"Sealights.Lambda.Containers.{version}.nupkg")))
         {
@@ -25,20 +26,24 @@ public static class LambdaContainersPackage
     }
 
     /// <summary>A copy of the sample function as a project that consumes the package (and, like the sample, Amazon.Lambda.Core from the stand-in feed).</summary>
-    public static string CreateConsumer(string packageVersion, string targetFramework, string extraProperties = "")
+    public static string CreateConsumer(string packageVersion, string targetFramework, string extraProperties = "") =>
+        CreateConsumer(packageVersion, targetFramework, extraProperties, Path.Combine("samples", "SampleFunction"), "SampleFunction", StandInImages.SampleHandler);
+
+    /// <summary>The same for another function's sources (<paramref name="sourceDirectory"/>'s *.cs, relative to the repository), as project <paramref name="projectName"/>.</summary>
+    public static string CreateConsumer(string packageVersion, string targetFramework, string extraProperties, string sourceDirectory, string projectName, string handler)
     {
         var directory = Directory.CreateTempSubdirectory("sl-consumer-").FullName;
-        foreach (var source in Directory.EnumerateFiles(RepositoryPaths.Combine("samples", "SampleFunction"), "*.cs"))
+        foreach (var source in Directory.EnumerateFiles(RepositoryPaths.Combine(sourceDirectory), "*.cs"))
         {
             File.Copy(source, Path.Combine(directory, Path.GetFileName(source)));
         }
-        File.WriteAllText(Path.Combine(directory, "SampleFunction.csproj"), $"""
+        File.WriteAllText(Path.Combine(directory, projectName + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <TargetFramework>{targetFramework}</TargetFramework>
                 <Nullable>enable</Nullable>
                 <ImplicitUsings>enable</ImplicitUsings>
-                <LambdaHandler>SampleFunction::SampleFunction.Function::Handle</LambdaHandler>
+                <LambdaHandler>{handler}</LambdaHandler>
                 <SealightsBaseImageRegistry>{StandInImages.Registry}</SealightsBaseImageRegistry>
                 {extraProperties}
               </PropertyGroup>

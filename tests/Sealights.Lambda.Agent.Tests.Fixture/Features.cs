@@ -40,6 +40,22 @@ public static class Features
         Sink += Counter.Next();
         Sink += Loops.ManyCalls();
         Sink += Loops.LongLoop();
+
+        // Issue 15's extensions: what probes must get right where first-execution events cannot.
+        Sink += Iterators.CreateOnly(4);
+        Sink += AsyncIterators.SumAsync(3).GetAwaiter().GetResult();
+        Sink += Inlining.CallsForcedInline(11);
+        Sink += Loops.OptimizedLoop(1_000);
+        Sink += WithStaticConstructor.Value;
+        IGreeter greeter = new PlainGreeter();
+        Sink += greeter.Greet().Length;
+        Sink += Generic.Largest([3, 9, 4]) + Generic.Largest(["pear", "apple"]).Length;
+        var accumulator = new Accumulator();
+        accumulator.Add(5);
+        accumulator.Add(6);
+        Sink += accumulator.Total;
+        Sink += new Person("Ada", 36).Age;
+        Sink += Callbacks.SortDescending([2, 7, 1]) + Callbacks.SortByLength(["ccc", "a", "bb"]) + Callbacks.CountEven([1, 2, 3, 4]);
     }
 }
 
@@ -100,6 +116,22 @@ public static class Generic
         return sum;
     }
 
+    /// <summary>One generic method over a value type and a reference type (constrained calls).</summary>
+    public static T Largest<T>(T[] values)
+        where T : IComparable<T>
+    {
+        var largest = values[0];
+        foreach (var value in values)
+        {
+            if (value.CompareTo(largest) > 0)
+            {
+                largest = value;
+            }
+        }
+
+        return largest;
+    }
+
     /// <summary>Framework generic methods instantiated over an application struct.</summary>
     public static int FindPoint(Point[] points, Point wanted) =>
         Array.IndexOf(points, wanted) + points.Select(p => p.X).First() + points.First().Y;
@@ -145,6 +177,50 @@ public static class Iterators
     public static IEnumerable<int> NeverCalledNumbers()
     {
         yield return 1;
+    }
+
+    /// <summary>Creates an iterator and never enumerates it.</summary>
+    public static int CreateOnly(int count)
+    {
+        var never = NeverEnumerated(count);
+        return never is null ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Called, never enumerated: its body (the state machine's MoveNext) never runs, so it must not
+    /// count. First-execution events report it (the kickoff stub is compiled): a known false
+    /// positive of that mode (<c>ExpectedMethods.FirstExecutionFalsePositives</c>).
+    /// </summary>
+    public static IEnumerable<int> NeverEnumerated(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            yield return i * 3;
+        }
+    }
+}
+
+/// <summary>An async iterator, enumerated with await foreach.</summary>
+public static class AsyncIterators
+{
+    public static async Task<int> SumAsync(int count)
+    {
+        var sum = 0;
+        await foreach (var n in CountAsync(count))
+        {
+            sum += n;
+        }
+
+        return sum;
+    }
+
+    private static async IAsyncEnumerable<int> CountAsync(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await Task.Yield();
+            yield return i;
+        }
     }
 }
 
@@ -201,6 +277,12 @@ public static class Inlining
     private static int HotHelper(int x) => x + 3;
 
     private static int NeverCalledHelper(int x) => x + 4;
+
+    public static int CallsForcedInline(int x) => ForcedInline(x) + ForcedInline(x + 1);
+
+    /// <summary>Inlined into its caller whenever the JIT (or crossgen) can: it must still count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ForcedInline(int x) => x * 5;
 }
 
 /// <summary>Virtual dispatch: the override is what runs.</summary>
@@ -241,6 +323,21 @@ public static class Loops
 
     private static int Tiny(int i) => i & 3;
 
+    /// <summary>A loop jitted fully optimised at once (no tier 0), with a small callee in it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int OptimizedLoop(int count)
+    {
+        var sum = 0;
+        for (var i = 0; i < count; i++)
+        {
+            sum += Step(i);
+        }
+
+        return sum;
+    }
+
+    private static int Step(int i) => (i ^ 5) & 7;
+
     public static int LongLoop()
     {
         // Long enough for on-stack replacement of the tier-0 body.
@@ -252,6 +349,66 @@ public static class Loops
 
         return (int)(sum & 0xff);
     }
+}
+
+/// <summary>An explicit static constructor (not beforefieldinit).</summary>
+public static class WithStaticConstructor
+{
+    public static readonly int Value;
+
+    static WithStaticConstructor()
+    {
+        Value = Environment.ProcessorCount > 0 ? 12 : 13;
+    }
+}
+
+/// <summary>A default interface method, run through an implementation that does not override it.</summary>
+public interface IGreeter
+{
+    string Name { get; }
+
+    string Greet() => "hello " + Name;
+}
+
+public sealed class PlainGreeter : IGreeter
+{
+    public string Name => "fixture";
+}
+
+/// <summary>A mutable struct's instance methods (the receiver is a managed pointer).</summary>
+public struct Accumulator
+{
+    private int _total;
+
+    public readonly int Total => _total;
+
+    public void Add(int x)
+    {
+        _total += x;
+    }
+}
+
+/// <summary>A record with a positional constructor.</summary>
+public sealed record Person(string Name, int Age);
+
+/// <summary>Framework code calling back into the application: List.Sort with a Comparison, LINQ with a lambda.</summary>
+public static class Callbacks
+{
+    public static int SortDescending(List<int> values)
+    {
+        values.Sort((a, b) => b.CompareTo(a));
+        return values[0];
+    }
+
+    public static int SortByLength(List<string> values)
+    {
+        values.Sort(CompareByLength);
+        return values[0].Length;
+    }
+
+    public static int CountEven(int[] values) => values.Count(v => v % 2 == 0);
+
+    private static int CompareByLength(string a, string b) => a.Length.CompareTo(b.Length);
 }
 
 /// <summary>Work done only by the "late" scenario: the rotation test expects it in the second flush only.</summary>

@@ -10,7 +10,10 @@ namespace Sealights.Lambda.Agent.Tests;
 /// and a ReadyToRun build published without cross-method inlining. The fixture runs "all" at
 /// start (mostly before the agent's first session: recovered from rundown) and "late" while
 /// traced (live events); the flush happens while the process is alive, as in a warm Lambda
-/// environment, then the process exits.
+/// environment, then the process exits. This is first-execution mode (method events): the truth
+/// is <see cref="ExpectedMethods.AllAndLate"/>, and its one known difference, an iterator created
+/// but never enumerated, reports as executed (<see cref="ExpectedMethods.FirstExecutionFalsePositives"/>);
+/// the printed precision counts it against the mode.
 /// </summary>
 public sealed class AccuracyTests(ITestOutputHelper output)
 {
@@ -33,11 +36,15 @@ public sealed class AccuracyTests(ITestOutputHelper output)
         // inlines a small callee, which then never runs as a method of its own.
         var assembly = FixtureBuilds.JitAssembly;
         var run = await RunAsync(assembly, noInline: false);
-        var accuracy = Accuracy.Of(run.Hits, ExpectedMethods.AllAndLate(assembly));
+        var accuracy = Accuracy.Of(run.Hits, ExpectedMethods.AllAndLateFirstExecution(assembly));
         output.WriteLine("JIT without DOTNET_JitNoInline: " + accuracy);
 
         Assert.Equal(1.0, accuracy.Precision);
-        Assert.Equal([ExpectedMethods.Id("Fixture.Inlining|HotHelper(System.Int32)")], accuracy.Missed);
+        // Both helpers called from fully optimised code are inlined: the [AggressiveOptimization]
+        // method's and loop's. ForcedInline is called from tier-0 code, which inlines nothing.
+        Assert.Equal(
+            [ExpectedMethods.Id("Fixture.Inlining|HotHelper(System.Int32)"), ExpectedMethods.Id("Fixture.Loops|Step(System.Int32)")],
+            accuracy.Missed);
     }
 
     private async Task AssertExactAsync(string flavor, string assembly)
@@ -49,15 +56,17 @@ public sealed class AccuracyTests(ITestOutputHelper output)
         var statistics = run.Statistics;
 
         run.Scope.Print(
-            $"{flavor}: precision {accuracy.Precision:0.00} recall {accuracy.Recall:0.00} "
-            + $"({run.Hits.Count} hits of {expected.Count} expected methods; flush while alive: recall {whileAlive.Recall:0.00}); "
+            $"{flavor} (first-execution mode): precision {accuracy.Precision:0.00} recall {accuracy.Recall:0.00} "
+            + $"({run.Hits.Count} hits of {expected.Count} executed methods; flush while alive: recall {whileAlive.Recall:0.00}); "
             + $"cold start traced: {statistics.EventsRead} events, {statistics.BytesRead / 1024.0:0} KB, "
             + $"{statistics.EventsLost} lost, {statistics.SessionsStarted} sessions");
         output.WriteLine(accuracy.ToString());
 
         Assert.Equal(run.Hits.Count, run.Hits.Select(h => h.Method.Id).Distinct().Count());
-        Assert.Equal(1.0, accuracy.Precision);
         Assert.Equal(1.0, accuracy.Recall);
+        // The mode's known difference, and nothing else: exact against what it can know.
+        Assert.Equal(ExpectedMethods.FirstExecutionFalsePositives(assembly).Order(StringComparer.Ordinal), accuracy.Unexpected);
+        Assert.Equal(1.0, Accuracy.Of(run.Hits, ExpectedMethods.AllAndLateFirstExecution(assembly)).Precision);
         // A long-lived process: everything it did is out at the flush, nothing waits for its exit.
         Assert.Equal(1.0, whileAlive.Recall);
         Assert.All(run.Hits, h => Assert.InRange(h.FirstSeen, run.Started.AddSeconds(-1), run.Finished));

@@ -66,7 +66,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     public async Task RuntimeKilledMidSession_TheNextProcessIsCollected()
     {
         var assembly = FixtureBuilds.JitAssembly;
-        var expected = ExpectedMethods.AllAndLate(assembly);
+        var expected = ExpectedMethods.AllAndLateFirstExecution(assembly);
         await using var scope = await CollectorScope.StartAsync(output, assembly);
 
         await using (var doomed = FixtureProcess.Start(assembly, "idle", scope.Collector.RuntimePortSetting))
@@ -101,7 +101,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         // The exiting runtime reconnects once more after its stream ends; it must not take the
         // place of the next process.
         var assembly = FixtureBuilds.JitAssembly;
-        var expected = ExpectedMethods.AllAndLate(assembly);
+        var expected = ExpectedMethods.AllAndLateFirstExecution(assembly);
         await using var scope = await CollectorScope.StartAsync(output, assembly);
         for (var i = 0; i < 3; i++)
         {
@@ -123,7 +123,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     public async Task ProcessExitingBeforeAnyFlush_IsCollectedFromItsExitRundown()
     {
         var assembly = FixtureBuilds.JitAssembly;
-        var expected = ExpectedMethods.AllAndLate(assembly);
+        var expected = ExpectedMethods.AllAndLateFirstExecution(assembly);
         await using var scope = await CollectorScope.StartAsync(output, assembly);
         await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting);
         await fixture.WaitForLineAsync("ready");
@@ -162,7 +162,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     public async Task GarbageOnTheSocket_CollectionGoesOnWithTheRealRuntime()
     {
         var assembly = FixtureBuilds.JitAssembly;
-        var expected = ExpectedMethods.AllAndLate(assembly);
+        var expected = ExpectedMethods.AllAndLateFirstExecution(assembly);
         await using var scope = await CollectorScope.StartAsync(output, assembly);
         var port = scope.Collector.DiagnosticPortPath;
 
