@@ -56,6 +56,41 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ThreeHundredFlushesOfOneProcess_AreAllAnsweredExactly()
+    {
+        // Flush sessions are closed, not stopped (a stop holds the diagnostic server ~100 ms); the
+        // runtime allows 64 sessions at once, so a session that outlived its flush would make the
+        // 64th flush fail. A warm Lambda environment serves thousands of invocations.
+        const int Flushes = 300;
+        var assembly = ProbedFixture.Assembly;
+        string[] expectedA = [ProbedFixture.Id("PathA|Run()"), ProbedFixture.Id("PathA|Helper(System.Int32)"), ProbedFixture.Id("Shared|Greet(System.String)"), ProbedFixture.Id("Shared|Count(System.String)")];
+        string[] expectedC = [ProbedFixture.Id("PathC|Run()"), ProbedFixture.Id("Shared|Count(System.String)")];
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+
+        var clock = Stopwatch.StartNew();
+        for (var flush = 0; flush < Flushes; flush++)
+        {
+            var scenario = flush % 2 == 0 ? "a" : "c";
+            scope.Collector.MarkInvoked(DateTimeOffset.UtcNow);
+            await fixture.RunAsync(scenario);
+            using var budget = new CancellationTokenSource(FlushBudget);
+            var hits = await scope.Collector.FlushAsync(budget.Token);
+            var ids = hits.Select(h => h.Method.Id).Order(StringComparer.Ordinal).ToList();
+            Assert.True(
+                (scenario == "a" ? expectedA : expectedC).Order(StringComparer.Ordinal).SequenceEqual(ids),
+                $"flush {flush + 1} ({scenario}): {string.Join(", ", ids)}");
+        }
+
+        var statistics = scope.Collector.Statistics;
+        scope.Print($"{Flushes} flushes of one process in {clock.Elapsed.TotalSeconds:0.0} s, {statistics.SessionsStarted} sessions started, {statistics.EventsLost} events lost");
+        Assert.Equal(Flushes, statistics.ProbeFlushes);
+        Assert.Equal(0, statistics.EventsLost);
+    }
+
+    [Fact]
     public async Task AnAssemblyWithoutTheMarker_KeepsTheFirstExecutionPath()
     {
         // A manifest beside a plain build: the file, not the manifest, decides.
