@@ -280,7 +280,8 @@ public sealed class AgentHost(
         {
             _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
         }
-        var flush = FlushAfterCurrent(() => FlushAsync());
+        // A send wants this invocation's batch spooled first; otherwise the harvest is enough.
+        var flush = FlushAfterCurrent(() => FlushAsync(untilSpooled: send));
         // Past the budget the flush goes on in the background (and, frozen, after the next thaw).
         if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)) && send)
         {
@@ -328,9 +329,10 @@ public sealed class AgentHost(
     /// <summary>
     /// Completes once what the flush covers has left the runtime: for probes that is the harvest
     /// (the session's stop, the mapping and the spooling go on in <see cref="_delivering"/>), else
-    /// the whole flush. A final flush completes only when its hits are written.
+    /// the whole flush. A final flush, or one <paramref name="untilSpooled"/> (a send follows),
+    /// completes only when its hits are written.
     /// </summary>
-    private Task FlushAsync(bool isFinal = false)
+    private Task FlushAsync(bool isFinal = false, bool untilSpooled = false)
     {
         var harvested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var whole = FlushAndWriteAsync(isFinal, () => harvested.TrySetResult());
@@ -340,7 +342,7 @@ public sealed class AgentHost(
             _delivering = _delivering.IsCompleted ? whole : Task.WhenAll(_delivering, whole);
         }
         // Runtime events: the flush is the rotation, and a post-response send wants its batch spooled.
-        return isFinal || !source.FlushesCheaply ? whole : Task.WhenAny(whole, harvested.Task);
+        return isFinal || untilSpooled || !source.FlushesCheaply ? whole : Task.WhenAny(whole, harvested.Task);
     }
 
     private async Task FlushAndWriteAsync(bool isFinal, Action harvested)
