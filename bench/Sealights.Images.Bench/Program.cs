@@ -13,6 +13,7 @@ using Sealights.Images.Testing;
 //   on/every  the same, flushed and sent after every response (SL_FLUSH_INTERVAL_SECONDS=0)
 //   on/tls the same as "on" over HTTPS: a second backend serving TLS with a certificate from a CA
 //          made for this run, trusted by a derived image (the CA added as on Amazon Linux 2023)
+//   inert/probes, on/probes  the function instrumented (compiled-in probes) without and with a token
 // With --baseline <git-ref>, inert@<ref> and on@<ref> run the coverage image as that revision
 // built it, for a before/after comparison in one run.
 // With --cpus N every container gets N CPUs (docker --cpus, a CFS quota), as Lambda gives a
@@ -94,6 +95,11 @@ configurations.Add(new Configuration("inert", covered, new Dictionary<string, st
 configurations.Add(new Configuration("on", covered, delivering));
 configurations.Add(new Configuration("on/every", covered, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }));
 configurations.Add(new Configuration("on/tls", trusted, new Dictionary<string, string>(delivering) { ["SL_TOKEN"] = tlsToken }));
+// The same function instrumented (compiled-in probes): without a token (what the probes alone
+// cost) and with one (probe mode: no runtime events, a harvest after every response).
+var probed = await StandInImages.BuildInstrumentedSampleAsync("net10.0", await CoverageImages.BuildAsync(StandInImages.Base("10")));
+configurations.Add(new Configuration("inert/probes", probed, new Dictionary<string, string>()));
+configurations.Add(new Configuration("on/probes", probed, delivering));
 if (markerRow)
 {
     // "on" with the instrumented marker file: the exec wrapper then starts the runtime without

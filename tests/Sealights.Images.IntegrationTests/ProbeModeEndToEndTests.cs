@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Sealights.Coverage.Instrumentation;
 using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
@@ -28,7 +27,7 @@ public sealed partial class ProbeModeEndToEndTests(CoverageFixture images, ITest
     [Fact]
     public async Task A_warm_environment_reports_every_method_of_every_invocation_in_its_own_entry()
     {
-        var image = await InstrumentedSampleAsync();
+        var image = await StandInImages.BuildInstrumentedSampleAsync("net10.0", images.CoverageImage);
         var backend = await TestBackendProcess.StartAsync(_scratch.Directory, _scratch.BackendPort, Token, Execution, output.WriteLine);
         _scratch.Own(backend);
         await backend.StatsAsync();
@@ -117,23 +116,6 @@ public sealed partial class ProbeModeEndToEndTests(CoverageFixture images, ITest
         Console.WriteLine($"probe mode post-runtime flush per invocation: median {postRuntime[postRuntime.Count / 2]:0.0} ms of {postRuntime.Count} ({string.Join(" ", postRuntime)})");
         Assert.Equal(5, postRuntime.Count);
         Assert.DoesNotContain(Token, logs);
-    }
-
-    private async Task<string> InstrumentedSampleAsync()
-    {
-        var published = await FunctionPublisher.PublishAsync(Path.Combine("samples", "SampleFunction"), "net10.0");
-        var folder = Path.Combine(_scratch.Directory, "instrumented");
-        Directory.CreateDirectory(folder);
-        foreach (var file in Directory.EnumerateFiles(published, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(folder, Path.GetRelativePath(published, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-
-        var result = new PublishFolderInstrumenter(ProbesAssembly.Default()).Instrument(folder);
-        Assert.False(result.Refused, string.Join("; ", result.Assemblies.Select(a => a.Describe())));
-        return await ImageBuilder.BuildAsync(images.CoverageImage, [], cmd: StandInImages.SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: folder);
     }
 
     [GeneratedRegex(@"post-runtime flush of \S+: ([0-9.]+) ms")]

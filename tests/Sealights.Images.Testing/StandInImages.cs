@@ -1,3 +1,5 @@
+using Sealights.Coverage.Instrumentation;
+
 namespace Sealights.Images.Testing;
 
 /// <summary>
@@ -35,5 +37,35 @@ public static class StandInImages
         var baseImage = onImage ?? Base(framework == "net8.0" ? "8" : "10");
         var output = await FunctionPublisher.PublishAsync(Path.Combine("samples", "SampleFunction"), framework);
         return await ImageBuilder.BuildAsync(baseImage, [], cmd: SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: output);
+    }
+
+    /// <summary>
+    /// The sample function published, then instrumented in place (compiled-in probes, what
+    /// <c>sl-images instrument</c> does for a Dockerfile build), on <paramref name="onImage"/>.
+    /// </summary>
+    public static async Task<string> BuildInstrumentedSampleAsync(string framework, string onImage)
+    {
+        var published = await FunctionPublisher.PublishAsync(Path.Combine("samples", "SampleFunction"), framework);
+        var folder = Directory.CreateTempSubdirectory("sl-instrumented-sample-").FullName;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(published, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(folder, Path.GetRelativePath(published, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+
+            var result = new PublishFolderInstrumenter(ProbesAssembly.Default()).Instrument(folder);
+            if (result.Refused)
+            {
+                throw new InvalidOperationException("instrumenting the sample failed: " + string.Join("; ", result.Assemblies.Select(a => a.Describe())));
+            }
+            return await ImageBuilder.BuildAsync(onImage, [], cmd: SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: folder);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }
