@@ -1,3 +1,4 @@
+using Sealights.Tests.Shared;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -10,7 +11,7 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
 {
     private static readonly ProbesAssembly Probes = ProbesAssembly.Default();
 
-    private static readonly string Arch = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+    private static readonly string Arch = Crossgen2Pack.Arch;
 
     [Fact]
     public void The_folder_gets_the_probes_library_its_deps_json_entry_and_the_instrumented_list()
@@ -150,9 +151,7 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
         new PublishFolderInstrumenter(Probes).Instrument(instrumented.Path);
         var dll = instrumented.File(Inputs.Corners + ".dll");
         var compiled = instrumented.File("r2r.dll");
-        var crossgen = Crossgen2();
-        var framework = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
-        var r2r = Inputs.Run(crossgen, [dll, "-o", compiled, "-r", framework + "/*.dll", "-r", instrumented.File(ProbesAssembly.FileName), "--targetos:linux", $"--targetarch:{Arch}", "-O"]);
+        var r2r = Inputs.Run(Crossgen2Pack.Executable(), Crossgen2Pack.Arguments(dll, compiled, instrumented.File(ProbesAssembly.FileName)));
         Assert.True(r2r.ExitCode == 0, r2r.Output);
         File.Move(compiled, dll, overwrite: true);
 
@@ -161,16 +160,6 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
         var again = Assert.Single(new PublishFolderInstrumenter(Probes).Instrument(instrumented.Path).Assemblies);
         Assert.Equal(InstrumentationOutcome.AlreadyInstrumented, again.Outcome);
         output.WriteLine(again.Describe());
-    }
-
-    private static string Crossgen2()
-    {
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var versions = Path.Combine(packages, $"microsoft.netcore.app.crossgen2.linux-{Arch}");
-        var version = Directory.GetDirectories(versions).Select(Path.GetFileName).FirstOrDefault(v => v == Environment.Version.ToString())
-            ?? Directory.GetDirectories(versions).Select(Path.GetFileName).Where(v => v!.StartsWith($"{Environment.Version.Major}.", StringComparison.Ordinal)).Max()!;
-        return Path.Combine(versions, version!, "tools", "crossgen2");
     }
 
     [Fact]

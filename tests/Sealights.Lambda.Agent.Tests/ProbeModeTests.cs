@@ -3,6 +3,7 @@ using Microsoft.Diagnostics.NETCore.Client;
 using Sealights.Lambda.Agent.Diagnostics;
 using Sealights.Lambda.Agent.MethodHits;
 using Sealights.Lambda.Agent.Tests.Infrastructure;
+using Sealights.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Sealights.Lambda.Agent.Tests;
@@ -291,9 +292,35 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
 public sealed class InstrumentedAccuracyTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task InstrumentedJitBuild_WithInliningOn_ReportsExactlyTheCalledMethods()
+    public async Task InstrumentedJitBuild_WithInliningOn_ReportsExactlyTheCalledMethods() =>
+        await AssertExactAsync("JIT", Instrument(FixtureBuilds.JitAssembly));
+
+    [Fact]
+    public async Task InstrumentedReadyToRunBuild_WithDefaultInlining_ReportsExactlyTheCalledMethods()
     {
+        // The MSBuild package's order: instrument the IL, then crossgen it, here with crossgen's
+        // default cross-method inlining (no JitNoInline anywhere): probes are inlined with their methods.
+        await FixtureBuilds.ReadyToRunAssemblyAsync(); // restores the crossgen2 pack
         var assembly = Instrument(FixtureBuilds.JitAssembly);
+        var compiled = assembly + ".r2r";
+        var crossgen = new System.Diagnostics.ProcessStartInfo(Crossgen2Pack.Executable()) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in Crossgen2Pack.Arguments(assembly, compiled, Path.Combine(Path.GetDirectoryName(assembly)!, "Sealights.Coverage.Probes.dll")))
+        {
+            crossgen.ArgumentList.Add(argument);
+        }
+        using (var process = System.Diagnostics.Process.Start(crossgen)!)
+        {
+            var text = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, text);
+        }
+        File.Move(compiled, assembly, overwrite: true);
+        Assert.True(ReadyToRunImages.IsReadyToRun(assembly));
+        await AssertExactAsync("ReadyToRun", assembly);
+    }
+
+    private async Task AssertExactAsync(string flavor, string assembly)
+    {
         var expected = ExpectedMethods.AllAndLate(assembly);
         await using var scope = await CollectorScope.StartAsync(output, assembly);
         await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting, noInline: false);
@@ -308,7 +335,7 @@ public sealed class InstrumentedAccuracyTests(ITestOutputHelper output)
         // Cross-check: "late" alone in a fresh process, flushed after an idle start.
         var cold = await LateAloneAsync(assembly);
         var late = Accuracy.Of(second, cold);
-        scope.Print($"instrumented JIT build, inlining on: precision {accuracy.Precision:0.00} recall {accuracy.Recall:0.00} ({first.Count} + {second.Count} hits of {expected.Count} expected); warm 'late' flush vs a cold run of 'late' alone: {late}");
+        scope.Print($"instrumented {flavor} build, inlining on: precision {accuracy.Precision:0.00} recall {accuracy.Recall:0.00} ({first.Count} + {second.Count} hits of {expected.Count} expected); warm 'late' flush vs a cold run of 'late' alone: {late}");
         output.WriteLine(accuracy.ToString());
 
         Assert.True(scope.Collector.FlushesCheaply);
