@@ -15,6 +15,7 @@ namespace Sealights.Lambda.Agent.Tests;
 /// but never enumerated, reports as executed (<see cref="ExpectedMethods.FirstExecutionFalsePositives"/>);
 /// the printed precision counts it against the mode.
 /// </summary>
+[Collection(HeavyBuilds.Name)]
 public sealed class AccuracyTests(ITestOutputHelper output)
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace Sealights.Lambda.Agent.Tests;
 /// all executed: one flush brings every method back through the 60 KB chunks (an EventPipe event
 /// over 64 KB would be dropped without a word).
 /// </summary>
+[Collection(HeavyBuilds.Name)]
 public sealed class GeneratedAssemblyTests(ITestOutputHelper output)
 {
     private const int Classes = 101;

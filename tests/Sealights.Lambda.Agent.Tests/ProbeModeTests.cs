@@ -289,6 +289,7 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
 /// makes of the accuracy fixture, run WITHOUT DOTNET_JitNoInline: the inlining that hides methods
 /// from the first-execution path must not hide probes.
 /// </summary>
+[Collection(HeavyBuilds.Name)]
 public sealed class InstrumentedAccuracyTests(ITestOutputHelper output)
 {
     [Fact]
