@@ -40,7 +40,7 @@ public static class HotLoopBench
         await DotnetAsync("publish", RepositoryPaths.Combine("bench", "Sealights.Images.Bench.HotLoop"), "-c", "Release", "-o", plain);
         var cli = Path.Combine(work.FullName, "cli");
         await DotnetAsync("publish", RepositoryPaths.Combine("src", "Sealights.Images.Cli"), "-c", "Release", "-o", cli);
-        CopyDirectory(plain, probes);
+        ImageBuilder.CopyDirectory(plain, probes);
         var instrument = await ProcessRunner.RunAsync("dotnet", [Path.Combine(cli, "sl-images.dll"), "instrument", probes], TimeSpan.FromMinutes(2));
         instrument.EnsureSuccess("sl-images instrument");
         Console.WriteLine(instrument.StdOut.Trim());
@@ -88,14 +88,4 @@ public static class HotLoopBench
 
     private static async Task DotnetAsync(params string[] arguments) =>
         (await ProcessRunner.RunAsync("dotnet", arguments, TimeSpan.FromMinutes(10))).EnsureSuccess("dotnet " + string.Join(' ', arguments));
-
-    private static void CopyDirectory(string source, string destination)
-    {
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(destination, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
-        }
-    }
 }

@@ -96,7 +96,8 @@ public static class ImageBuilder
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
-    private static void CopyDirectory(string from, string to)
+    /// <summary>Copies a folder's files, subfolders included, over whatever <paramref name="to"/> holds.</summary>
+    public static void CopyDirectory(string from, string to)
     {
         foreach (var path in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
         {

@@ -49,13 +49,7 @@ public static class StandInImages
         var folder = Directory.CreateTempSubdirectory("sl-instrumented-sample-").FullName;
         try
         {
-            foreach (var file in Directory.EnumerateFiles(published, "*", SearchOption.AllDirectories))
-            {
-                var target = Path.Combine(folder, Path.GetRelativePath(published, file));
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(file, target);
-            }
-
+            ImageBuilder.CopyDirectory(published, folder);
             var result = new PublishFolderInstrumenter(ProbesAssembly.Default()).Instrument(folder);
             if (result.Refused)
             {
