@@ -50,7 +50,8 @@ internal sealed class RuntimeConnection : IDisposable
     /// <param name="readyToRun">Whether its sessions ask for first calls into ReadyToRun code (the application has some).</param>
     /// <param name="runtimeEvents">
     /// False when every application assembly carries probes: the runtime provider is never
-    /// enabled and the one session is an idle one whose end tells the process's exit.
+    /// enabled and the one session is the standing coverage session (invocation harvests), whose
+    /// end also tells the process's exit. It is never rotated.
     /// </param>
     /// <param name="read">Reads one session's stream to its end (runs on that session's thread).</param>
     /// <param name="counters">Where sessions and bytes are counted.</param>
@@ -117,6 +118,23 @@ internal sealed class RuntimeConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// The runtime is about to be stopped (its SIGTERM is held for this): stops the current session
+    /// so what it still buffers comes out now, and counts the runtime as gone. A probed runtime's
+    /// standing session is not replaced: no invocation follows.
+    /// </summary>
+    public async Task EndAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StopAsync(cancellationToken);
+        }
+        finally
+        {
+            _exited.TrySetResult();
+        }
+    }
+
     public void Dispose()
     {
         List<TraceSession> sessions;
@@ -163,7 +181,7 @@ internal sealed class RuntimeConnection : IDisposable
     {
         var session = _runtimeEvents
             ? await TraceSession.StartAsync(_client, rundown, _readyToRun, _read, _counters, _onReadError, cancellationToken)
-            : await TraceSession.StartAsync(_client, RuntimeEventProviders.LivenessSessions(), static stream => stream.CopyTo(Stream.Null), _counters, _onReadError, cancellationToken);
+            : await TraceSession.StartAsync(_client, RuntimeEventProviders.CoverageSessions(), _read, _counters, _onReadError, cancellationToken);
         lock (_lock)
         {
             _sessions.Add(session);
