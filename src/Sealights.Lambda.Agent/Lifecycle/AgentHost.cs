@@ -81,6 +81,7 @@ public sealed class AgentHost(
     private long _lastFlushAfterResponse = long.MinValue;
     private bool _previousFlushedAfterResponse;
     private int _untracedSaid;
+    private int _harvestLateSaid;
 
     /// <summary>
     /// The extension's event loop, on the calling thread (the agent's main thread, which has
@@ -342,9 +343,14 @@ public sealed class AgentHost(
     /// <summary>Sends what is spooled, after this invocation's own harvest when the runtime harvests by itself; all within the budget.</summary>
     private bool SendWithOwnHarvest(string requestId, System.Diagnostics.Stopwatch elapsed)
     {
-        var withHarvest = source.HarvestsAtBoundaries
+        var harvests = source.HarvestsAtBoundaries;
+        var withHarvest = harvests
             && source.WhenHarvested(requestId).Wait(Clamp(policy.Budget - elapsed.Elapsed))
             && Delivering().Wait(Clamp(policy.Budget - elapsed.Elapsed));
+        if (harvests && !withHarvest && Interlocked.Exchange(ref _harvestLateSaid, 1) == 0)
+        {
+            log.Info($"invocation {requestId}'s own harvest had not come {elapsed.Elapsed.TotalMilliseconds:0} ms after its response (SL_FLUSH_BUDGET_MS): its hits go with a later send; said once");
+        }
         _sink.Value.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
         return withHarvest;
     }
