@@ -196,11 +196,33 @@ internal sealed class CoverageEventSource : EventSource
     /// A session asking for <c>invocations=runtime-api</c> (the agent's standing session): arm the
     /// Runtime API boundary (once per process) and say so, or say why not. Never throws.
     /// </summary>
-    private void ArmBoundaries()
+    private void ArmBoundaries(bool onThreadOfItsOwn = false)
     {
         try
         {
-            BoundariesArmed(RuntimeApiBoundary.Arm(this));
+            if (RuntimeApiBoundary.RuntimeApi(out var problem) is not { } api)
+            {
+                BoundariesUnavailable(problem);
+                return;
+            }
+
+            RuntimeApiBoundary.Arm(this, api);
+            BoundariesArmed(api.Text);
+        }
+        catch (InvalidOperationException) when (!onThreadOfItsOwn)
+        {
+            // Asked from inside an EventListener's callback (an in-process listener enabled this
+            // source), where no listener may be created: arm from a thread of its own instead.
+            try
+            {
+                // A static lambda: a closure over this would be an instance method of this
+                // EventSource, which the EventSource machinery takes for an event.
+                new Thread(static source => ((CoverageEventSource)source!).ArmBoundaries(onThreadOfItsOwn: true)) { IsBackground = true, Name = "Sealights coverage boundary" }.Start(this);
+            }
+            catch (Exception e)
+            {
+                BoundariesUnavailable($"{e.GetType().Name}: {e.Message}");
+            }
         }
         catch (Exception e)
         {

@@ -32,28 +32,37 @@ internal sealed class RuntimeApiBoundary : EventListener
     }
 
     /// <summary>
-    /// Starts listening once per process. Returns the Runtime API address it watches, or throws
-    /// <see cref="InvalidOperationException"/> saying why it cannot (no <c>AWS_LAMBDA_RUNTIME_API</c>).
+    /// The Runtime API address the boundary watches (<c>AWS_LAMBDA_RUNTIME_API</c>), or null with
+    /// <paramref name="problem"/> saying why there is none.
     /// </summary>
-    public static string Arm(CoverageEventSource source)
+    public static (string Host, int Port, string Text)? RuntimeApi(out string problem)
     {
         var api = Environment.GetEnvironmentVariable("AWS_LAMBDA_RUNTIME_API")?.Trim() ?? "";
         var colon = api.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(api.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port))
         {
-            throw new InvalidOperationException($"AWS_LAMBDA_RUNTIME_API is '{api}', not host:port");
+            problem = $"AWS_LAMBDA_RUNTIME_API is '{api}', not host:port";
+            return null;
         }
 
+        problem = "";
+        return (api[..colon], port, api);
+    }
+
+    /// <summary>
+    /// Starts listening, once per process. Throws <see cref="InvalidOperationException"/> when called
+    /// inside another listener's callback (the runtime refuses to create a listener there).
+    /// </summary>
+    public static void Arm(CoverageEventSource source, (string Host, int Port, string Text) api)
+    {
         lock (ArmLock)
         {
             if (_armed is null)
             {
-                _target = (api[..colon], port, source);
+                _target = (api.Host, api.Port, source);
                 _armed = new RuntimeApiBoundary();
             }
         }
-
-        return api;
     }
 
     protected override void OnEventSourceCreated(EventSource eventSource)

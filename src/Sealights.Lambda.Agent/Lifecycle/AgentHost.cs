@@ -25,6 +25,9 @@ public sealed record FlushPolicy(bool UseTelemetryApi, TimeSpan FlushInterval, T
 /// right after its response: the agent holds next until <c>platform.runtimeDone</c>, rotates,
 /// spools and sends within the policy's budget, then calls next. Only when the flush interval
 /// has passed, so most warm invocations cost no post-runtime time at all.</item>
+/// <item>A probed runtime whose library harvests at each invocation's end (the collector's
+/// <see cref="MethodHitCollector.HarvestsAtBoundaries"/>) needs neither: its harvests arrive by
+/// themselves and are spooled in order; a send opportunity waits for the invocation's own.</item>
 /// <item>At SHUTDOWN it spends at most the deadline minus a margin.</item>
 /// </list>
 /// <para>
