@@ -110,7 +110,8 @@ public sealed class BaseChainWalker(RegistryClient client, DateTimeOffset now, T
                 var tagReference = baseReference with { Digest = null };
                 var currentBase = await client.InspectAsync(tagReference, platform, cancellationToken);
                 var fresh = recorded == currentBase.ManifestDigest || recorded == currentBase.IndexDigest;
-                var recordedBase = fresh ? currentBase : await FindAsync(tagReference with { Digest = recorded }, platform, cancellationToken);
+                var recordedReference = tagReference with { Digest = recorded };
+                var recordedBase = fresh ? currentBase with { Reference = recordedReference } : await FindAsync(recordedReference, platform, cancellationToken);
                 var age = recordedBase?.Created is { } created ? now - created : (TimeSpan?)null;
                 var status = !fresh ? LevelStatus.Stale : maxAge is { } limit && age > limit ? LevelStatus.TooOld : LevelStatus.Fresh;
                 levels.Add(new ChainLevel(
