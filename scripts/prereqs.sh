@@ -34,6 +34,8 @@ command -v node >/dev/null 2>&1 || need_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_packages+=(npm)
 # A real CONNECT proxy for the HTTPS delivery tests (run by them as a plain process on a loopback port).
 command -v tinyproxy >/dev/null 2>&1 || need_packages+=(tinyproxy)
+# htpasswd -B (apache2-utils): the bcrypt users of the htpasswd-protected registry the `check` tests start.
+command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
 if [ "${#need_packages[@]}" -gt 0 ]; then
   log "installing ${need_packages[*]}"
   as_root apt-get update -qq

@@ -214,9 +214,14 @@ public sealed class RegistryClient(HttpClient http, RegistryAccess? access = nul
             using var _ = await http.GetAsync($"https://{registry}/v2/", cancellationToken);
             return "https";
         }
-        catch (HttpRequestException e)
+        catch (HttpRequestException e) when (!RejectedCertificate(e))
         {
             https = e;
+        }
+        catch (HttpRequestException e)
+        {
+            // It speaks TLS, with a certificate this machine does not trust: say so, no plain-HTTP retry.
+            throw new RegistryException($"cannot reach {registry}: {Describe(e)}");
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -232,6 +237,18 @@ public sealed class RegistryClient(HttpClient http, RegistryAccess? access = nul
             // Neither answered: the HTTPS attempt's reason is the one to report (e.g. connection refused, an untrusted certificate).
             throw new RegistryException($"cannot reach {registry}: {Describe(https)}");
         }
+    }
+
+    private static bool RejectedCertificate(Exception e)
+    {
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Security.Authentication.AuthenticationException && inner.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>The innermost reason (connection refused, certificate untrusted), not .NET's wrapper text.</summary>

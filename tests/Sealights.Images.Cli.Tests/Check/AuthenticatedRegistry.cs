@@ -96,7 +96,7 @@ public sealed class AuthenticatedRegistry : IAsyncDisposable
     /// <summary>An HTTP client that trusts the throwaway CA and logs in, for pushing test images.</summary>
     public HttpClient CreatePushClient()
     {
-        var ca = X509Certificate2.CreateFromPemFile(Pki.CaCertificateFile);
+        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Pki.CaCertificateFile));
         var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
         {
