@@ -2,7 +2,7 @@
 # Makes this machine ready for the demo and the tests, idempotently:
 #   - Debian packages: the Docker engine, the registry, debootstrap (stand-in base image rootfs),
 #     node + npm (the conformance test installs Sealights' Node.js agent, pinned, with npm ci),
-#     tinyproxy (the HTTPS tests' CONNECT proxy)
+#     tinyproxy (the HTTPS tests' CONNECT proxy), apache2-utils (htpasswd for the check tests' registry)
 #   - a Docker engine without a bridge (container traffic stays on loopback: --network host)
 #   - a registry bound to loopback only, storing under $SL_STATE_DIR
 # Safe to run again and again; it only starts what is not already running.

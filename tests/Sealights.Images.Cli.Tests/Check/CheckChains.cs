@@ -10,11 +10,14 @@ public sealed class CheckChains(OciPusher pusher, string host, string ns)
     public const string BaseName = "org.opencontainers.image.base.name";
     public const string BaseDigest = "org.opencontainers.image.base.digest";
 
-    public string AwsRepository => $"{ns}/lambda/dotnet";
+    public string AwsRepository => RepositoriesOf(ns)[0];
 
-    public string CoverageRepository => $"{ns}/sealights/lambda-dotnet";
+    public string CoverageRepository => RepositoriesOf(ns)[1];
 
-    public string AppRepository => $"{ns}/orders";
+    public string AppRepository => RepositoriesOf(ns)[2];
+
+    /// <summary>The three repositories of a namespace (what a push token must cover).</summary>
+    public static string[] RepositoriesOf(string ns) => [$"{ns}/lambda/dotnet", $"{ns}/sealights/lambda-dotnet", $"{ns}/orders"];
 
     public string Aws => $"{host}/{AwsRepository}:10";
 
