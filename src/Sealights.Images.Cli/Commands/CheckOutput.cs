@@ -19,7 +19,7 @@ public static class CheckOutput
             for (var i = 0; i < result.Levels.Count; i++)
             {
                 var level = result.Levels[i];
-                var image = i == 0 ? result.Image : new string(' ', 2 * i) + "└ " + level.Image;
+                var image = i == 0 ? result.Image : new string(' ', 2 * i) + "└ " + ShortReference(level.Image);
                 rows.Add([image, result.Platform, level.BaseName, Short(level.RecordedDigest), Short(level.CurrentDigest), Age(level.BaseAge), Describe(level.Status)]);
             }
         }
@@ -89,13 +89,12 @@ public static class CheckOutput
         {
             return $"{Describe(result.Outcome).ToUpperInvariant()}: {result.Error}";
         }
-        var stale = result.Levels.FirstOrDefault(l => l.Status == LevelStatus.Stale);
-        if (stale is not null)
+        // The deepest stale level is where a rebuild starts; everything built on it follows.
+        var deepest = result.Levels.LastOrDefault(l => l.Status == LevelStatus.Stale);
+        if (deepest is not null)
         {
-            var deepest = result.Levels.Last(l => l.Status == LevelStatus.Stale);
-            return deepest == stale
-                ? $"STALE: {stale.BaseName} has moved on ({Short(stale.CurrentDigest)}); rebuild {stale.Image}"
-                : $"STALE: {deepest.BaseName} has moved on ({Short(deepest.CurrentDigest)}); rebuild {deepest.Image}, then the images above it";
+            var then = deepest == result.Levels[0] ? "" : ", then the images built on it";
+            return $"STALE: {deepest.BaseName} has moved on ({Short(deepest.CurrentDigest)}); rebuild {WithoutDigest(deepest.Image)}{then}";
         }
         var old = result.Levels.FirstOrDefault(l => l.Status == LevelStatus.TooOld);
         return old is not null
@@ -117,6 +116,11 @@ public static class CheckOutput
         LevelStatus.Stale => "stale",
         _ => "too-old",
     };
+
+    private static string WithoutDigest(string reference) => reference.Split('@')[0];
+
+    private static string ShortReference(string reference) =>
+        reference.IndexOf('@') is var at and > 0 ? $"{reference[..at]}@{Short(reference[(at + 1)..])}" : reference;
 
     private static string Short(string digest) => digest.StartsWith("sha256:", StringComparison.Ordinal) && digest.Length > 19 ? digest[..19] : digest;
 

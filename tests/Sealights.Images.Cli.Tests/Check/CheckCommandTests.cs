@@ -54,6 +54,7 @@ public sealed class CheckCommandTests(ITestOutputHelper output) : IDisposable
         var newAws = await Chains.PushAwsAsync();
 
         var app = await CheckAsync(Chains.App, "--json");
+        var appTable = await CheckAsync(Chains.App);
         var coverage = await CheckAsync(Chains.Coverage);
 
         Assert.Equal(1, app.ExitCode);
@@ -63,7 +64,8 @@ public sealed class CheckCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(aws, (string?)levels[1]!["recordedBaseDigest"]);
         Assert.Equal(newAws, (string?)levels[1]!["currentBaseDigest"]);
         Assert.Equal(1, coverage.ExitCode);
-        Assert.Contains($"{Chains.Coverage} (linux/amd64): STALE: {Chains.Aws} has moved on ({newAws[..19]}); rebuild {Chains.Coverage}", coverage.StdOut);
+        Assert.Contains($"{Chains.App} (linux/amd64): STALE: {Chains.Aws} has moved on ({newAws[..19]}); rebuild {Chains.Coverage}, then the images built on it\n", appTable.StdOut);
+        Assert.Contains($"{Chains.Coverage} (linux/amd64): STALE: {Chains.Aws} has moved on ({newAws[..19]}); rebuild {Chains.Coverage}\n", coverage.StdOut);
     }
 
     [Fact]
@@ -81,7 +83,7 @@ public sealed class CheckCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(coverage, (string?)levels[0]!["recordedBaseDigest"]);
         Assert.Equal(newCoverage, (string?)levels[0]!["currentBaseDigest"]);
         Assert.Equal(1, table.ExitCode);
-        Assert.Contains($"STALE: {Chains.Coverage} has moved on ({newCoverage[..19]}); rebuild {Chains.App}", table.StdOut);
+        Assert.Contains($"STALE: {Chains.Coverage} has moved on ({newCoverage[..19]}); rebuild {Chains.App}\n", table.StdOut);
     }
 
     [Fact]
