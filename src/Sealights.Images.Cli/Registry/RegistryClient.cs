@@ -181,12 +181,25 @@ public sealed class RegistryClient(HttpClient http, RegistryAccess? access = nul
         }
         catch (HttpRequestException e)
         {
-            throw new RegistryException($"cannot reach {image.Registry}: {Describe(e)}");
+            throw new RegistryException($"cannot reach {image.Registry}: {Describe(e)}{PlainHttpHint(image.Registry, e)}");
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new RegistryException($"{image.Registry} did not answer within {http.Timeout.TotalSeconds:0} s");
         }
+    }
+
+    /// <summary>A TLS handshake that failed for another reason than the certificate: most likely a plain-HTTP registry.</summary>
+    private string PlainHttpHint(string registry, HttpRequestException e)
+    {
+        var handshake = false;
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            handshake |= inner is System.Security.Authentication.AuthenticationException;
+        }
+        return handshake && !RejectedCertificate(e) && !_access.AllowsPlainHttp(registry)
+            ? $" (no TLS handshake: if it is a plain-HTTP registry, allow that with --insecure-registry {registry})"
+            : "";
     }
 
     /// <summary>https, or for a registry allowed plain HTTP, whichever its <c>/v2/</c> answers on (HTTPS first).</summary>

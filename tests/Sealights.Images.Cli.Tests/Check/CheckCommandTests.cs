@@ -202,6 +202,26 @@ public sealed class CheckCommandTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Plain_HTTP_off_loopback_names_only_with_insecure_registry()
+    {
+        await Chains.PushAllAsync();
+        // 127.0.0.1 written as one decimal number: a registry name that is not a loopback name,
+        // reaching the local plain-HTTP registry (traffic stays on loopback).
+        var port = _target.Host.Split(':')[1];
+        var host = $"2130706433:{port}";
+        var image = $"{host}/{Chains.AppRepository}:1";
+
+        var refused = await CheckAsync(image);
+        var allowed = await CheckAsync(image, "--insecure-registry", host);
+
+        Assert.Equal(3, refused.ExitCode);
+        Assert.StartsWith($"sl-images check: {image} (-): cannot reach {host}: ", refused.StdErr);
+        Assert.EndsWith($" (no TLS handshake: if it is a plain-HTTP registry, allow that with --insecure-registry {host})", refused.StdErr.Trim());
+        Assert.Equal(0, allowed.ExitCode);
+        Assert.Contains($"{image} (linux/amd64): FRESH", allowed.StdOut);
+    }
+
+    [Fact]
     public async Task A_missing_image_and_a_missing_platform_are_registry_errors()
     {
         await Chains.PushAllAsync();
