@@ -25,7 +25,7 @@ public sealed class RegistryException(string message, bool notFound = false) : E
 
 /// <summary>
 /// The OCI distribution API, read-only: manifest (index → platform) and config blob. HTTPS, except
-/// for loopback registries and <see cref="RegistryAccess.InsecureRegistries"/>, which are tried
+/// for loopback registries and those given as insecure (<see cref="RegistryAccess"/>), which are tried
 /// over HTTPS first and spoken to over plain HTTP when they do not speak TLS (as Docker does).
 /// A 401 is answered as the distribution spec says: a Bearer challenge is followed to its token
 /// realm (anonymously, or with the Docker credentials for the host), a Basic one with the credentials.
@@ -39,6 +39,12 @@ public sealed class RegistryClient(HttpClient http, RegistryAccess? access = nul
         "application/vnd.oci.image.manifest.v1+json",
         "application/vnd.docker.distribution.manifest.v2+json",
     ];
+
+    private readonly RegistryAccess _access = access ?? new RegistryAccess();
+    private readonly Dictionary<string, Task<string>> _schemes = new(StringComparer.OrdinalIgnoreCase);
+    private RegistryAuthenticator? _authenticator;
+
+    private RegistryAuthenticator Authenticator => _authenticator ??= new RegistryAuthenticator(http, _access.Credentials);
 
     public async Task<PlatformImage> InspectAsync(ImageReference image, string platform, CancellationToken cancellationToken)
     {
@@ -63,7 +69,7 @@ public sealed class RegistryClient(HttpClient http, RegistryAccess? access = nul
         }
         using var platformManifest = JsonDocument.Parse(body);
         var configDigest = platformManifest.RootElement.GetProperty("config").GetProperty("digest").GetString()!;
-        var config = await GetAsync(image, $"blobs/{configDigest}", [], cancellationToken);
+        using var config = await GetAsync(image, $"blobs/{configDigest}", [], cancellationToken);
         using var configDocument = JsonDocument.Parse(await config.Content.ReadAsByteArrayAsync(cancellationToken));
         var root = configDocument.RootElement;
         var configArchitecture = root.TryGetProperty("architecture", out var a) ? a.GetString() : null;
@@ -93,10 +99,6 @@ public sealed class RegistryClient(HttpClient http, RegistryAccess? access = nul
             : "sha256:" + Convert.ToHexString(SHA256.HashData(body)).ToLowerInvariant();
         return (response.Content.Headers.ContentType?.MediaType ?? "", digest, body);
     }
-
-    private readonly RegistryAccess _access = access ?? new RegistryAccess();
-    private readonly RegistryAuthenticator _authenticator = new(http, (access ?? new RegistryAccess()).Credentials);
-    private readonly Dictionary<string, Task<string>> _schemes = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// The platforms of an image: an index's entries (attestation entries, <c>unknown/unknown</c>,
@@ -135,17 +137,17 @@ public sealed class RegistryClient(HttpClient http, RegistryAccess? access = nul
     {
         var scheme = await SchemeAsync(image.Registry, cancellationToken);
         var url = $"{scheme}://{image.Registry}/v2/{image.Repository}/{path}";
-        var response = await SendAsync(image, url, accept, _authenticator.Cached(image), cancellationToken);
+        var response = await SendAsync(image, url, accept, Authenticator.Cached(image), cancellationToken);
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
             var challenges = AuthChallenge.From(response.Headers);
             response.Dispose();
-            var authorization = await _authenticator.AuthorizeAsync(image, challenges, cancellationToken);
+            var authorization = await Authenticator.AuthorizeAsync(image, challenges, cancellationToken);
             response = await SendAsync(image, url, accept, authorization, cancellationToken);
             if (response.StatusCode == HttpStatusCode.Unauthorized)
             {
                 response.Dispose();
-                throw new RegistryException(await _authenticator.RefusedAsync(image, cancellationToken));
+                throw new RegistryException(await Authenticator.RefusedAsync(image, cancellationToken));
             }
         }
         if (response.StatusCode == HttpStatusCode.NotFound)
