@@ -80,7 +80,7 @@ public static partial class CheckCommand
         var exitCode = ExitCodeOf(results);
         if (request.Json)
         {
-            CheckOutput.WriteJson(Console.OpenStandardOutput(), results, exitCode);
+            CheckOutput.WriteJson(stdout, results, exitCode);
         }
         else
         {

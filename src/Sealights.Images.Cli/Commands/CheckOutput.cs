@@ -35,9 +35,10 @@ public static class CheckOutput
         }
     }
 
-    public static void WriteJson(Stream stdout, IReadOnlyList<ChainResult> results, int exitCode)
+    public static void WriteJson(TextWriter stdout, IReadOnlyList<ChainResult> results, int exitCode)
     {
-        using (var json = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("status", exitCode switch { ExitCodes.Success => "fresh", ExitCodes.Finding => "stale", _ => "error" });
@@ -79,8 +80,7 @@ public static class CheckOutput
             json.WriteEndArray();
             json.WriteEndObject();
         }
-        stdout.Write("\n"u8);
-        stdout.Flush();
+        stdout.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
     private static string Verdict(ChainResult result)

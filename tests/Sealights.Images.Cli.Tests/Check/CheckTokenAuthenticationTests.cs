@@ -94,6 +94,25 @@ public sealed class CheckTokenAuthenticationTests(TokenRegistryFixture fixture, 
         Assert.DoesNotContain(fixture.Registry.Tokens.Password, with.Output);
     }
 
+    [Fact]
+    public async Task An_identity_token_is_exchanged_as_an_OAuth2_refresh_token()
+    {
+        File.WriteAllText(Path.Combine(_home, "config.json"), new JsonObject
+        {
+            ["auths"] = new JsonObject { [fixture.Registry.Host] = new JsonObject { ["auth"] = "", ["identitytoken"] = fixture.Registry.Tokens.IdentityToken } },
+        }.ToJsonString());
+        var before = fixture.Registry.Tokens.Requests.Count;
+
+        var result = await CheckAsync(fixture.Private.Coverage);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains($"{fixture.Private.Coverage} (linux/amd64): FRESH", result.StdOut);
+        var asked = fixture.Registry.Tokens.Requests.Skip(before).ToList();
+        Assert.NotEmpty(asked);
+        Assert.All(asked, r => Assert.Equal("identity-token", r.User));
+        Assert.DoesNotContain(fixture.Registry.Tokens.IdentityToken, result.Output);
+    }
+
     private async Task<ProcessResult> CheckAsync(params string[] arguments)
     {
         var result = await ProcessRunner.RunAsync("dotnet", [Cli, "check", .. arguments], TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["DOCKER_CONFIG"] = _home });

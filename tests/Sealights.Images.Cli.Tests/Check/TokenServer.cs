@@ -82,8 +82,16 @@ public sealed class TokenServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The OAuth2 refresh token <c>docker login</c> stores as <c>identitytoken</c> for this server.</summary>
+    public string IdentityToken { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+
     private void Answer(HttpListenerContext context)
     {
+        if (context.Request.HttpMethod == "POST")
+        {
+            AnswerRefreshToken(context);
+            return;
+        }
         using var response = context.Response;
         var query = context.Request.QueryString;
         var scopes = query.GetValues("scope") ?? [];
@@ -107,6 +115,28 @@ public sealed class TokenServer : IAsyncDisposable
             .ToList();
         var token = Sign(granted);
         var body = Encoding.UTF8.GetBytes(new JsonObject { ["token"] = token, ["expires_in"] = 300 }.ToJsonString());
+        response.ContentType = "application/json";
+        response.OutputStream.Write(body);
+    }
+
+    /// <summary>The OAuth2 form (grant_type=refresh_token), answered with <c>access_token</c> as OAuth2 servers name it.</summary>
+    private void AnswerRefreshToken(HttpListenerContext context)
+    {
+        using var response = context.Response;
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        var form = System.Web.HttpUtility.ParseQueryString(reader.ReadToEnd());
+        var scopes = (form.GetValues("scope") ?? []).SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        var valid = form["grant_type"] == "refresh_token" && form["refresh_token"] == IdentityToken && form["service"] == Service;
+        lock (_requests)
+        {
+            _requests.Add(new TokenRequest(valid ? "identity-token" : "invalid-identity-token", form["service"], scopes));
+        }
+        if (!valid)
+        {
+            response.StatusCode = 401;
+            return;
+        }
+        var body = Encoding.UTF8.GetBytes(new JsonObject { ["access_token"] = Sign(scopes.Select(Parse).ToList()), ["expires_in"] = 300 }.ToJsonString());
         response.ContentType = "application/json";
         response.OutputStream.Write(body);
     }
