@@ -167,6 +167,21 @@ public sealed class CheckCommandTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_coverage_image_built_without_a_resolved_base_digest_cannot_be_checked()
+    {
+        // images/lambda-dotnet/Dockerfile built by hand, without build.sh: BASE_DIGEST keeps its default.
+        await Chains.PushAwsAsync();
+        await Chains.PushCoverageAsync("unknown");
+
+        var result = await CheckAsync(Chains.Coverage);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(
+            $"sl-images check: {Chains.Coverage} (linux/amd64): {Chains.Coverage}'s org.opencontainers.image.base.digest label 'unknown' is not a digest: its base was not recorded",
+            result.StdErr.Trim());
+    }
+
+    [Fact]
     public async Task A_malformed_reference_is_one_line_and_nothing_is_asked()
     {
         var result = await CheckAsync("localhost:5000/Orders:1", "--json");
