@@ -57,18 +57,33 @@ public sealed class RegistryProcess : IAsyncDisposable
         startInfo.ArgumentList.Add("serve");
         startInfo.ArgumentList.Add(config);
         var registry = new RegistryProcess(Process.Start(startInfo)!);
+        try
+        {
+            await registry.WaitUntilReadyAsync(port, ready);
+            return registry;
+        }
+        catch
+        {
+            // A registry that never got ready is not left running.
+            await registry.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(int port, Func<Task<bool>> ready)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            if (registry._process.HasExited)
+            if (_process.HasExited)
             {
-                throw new InvalidOperationException($"docker-registry exited ({registry._process.ExitCode}):\n{registry.Log}");
+                throw new InvalidOperationException($"docker-registry exited ({_process.ExitCode}):\n{Log}");
             }
             try
             {
                 if (await ready())
                 {
-                    return registry;
+                    return;
                 }
             }
             catch (HttpRequestException)
@@ -76,8 +91,7 @@ public sealed class RegistryProcess : IAsyncDisposable
             }
             if (DateTime.UtcNow >= deadline)
             {
-                await registry.DisposeAsync();
-                throw new TimeoutException($"docker-registry did not get ready on port {port} within 30 s:\n{registry.Log}");
+                throw new TimeoutException($"docker-registry did not get ready on port {port} within 30 s:\n{Log}");
             }
             await Task.Delay(100);
         }
