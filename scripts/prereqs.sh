@@ -2,7 +2,7 @@
 # Makes this machine ready for the demo and the tests, idempotently:
 #   - Debian packages: the Docker engine, the registry, debootstrap (stand-in base image rootfs),
 #     node + npm (the conformance test installs Sealights' Node.js agent, pinned, with npm ci),
-#     tinyproxy (the HTTPS tests' CONNECT proxy)
+#     tinyproxy (the HTTPS tests' CONNECT proxy), apache2-utils (htpasswd for the check tests' registry)
 #   - a Docker engine without a bridge (container traffic stays on loopback: --network host)
 #   - a registry bound to loopback only, storing under $SL_STATE_DIR
 # Safe to run again and again; it only starts what is not already running.
@@ -34,6 +34,8 @@ command -v node >/dev/null 2>&1 || need_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_packages+=(npm)
 # A real CONNECT proxy for the HTTPS delivery tests (run by them as a plain process on a loopback port).
 command -v tinyproxy >/dev/null 2>&1 || need_packages+=(tinyproxy)
+# htpasswd -B (apache2-utils): the bcrypt users of the htpasswd-protected registry the `check` tests start.
+command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
 if [ "${#need_packages[@]}" -gt 0 ]; then
   log "installing ${need_packages[*]}"
   as_root apt-get update -qq
