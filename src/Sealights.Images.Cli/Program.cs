@@ -7,6 +7,8 @@ var root = new RootCommand("sl-images: coverage-ready AWS Lambda .NET images - s
     ScanCommand.Create(),
     InspectCommand.Create(),
     InstrumentCommand.Create(),
+    CollectCommand.Create(),
+    ReportCommand.Create(),
 };
 var parsed = root.Parse(args);
 var exitCode = await parsed.InvokeAsync();
