@@ -12,8 +12,6 @@ public static class LcovWriter
     public static void Write(string path, CoverageReport report)
     {
         var text = new StringBuilder();
-        // Not part of the format; lcov and ReportGenerator skip lines they do not know.
-        text.Append("# ").Append(Granularity.Note).Append('\n');
         var testName = Sanitize(report.ExecutionId ?? "");
         foreach (var file in report.Methods.GroupBy(m => m.File))
         {
@@ -38,6 +36,9 @@ public static class LcovWriter
             text.Append("LH:").Append(Invariant(lines.Values.Count(h => h > 0))).Append('\n');
             text.Append("end_of_record\n");
         }
+        // Not part of the format: last, since readers (ReportGenerator) recognise LCOV by its first
+        // line; they skip lines they do not know.
+        text.Append("# ").Append(Granularity.Note).Append('\n');
         File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
     }
 
