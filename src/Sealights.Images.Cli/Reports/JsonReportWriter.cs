@@ -4,7 +4,7 @@ namespace Sealights.Images.Cli.Reports;
 
 /// <summary>
 /// The report as JSON for scripts: totals, then assemblies → files → classes → methods, each with
-/// <c>methods</c>, <c>covered</c> and <c>percent</c>; ids the build maps do not know are listed apart.
+/// <c>coverage: {methods, covered, percent}</c>; ids the build maps do not know are listed apart.
 /// </summary>
 public static class JsonReportWriter
 {
@@ -90,8 +90,10 @@ public static class JsonReportWriter
     {
         var list = methods as ICollection<MethodCoverage> ?? methods.ToList();
         var covered = list.Count(m => m.Covered);
+        json.WriteStartObject("coverage");
         json.WriteNumber("methods", list.Count);
         json.WriteNumber("covered", covered);
         json.WriteNumber("percent", Math.Round(CoverageReport.Percent(covered, list.Count), 2));
+        json.WriteEndObject();
     }
 }
