@@ -16,12 +16,23 @@ public sealed class ReportGeneratorTool : IAsyncLifetime
 
     public string Executable => Path.Combine(ToolPath, OperatingSystem.IsWindows() ? "reportgenerator.exe" : "reportgenerator");
 
+    // One install at a time: a class fixture and a collection fixture may start together.
+    private static readonly SemaphoreSlim Installing = new(1, 1);
+
     public async Task InitializeAsync()
     {
-        if (!File.Exists(Executable))
+        await Installing.WaitAsync();
+        try
         {
-            (await ProcessRunner.RunAsync("dotnet", ["tool", "install", "--tool-path", ToolPath, "dotnet-reportgenerator-globaltool", "--version", Version], TimeSpan.FromMinutes(5)))
-                .EnsureSuccess("dotnet tool install dotnet-reportgenerator-globaltool");
+            if (!File.Exists(Executable))
+            {
+                (await ProcessRunner.RunAsync("dotnet", ["tool", "install", "--tool-path", ToolPath, "dotnet-reportgenerator-globaltool", "--version", Version], TimeSpan.FromMinutes(5)))
+                    .EnsureSuccess("dotnet tool install dotnet-reportgenerator-globaltool");
+            }
+        }
+        finally
+        {
+            Installing.Release();
         }
     }
 
