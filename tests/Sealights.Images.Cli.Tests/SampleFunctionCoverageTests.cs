@@ -133,7 +133,11 @@ public sealed class SampleFunctionCoverageTests(SampleFunctionImage sample, Repo
             Assert.Equal((int)cobertura.Attribute("lines-valid")!, (int?)summary["coverablelines"]);
             Assert.Equal(MethodCount(json), (int?)summary["totalmethods"]);
         }
-        Assert.Equal(CoveredIds(json).Count, (int?)(await reportGenerator.SummaryAsync(Path.Combine(Out, "coverage.cobertura.xml"), Path.Combine(_directory, "rg-methods")))["summary"]!["coveredmethods"]);
+        // ReportGenerator's method figure from Cobertura follows the lines: a method sharing its
+        // first line with a method that ran counts as covered there (the report's own figures do not).
+        var methods = AllMethods(json);
+        var coveredLines = methods.Where(m => m.Covered).Select(m => (m.File, m.Line)).ToHashSet();
+        Assert.Equal(methods.Count(m => coveredLines.Contains((m.File, m.Line))), (int?)(await reportGenerator.SummaryAsync(Path.Combine(Out, "coverage.cobertura.xml"), Path.Combine(_directory, "rg-methods")))["summary"]!["coveredmethods"]);
     }
 
     [Fact]
@@ -183,6 +187,11 @@ public sealed class SampleFunctionCoverageTests(SampleFunctionImage sample, Repo
     private static HashSet<string> CoveredIds(JsonNode report) =>
         report["assemblies"]!.AsArray().SelectMany(a => a!["files"]!.AsArray()).SelectMany(f => f!["classes"]!.AsArray())
             .SelectMany(c => c!["methods"]!.AsArray()).Where(m => (bool)m!["covered"]!).Select(m => (string)m!["id"]!).ToHashSet();
+
+    private static List<(string File, int Line, bool Covered)> AllMethods(JsonNode report) =>
+        report["assemblies"]!.AsArray().SelectMany(a => a!["files"]!.AsArray())
+            .SelectMany(f => f!["classes"]!.AsArray().SelectMany(c => c!["methods"]!.AsArray()).Select(m => ((string)f!["path"]!, (int)m!["startLine"]!, (bool)m["covered"]!)))
+            .ToList();
 
     private static int MethodCount(JsonNode report) => (int)report["coverage"]!["methods"]!;
 
