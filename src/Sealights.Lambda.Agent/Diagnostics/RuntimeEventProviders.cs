@@ -61,6 +61,12 @@ internal static class RuntimeEventProviders
     public const string CoverageProvider = "Sealights-Coverage";
 
     /// <summary>
+    /// A provider nobody defines: the session that only tells the agent when a probed runtime
+    /// exits (its stream ends) enables nothing in the runtime, not even the coverage source.
+    /// </summary>
+    public const string LivenessProvider = "Sealights-Coverage-Liveness";
+
+    /// <summary>
     /// Upper bound of a flush session's buffers: a flush writes 4 bytes per method hit plus ~100
     /// per 15,000-index chunk, all at once, so 16 MB holds a flush of about 4 million methods.
     /// </summary>
@@ -81,11 +87,24 @@ internal static class RuntimeEventProviders
         ];
     }
 
+    /// <summary>The idle session of a runtime whose application is all probed, from its connection: its stream's end is the process's exit.</summary>
+    public static IReadOnlyList<EventPipeSessionConfiguration> LivenessSessions()
+    {
+        EventPipeProvider[] providers = [new(LivenessProvider, EventLevel.Critical, 0)];
+        return
+        [
+            new EventPipeSessionConfiguration(providers, 1, requestRundown: false, requestStackwalk: false),
+            new EventPipeSessionConfiguration(providers, 1, requestRundown: false, requestStackwalk: true),
+        ];
+    }
+
     /// <summary>
     /// The standing session of a runtime whose application is all probed: the coverage provider
     /// with <c>invocations=runtime-api</c>, so the library harvests at every invocation's end by
     /// itself (its events come out with the runtime's next writer pass, ~100 ms; nothing waits for
-    /// them); its stream's end is the process's exit.
+    /// them). Started after the first flush, not at the connection: arming costs the function
+    /// 12–45 ms of CPU once (an in-process listener on the HTTP client's telemetry), which must not
+    /// fall in its init.
     /// </summary>
     public static IReadOnlyList<EventPipeSessionConfiguration> CoverageSessions()
     {

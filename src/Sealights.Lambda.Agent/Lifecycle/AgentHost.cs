@@ -296,9 +296,8 @@ public sealed class AgentHost(
         // Past the budget the flush goes on in the background (and, frozen, after the next thaw).
         if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)) && send)
         {
-            // The library may have armed its boundary meanwhile (its answer was still on the way at
-            // INVOKE): then this invocation's hits come from its own harvest, not from this flush.
-            SendWithOwnHarvest(requestId, elapsed);
+            // This flush took the invocation's hits: the library arms its boundary only after a flush.
+            _sink.Value.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
         }
         log.Debug($"post-runtime flush of {requestId}: {elapsed.Elapsed.TotalMilliseconds:0.0} ms");
         return true;

@@ -14,7 +14,7 @@ namespace Sealights.Lambda.Agent.MethodHits;
 /// (positive sequences) also reach this session and are left to their flush's reader. Runs on the
 /// session's reader thread.
 /// </summary>
-internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset> harvested) : INetTraceEventHandler
+internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset> harvested, Action<string> problem) : INetTraceEventHandler
 {
     // Harvests in the making at once: one normally. Bounds memory against a stream that never ends them.
     private const int MaxOpen = 8;
@@ -52,6 +52,7 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
                 else
                 {
                     Malformed++;
+                    problem("the library's answer to invocations=runtime-api does not parse: the agent flushes by itself");
                 }
 
                 break;
@@ -69,6 +70,7 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
         if (traceEvent.Payload.Length < 4)
         {
             Malformed++;
+            problem("a coverage event too short to name its harvest: skipped");
             return;
         }
 
@@ -82,8 +84,10 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
         {
             if (_open.Count >= MaxOpen)
             {
-                // The oldest harvest never ended: its chunks are dropped (counted, said by the collector).
-                _open.Remove(_open.Keys.Max());
+                // The oldest harvest never ended (its InvocationEnded was lost): what it had is dropped, said once.
+                var oldest = _open.Keys.Max();
+                problem($"an invocation's harvest (sequence {oldest}) never ended in the stream: its {_open[oldest].Modules.Sum(m => m.Indices.Count)} hits are dropped");
+                _open.Remove(oldest);
                 Malformed++;
             }
 

@@ -75,6 +75,11 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private readonly Dictionary<string, DateTimeOffset> _invokedAt = new(StringComparer.Ordinal);
     // The standing session's reader of the current probed runtime (invocation harvests).
     private volatile InvocationHarvests? _harvests;
+    // The runtime whose standing session was started (a new runtime process gets its own).
+    private RuntimeConnection? _standingFor;
+
+    /// <summary>How long the first flush waits for the library's answer to the standing session (it comes at once).</summary>
+    internal static readonly TimeSpan StandingAnswerWait = TimeSpan.FromMilliseconds(500);
     // Who waits for which invocation's harvest, and the last few harvested (a wait may start late).
     private readonly Dictionary<string, TaskCompletionSource> _harvestWaits = new(StringComparer.Ordinal);
     private readonly Queue<string> _recentlyHarvested = new();
@@ -400,6 +405,12 @@ public sealed class MethodHitCollector : IAsyncDisposable
                     var ending = runtimeExits ? EndBeforeExitAsync(runtime, cancellationToken) : Task.CompletedTask;
                     var probeHits = await FinishProbeFlushAsync(probeFlush, [], cancellationToken);
                     await ending;
+                    if (!runtimeExits && probeFlush is not null)
+                    {
+                        // After the first flush (never in init): from now on the function harvests by itself.
+                        await StartStandingSessionAsync(runtime, cancellationToken);
+                    }
+
                     return probeHits;
                 }
 
@@ -434,6 +445,36 @@ public sealed class MethodHitCollector : IAsyncDisposable
         }
 
         return await FinishProbeFlushAsync(probeFlush, hits, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the probed runtime's standing coverage session, once per runtime, and waits (bounded)
+    /// for the library's answer: armed, the agent stops flushing by itself; otherwise it goes on.
+    /// </summary>
+    private async Task StartStandingSessionAsync(RuntimeConnection runtime, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _standingFor, runtime) == runtime || runtime.HasStandingSession)
+        {
+            return;
+        }
+
+        var harvests = new InvocationHarvests(OnInvocationHarvested, problem => LogOnce("harvests:" + problem.Split(':')[0].Split('(')[0], $"invocation harvests: {problem}"));
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(RotationLimit);
+        try
+        {
+            await runtime.StartStandingSessionAsync(stream => ProbeFlush.Read(stream, harvests, _counters), limit.Token);
+            _harvests = harvests;
+            // Written inside the start command: it comes out with the new session's first pass.
+            var (armed, detail) = await harvests.Answer.WaitAsync(StandingAnswerWait, limit.Token);
+            LogOnce("boundaries", armed
+                ? $"the function harvests each invocation's hits at its end (its runtime client's next request to {detail}): no flush, no wait"
+                : $"the function cannot harvest at invocation ends ({detail}): the agent flushes after each response");
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException || IsRuntimeFailure(e))
+        {
+            LogOnce("standing-start", $"the coverage session for invocation ends did not start or answer ({Describe(e)}): the agent flushes after each response");
+        }
     }
 
     private async Task EndBeforeExitAsync(RuntimeConnection runtime, CancellationToken cancellationToken)
@@ -553,7 +594,8 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 {
                     // What the probes hold since the last flush, then the runtime events' last session.
                     var probeFlush = await StartProbeFlushAsync(runtime, IntervalStart(), deadline.Token);
-                    await runtime.StopAsync(deadline.Token);
+                    // The standing session's last harvests come out with its stop.
+                    await Task.WhenAll(runtime.StopAsync(deadline.Token), runtime.StopStandingAsync(deadline.Token));
                     finalProbeHits = await FinishProbeFlushAsync(probeFlush, [], deadline.Token, stop: true);
                 }
             }
@@ -666,8 +708,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
         _probed = probed;
         _application!.Probed = probed;
         var runtimeEvents = !probed.All;
-        var harvests = runtimeEvents ? null : new InvocationHarvests(OnInvocationHarvested);
-        _harvests = harvests;
+        _harvests = null;
         var readyToRun = runtimeEvents && await ReadyToRunEventsNeededAsync(stopping);
         var processId = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -679,9 +720,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 connector,
                 readyToRun,
                 runtimeEvents,
-                harvests is null
-                    ? stream => RuntimeEventReader.Read(stream, hits, _counters, pid => processId.TrySetResult(pid))
-                    : stream => ProbeFlush.Read(stream, harvests, _counters),
+                stream => RuntimeEventReader.Read(stream, hits, _counters, pid => processId.TrySetResult(pid)),
                 _counters,
                 StreamCut,
                 timeout.Token);
@@ -722,16 +761,9 @@ public sealed class MethodHitCollector : IAsyncDisposable
 
         _counters.RuntimeConnected();
         LogOnce("modes", probed.Describe());
-        if (harvests is not null)
+        if (!runtimeEvents)
         {
             _log("the function's runtime connected; collecting method hits from its probes (every application assembly is instrumented: no runtime events)");
-            _ = harvests.Answer.ContinueWith(
-                answer => LogOnce("boundaries", answer.Result.Armed
-                    ? $"the function harvests each invocation's hits at its end (its runtime client's next request to {answer.Result.Detail}): no flush, no wait"
-                    : $"the function cannot harvest at invocation ends ({answer.Result.Detail}): the agent flushes after each response"),
-                CancellationToken.None,
-                TaskContinuationOptions.OnlyOnRanToCompletion,
-                TaskScheduler.Default);
             return runtime;
         }
 
