@@ -186,15 +186,23 @@ public sealed record StoredRecord(DateTimeOffset ReceivedAt, string Route, strin
 /// <summary>Reads every record of a store folder (<c>*.jsonl</c>, oldest file first).</summary>
 public static class FootprintsStoreReader
 {
+    public const int ProgressEvery = 5000;
+
     /// <summary>The records, and how many lines could not be read (torn by a crash, or not records).</summary>
-    public static (List<StoredRecord> Records, int Unreadable) Read(string directory)
+    /// <param name="progress">Called with the lines read so far, every <see cref="ProgressEvery"/> lines.</param>
+    public static (List<StoredRecord> Records, int Unreadable) Read(string directory, Action<int>? progress = null)
     {
         var records = new List<StoredRecord>();
         var unreadable = 0;
+        var lines = 0;
         foreach (var file in Directory.EnumerateFiles(directory, "*.jsonl").Order(StringComparer.Ordinal))
         {
             foreach (var line in File.ReadLines(file, Encoding.UTF8))
             {
+                if (++lines % ProgressEvery == 0)
+                {
+                    progress?.Invoke(lines);
+                }
                 if (line.Length == 0)
                 {
                     continue;

@@ -93,6 +93,10 @@ public static class CollectCommand
             await using (server)
             {
                 var known = maps.Count == 0 ? "" : $", expecting the {maps.Sum(m => m.Assemblies.Sum(a => a.Methods.Count))} method ids of {maps.Count} build map(s)";
+                if (!IPAddress.IsLoopback(endpoint.Address))
+                {
+                    log.WriteLine($"sl-images collect: warning: {endpoint.Address} is not a loopback address: whoever reaches it can send footprints (plain HTTP, no authentication)");
+                }
                 log.WriteLine($"sl-images collect: listening on http://{host}:{endpoint.Port} (footprints: POST /v6/agents/{{bsid}}/footprints, health: GET /health), storing to {store.Path}{known}; Ctrl+C stops");
                 await WaitForStopAsync(cancellationToken);
             }

@@ -78,7 +78,18 @@ public static class ReportCommand
             return ExitCodes.InvalidInput;
         }
 
-        var (records, unreadable) = FootprintsStoreReader.Read(request.Footprints.FullName);
+        // Progress only for people: on a terminal, overwritten in place, cleared when done.
+        var terminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
+        var shown = false;
+        var (records, unreadable) = FootprintsStoreReader.Read(request.Footprints.FullName, terminal ? lines =>
+        {
+            shown = true;
+            stderr.Write($"\rsl-images report: reading footprints... {lines} requests");
+        } : null);
+        if (shown)
+        {
+            stderr.Write("\r\u001b[K");
+        }
         if (unreadable > 0)
         {
             stderr.WriteLine($"sl-images report: {unreadable} line(s) in {request.Footprints.FullName} are not stored requests (torn by a crash, or not written by sl-images collect); skipped");
