@@ -39,9 +39,9 @@ public static class CollectCommand
         {
             listen, output, buildMaps, execution, testStage,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(
+        command.SetAction((parse, cancellationToken) => OneLineOnFailure.RunAsync("collect", () => RunAsync(
             parse.GetValue(listen)!, parse.GetValue(output)!, parse.GetValue(buildMaps) ?? [], parse.GetValue(execution)!, parse.GetValue(testStage)!,
-            Console.Error, cancellationToken));
+            Console.Error, cancellationToken)));
         return command;
     }
 

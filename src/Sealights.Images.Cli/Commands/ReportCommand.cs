@@ -42,9 +42,9 @@ public static class ReportCommand
         {
             buildMaps, footprints, format, output, byExecution, reportGenerator,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(
+        command.SetAction((parse, cancellationToken) => OneLineOnFailure.RunAsync("report", () => RunAsync(
             new ReportRequest(parse.GetValue(buildMaps) ?? [], parse.GetValue(footprints)!, parse.GetValue(format)!, parse.GetValue(output)!, parse.GetValue(byExecution), parse.GetValue(reportGenerator)),
-            Console.Out, Console.Error, cancellationToken));
+            Console.Out, Console.Error, cancellationToken)));
         return command;
     }
 

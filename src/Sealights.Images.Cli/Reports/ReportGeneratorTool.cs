@@ -31,7 +31,20 @@ public static class ReportGeneratorTool
         start.ArgumentList.Add("-reporttypes:Html");
         start.ArgumentList.Add($"-title:{title}");
         start.ArgumentList.Add("-verbosity:Warning");
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{tool} did not start");
+        Process? started;
+        try
+        {
+            started = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return $"{tool} cannot be run ({e.Message})";
+        }
+        if (started is null)
+        {
+            return $"{tool} did not start";
+        }
+        using var process = started;
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
