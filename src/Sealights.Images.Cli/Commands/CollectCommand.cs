@@ -28,17 +28,16 @@ public static class CollectCommand
         };
         var execution = new Option<string>("--execution") { Description = "the execution footprints are filed under until a test run starts one", DefaultValueFactory = _ => DefaultExecution };
         var testStage = new Option<string>("--test-stage") { Description = "the test stage answered to agents", DefaultValueFactory = _ => DefaultTestStage };
-        var command = new Command("collect", """
-            a local footprints collector: stores what agents send, for sl-images report
-
+        var command = new Command("collect", "a local footprints collector: stores what agents send, for sl-images report")
+        {
+            listen, output, buildMaps, execution, testStage,
+        };
+        command.WithExample("""
             Example:
               sl-images collect --listen 127.0.0.1:8770 --out coverage/footprints --build-map buildmap.json
               # the function's agent: SL_COLLECTOR_URL=http://127.0.0.1:8770 (and SL_TOKEN, SL_BUILD_SESSION_ID)
               # then: sl-images report --build-map buildmap.json --footprints coverage/footprints
-            """)
-        {
-            listen, output, buildMaps, execution, testStage,
-        };
+            """);
         command.SetAction((parse, cancellationToken) => OneLineOnFailure.RunAsync("collect", () => RunAsync(
             parse.GetValue(listen)!, parse.GetValue(output)!, parse.GetValue(buildMaps) ?? [], parse.GetValue(execution)!, parse.GetValue(testStage)!,
             Console.Error, cancellationToken)));

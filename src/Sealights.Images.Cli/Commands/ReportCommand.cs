@@ -29,19 +29,18 @@ public static class ReportCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "where files go (cobertura, lcov, json, html)", DefaultValueFactory = _ => new DirectoryInfo("coverage-report") };
         var byExecution = new Option<bool>("--by-execution") { Description = "also one report per test execution (in OUT/executions/ID/, and a table in the summary)" };
         var reportGenerator = new Option<FileInfo?>("--reportgenerator") { Description = "the reportgenerator executable for html (default: on PATH or in ~/.dotnet/tools)" };
-        var command = new Command("report", """
-            method coverage from collected footprints: summary, Cobertura, LCOV, JSON, HTML
-
+        var command = new Command("report", "method coverage from collected footprints: summary, Cobertura, LCOV, JSON, HTML")
+        {
+            buildMaps, footprints, format, output, byExecution, reportGenerator,
+        };
+        command.WithExample("""
             Example:
               sl-images report --build-map buildmap.json --footprints coverage/footprints \
                 --format summary,cobertura,lcov,html --out coverage/report --by-execution
 
             Footprints say which methods ran, not which lines: in the Cobertura and LCOV files each
             method has one "line", its first, covered when the method ran.
-            """)
-        {
-            buildMaps, footprints, format, output, byExecution, reportGenerator,
-        };
+            """);
         command.SetAction((parse, cancellationToken) => OneLineOnFailure.RunAsync("report", () => RunAsync(
             new ReportRequest(parse.GetValue(buildMaps) ?? [], parse.GetValue(footprints)!, parse.GetValue(format)!, parse.GetValue(output)!, parse.GetValue(byExecution), parse.GetValue(reportGenerator)),
             Console.Out, Console.Error, cancellationToken)));
