@@ -141,6 +141,27 @@ public sealed class AttributionTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Writes_kick_a_background_send_at_most_once_per_flush_interval()
+    {
+        // With probes every invocation is written: a request after each would run beside the next.
+        var backend = await _scope.StartBackendAsync(execution: "exec-1");
+        var options = _scope.Options();
+        var delivery = new FootprintsDelivery(options, _scope.Token, _scope.Log.Agent, _scope.Clock);
+        await delivery.WriteBatchAsync(1);
+        await Sending.UntilAsync(() => backend.FootprintsRecords().Count == 1, "the first write's background send");
+
+        await delivery.WriteBatchAsync(2);
+        await Task.Delay(500);
+        Assert.Single(backend.FootprintsRecords());
+
+        _scope.Clock.Advance(options.FlushInterval);
+        await delivery.WriteBatchAsync(3);
+        await Sending.UntilAsync(() => backend.FootprintsRecords().Count == 2, "the background send due again");
+        Assert.Equal(["1", "2,3"], backend.FootprintsRecords().Select(Batches));
+        await delivery.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_batch_spooled_by_an_earlier_process_keeps_its_execution()
     {
         var backend = await _scope.StartBackendAsync(execution: "exec-1");
@@ -150,6 +171,8 @@ public sealed class AttributionTests(ITestOutputHelper output) : IAsyncLifetime
         await first.SendUntilDeliveredAsync();
         await backend.SetModeAsync(new { mode = "error500", count = 100 });
         await first.WriteBatchAsync(2);
+        // A send opportunity (a background send is due only once per SL_FLUSH_INTERVAL_SECONDS).
+        await first.SendPendingAsync(TimeSpan.FromSeconds(5));
         await Sending.UntilAsync(() => first.Statistics.FailedAttempts >= 1, "batch 2 to fail");
         await first.DisposeAsync();
 

@@ -25,6 +25,7 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     private DateTimeOffset? _firstInvokeAt;
     private readonly LifecycleCalls? _lifecycle;
     private long _flushes;
+    private long _lastBackgroundSend = long.MinValue;
 
     /// <param name="options">From <see cref="DeliveryOptions.TryCreate"/>.</param>
     /// <param name="token">The agent token (Bearer; never logged).</param>
@@ -95,7 +96,8 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
     /// <summary>
     /// Spools the flush (one or two batches; the SHUTDOWN flush is marked final), stamped with the
     /// execution it belongs to as known now (<see cref="ActiveExecutionCache.Stamp"/>: no request,
-    /// no wait), and kicks a background send. Returns when the batches are spooled; never throws,
+    /// no wait), and kicks a background send (at most every SL_FLUSH_INTERVAL_SECONDS, always for
+    /// the final flush). Returns when the batches are spooled; never throws,
     /// ignores cancellation.
     /// </summary>
     public Task WriteAsync(IReadOnlyList<MethodHit> hits, bool isFinal, CancellationToken cancellationToken)
@@ -125,7 +127,9 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
             {
                 _lifecycle?.FootprintsCollected();
                 // With lifecycle calls, the first send waits for the remote configuration (they kick it then).
-                if (_lifecycle is null || _lifecycle.FootprintsMayGo)
+                // A background send at most every SL_FLUSH_INTERVAL_SECONDS: with probes every
+                // invocation is written, and a request each time would run beside the next one.
+                if ((_lifecycle is null || _lifecycle.FootprintsMayGo) && (isFinal || BackgroundSendIsDue()))
                 {
                     _sender.Kick();
                 }
@@ -136,6 +140,18 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
             Unexpected("write", e);
         }
         return Task.CompletedTask;
+    }
+
+    // On the delivery's clock (as backoff and the execution cache), so tests can move it.
+    private bool BackgroundSendIsDue()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        var last = Interlocked.Read(ref _lastBackgroundSend);
+        if (last != long.MinValue && now - last < Options.FlushInterval.Ticks)
+        {
+            return false;
+        }
+        return Interlocked.CompareExchange(ref _lastBackgroundSend, now, last) == last;
     }
 
     /// <summary>
