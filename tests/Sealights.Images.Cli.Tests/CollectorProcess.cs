@@ -85,6 +85,24 @@ public sealed class CollectorProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The log once it has a line that <paramref name="contains"/> the text: the collector writes its
+    /// line before it answers, but this side reads its standard error asynchronously.
+    /// </summary>
+    public async Task<string> WaitForLogAsync(string contains)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!Log.Contains(contains, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no log line with \"{contains}\" in 20 s: {Log}");
+            }
+            await Task.Delay(20);
+        }
+        return Log;
+    }
+
     public async Task<JsonObject> HealthAsync() =>
         JsonNode.Parse(await Http.GetStringAsync(new Uri(BaseAddress, "/health")))!.AsObject();
 

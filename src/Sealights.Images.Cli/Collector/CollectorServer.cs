@@ -17,7 +17,8 @@ public sealed partial class CollectorServer : IAsyncDisposable
     // Larger bodies are refused (413): far above what one agent flush sends.
     public const int MaxBodyBytes = 64 * 1024 * 1024;
 
-    private readonly HttpListener _listener = new();
+    private readonly IPEndPoint _address;
+    private HttpListener _listener;
     private readonly FootprintsStore _store;
     private readonly KnownMethods _known;
     private readonly CollectorExecutions _executions;
@@ -30,12 +31,8 @@ public sealed partial class CollectorServer : IAsyncDisposable
     /// <param name="address">The address to listen on; a loopback one also answers requests addressed to <c>localhost</c>.</param>
     public CollectorServer(IPEndPoint address, FootprintsStore store, KnownMethods known, CollectorExecutions executions, TextWriter log)
     {
-        // HttpListener matches the Host header against its prefixes.
-        _listener.Prefixes.Add($"http://{Host(address.Address)}:{address.Port}/");
-        if (IPAddress.IsLoopback(address.Address))
-        {
-            _listener.Prefixes.Add($"http://localhost:{address.Port}/");
-        }
+        _address = address;
+        _listener = NewListener(address);
         _store = store;
         _known = known;
         _executions = executions;
@@ -66,8 +63,38 @@ public sealed partial class CollectorServer : IAsyncDisposable
     /// <summary>Starts listening; throws <see cref="HttpListenerException"/> when the address cannot be bound.</summary>
     public void Start()
     {
-        _listener.Start();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (ArgumentNullException) when (attempt < 10)
+            {
+                // .NET's managed HttpListener accepts a connection that is already waiting (an agent
+                // retrying) inside its endpoint's constructor, before that is ready, and throws. The
+                // half-made endpoint's socket still holds the port until the GC releases it; then
+                // a new listener starts (the waiting client saw a reset and retries).
+                _listener.Close();
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                _listener = NewListener(_address);
+            }
+        }
         _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    private static HttpListener NewListener(IPEndPoint address)
+    {
+        var listener = new HttpListener();
+        // HttpListener matches the Host header against its prefixes.
+        listener.Prefixes.Add($"http://{Host(address.Address)}:{address.Port}/");
+        if (IPAddress.IsLoopback(address.Address))
+        {
+            listener.Prefixes.Add($"http://localhost:{address.Port}/");
+        }
+        return listener;
     }
 
     public async ValueTask DisposeAsync()

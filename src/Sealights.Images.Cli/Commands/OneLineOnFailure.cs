@@ -19,6 +19,11 @@ internal static class OneLineOnFailure
         catch (Exception e)
         {
             await Console.Error.WriteLineAsync($"sl-images {verb}: failed: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            // For a bug report: the whole exception only when asked.
+            if (Environment.GetEnvironmentVariable("SL_IMAGES_TRACE") == "1")
+            {
+                await Console.Error.WriteLineAsync(e.ToString());
+            }
             return ExitCodes.Finding;
         }
     }
