@@ -32,6 +32,7 @@ using Sealights.Images.Testing;
 // Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS] [--marker-row true]
 //        stress [--starts N] [--parallel P] [--load L]
 //        hotloop [--rounds N] [--repetitions M]
+//        collect [--requests N] [--clients C] [--methods M]
 // "stress" is its own command: many enabled cold starts beside a CPU load (ColdStartStress).
 // "hotloop" too: tight application loops plain, with JitNoInline and with probes (HotLoopBench).
 if (args.Length > 0 && args[0] == "stress")
@@ -42,6 +43,12 @@ if (args.Length > 0 && args[0] == "stress")
 if (args.Length > 0 && args[0] == "hotloop")
 {
     return await HotLoopBench.RunAsync(args[1..]);
+}
+
+// "collect": sl-images collect under 8 concurrent clients on loopback (CollectorBench).
+if (args.Length > 0 && args[0] == "collect")
+{
+    return await CollectorBench.RunAsync(args[1..]);
 }
 
 var cold = 10;

@@ -8,6 +8,8 @@ var root = new RootCommand("sl-images: coverage-ready AWS Lambda .NET images - s
     InspectCommand.Create(),
     CheckCommand.Create(),
     InstrumentCommand.Create(),
+    CollectCommand.Create(),
+    ReportCommand.Create(),
 };
 var parsed = root.Parse(args);
 var exitCode = await parsed.InvokeAsync();
