@@ -71,7 +71,7 @@ public static class HotLoopBench
             }
         }
 
-        Console.WriteLine($"hot loops, JIT publish, {rounds} rounds x {repetitions} timed repetitions per process (median ms, ratio to plain){(pin.Length > 0 ? ", pinned to CPU 1" : "")}");
+        Console.WriteLine($"hot loops, JIT publish, {rounds} rounds x {repetitions} timed repetitions per process (median ms of the thread's CPU time, ratio to plain){(pin.Length > 0 ? ", pinned to CPU 1" : "")}");
         Console.WriteLine($"{"workload",-10}{"plain",10}{"noinline",18}{"probes",18}");
         foreach (var workload in Workloads)
         {

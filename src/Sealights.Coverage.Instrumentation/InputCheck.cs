@@ -56,6 +56,12 @@ internal sealed record InputCheck(string? Refusal, string? Skip, bool AlreadyIns
                 return new InputCheck(null, "a reference assembly (no code runs from it)", false, name, null, false);
             }
 
+            // As scan: a framework or platform name is never the application, whatever it ships.
+            if (FrameworkAssemblyNames.IsFramework(name))
+            {
+                return new InputCheck(null, "a framework or platform assembly name (System.*, Microsoft.*, Amazon.Lambda.*, AWSSDK.*: never the application)", false, name, null, false);
+            }
+
             string? pdbPath = null;
             var embedded = false;
             if (pe.TryOpenAssociatedPortablePdb(path, OpenPdb, out var provider, out var foundPath))

@@ -20,6 +20,9 @@ internal sealed class CoverageEventSource : EventSource
     private const int ModuleHitsId = 1;
     private const int FlushCompletedId = 2;
     private const int FlushFailedId = 3;
+    private const int InvocationEndedId = 4;
+    private const int BoundariesArmedId = 5;
+    private const int BoundariesUnavailableId = 6;
 
     private static CoverageEventSource? _instance;
 
@@ -31,6 +34,10 @@ internal sealed class CoverageEventSource : EventSource
     // was on before the source existed, and may be stopping right now (its events would be lost
     // with the hits they carry). Such a flush is left unanswered: its hits stay for the next one.
     private volatile bool _ready;
+    // Boundary harvests are numbered by the library, downwards from -1: the agent's flushes count up.
+    private int _boundarySequence;
+    // An Enable asking for invocation boundaries that came during construction: armed right after it.
+    private volatile bool _boundariesRequested;
 
     private CoverageEventSource()
     {
@@ -80,6 +87,10 @@ internal sealed class CoverageEventSource : EventSource
             {
                 created.Dispose();
             }
+            else if (created._boundariesRequested)
+            {
+                created.ArmBoundaries();
+            }
         }
         catch
         {
@@ -110,12 +121,55 @@ internal sealed class CoverageEventSource : EventSource
     [Event(FlushFailedId, Level = EventLevel.Informational)]
     public void FlushFailed(int sequence, string reason) => WriteEvent(FlushFailedId, sequence, reason);
 
+    /// <summary>
+    /// The hits of one invocation, harvested where it ended (<see cref="RuntimeApiBoundary"/>):
+    /// <see cref="ModuleHits"/> chunks of a negative sequence, then this.
+    /// </summary>
+    [Event(InvocationEndedId, Level = EventLevel.Informational)]
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only primitives and a string.")]
+    public unsafe void InvocationEnded(int sequence, string requestId, int chunks, int modules, int methods)
+    {
+        fixed (char* id = requestId)
+        {
+            var data = stackalloc EventData[5];
+            data[0] = Data(&sequence, sizeof(int));
+            data[1] = Data(id, (requestId.Length + 1) * sizeof(char));
+            data[2] = Data(&chunks, sizeof(int));
+            data[3] = Data(&modules, sizeof(int));
+            data[4] = Data(&methods, sizeof(int));
+            WriteEventCore(InvocationEndedId, 5, data);
+        }
+    }
+
+    /// <summary>Invocation boundaries are armed: every invocation's hits come by themselves, at its end.</summary>
+    [Event(BoundariesArmedId, Level = EventLevel.Informational)]
+    public void BoundariesArmed(string runtimeApi) => WriteEvent(BoundariesArmedId, runtimeApi);
+
+    /// <summary>Invocation boundaries cannot be armed here: the agent flushes by itself.</summary>
+    [Event(BoundariesUnavailableId, Level = EventLevel.Informational)]
+    public void BoundariesUnavailable(string reason) => WriteEvent(BoundariesUnavailableId, reason);
+
     protected override void OnEventCommand(EventCommandEventArgs command)
     {
         try
         {
             // Disable comes with every session's stop, even while another session is on: ignored.
-            if (!_ready || command.Command != EventCommand.Enable || FlushSequence(command.Arguments) is not { } sequence)
+            if (command.Command != EventCommand.Enable)
+            {
+                return;
+            }
+
+            if (BoundariesAsked(command.Arguments))
+            {
+                // During construction the answer waits until the source is complete (EnsureCreated).
+                _boundariesRequested = true;
+                if (_ready)
+                {
+                    ArmBoundaries();
+                }
+            }
+
+            if (!_ready || FlushSequence(command.Arguments) is not { } sequence)
             {
                 return;
             }
@@ -138,6 +192,69 @@ internal sealed class CoverageEventSource : EventSource
         }
     }
 
+    /// <summary>
+    /// A session asking for <c>invocations=runtime-api</c> (the agent's standing session): arm the
+    /// Runtime API boundary (once per process) and say so, or say why not. Never throws.
+    /// </summary>
+    private void ArmBoundaries(bool onThreadOfItsOwn = false)
+    {
+        try
+        {
+            if (RuntimeApiBoundary.RuntimeApi(out var problem) is not { } api)
+            {
+                BoundariesUnavailable(problem);
+                return;
+            }
+
+            RuntimeApiBoundary.Arm(this, api);
+            BoundariesArmed(api.Text);
+        }
+        catch (InvalidOperationException) when (!onThreadOfItsOwn)
+        {
+            // Asked from inside an EventListener's callback (an in-process listener enabled this
+            // source), where no listener may be created: arm from a thread of its own instead.
+            try
+            {
+                // A static lambda: a closure over this would be an instance method of this
+                // EventSource, which the EventSource machinery takes for an event.
+                new Thread(static source => ((CoverageEventSource)source!).ArmBoundaries(onThreadOfItsOwn: true)) { IsBackground = true, Name = "Sealights coverage boundary" }.Start(this);
+            }
+            catch (Exception e)
+            {
+                BoundariesUnavailable($"{e.GetType().Name}: {e.Message}");
+            }
+        }
+        catch (Exception e)
+        {
+            BoundariesUnavailable($"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Harvests what ran since the previous harvest as the hits of invocation
+    /// <paramref name="requestId"/> (empty: init). Runs on the function's thread that is about to ask
+    /// for the next invocation. With no session listening the hits stay for whoever asks later.
+    /// </summary>
+    internal void HarvestAtBoundary(string requestId)
+    {
+        if (!IsEnabled())
+        {
+            return;
+        }
+
+        lock (_flushLock)
+        {
+            var sequence = _boundarySequence == int.MinValue ? _boundarySequence = -1 : --_boundarySequence;
+            if (Harvest(sequence) is { } totals)
+            {
+                InvocationEnded(sequence, requestId, totals.Chunks, totals.Modules, totals.Methods);
+            }
+        }
+    }
+
+    private static bool BoundariesAsked(IDictionary<string, string?>? arguments) =>
+        arguments is not null && arguments.TryGetValue("invocations", out var how) && how == "runtime-api";
+
     private static int? FlushSequence(IDictionary<string, string?>? arguments) =>
         arguments is not null
         && arguments.TryGetValue("flush", out var text)
@@ -147,6 +264,15 @@ internal sealed class CoverageEventSource : EventSource
             : null;
 
     private void Flush(int sequence)
+    {
+        if (Harvest(sequence) is { } totals)
+        {
+            FlushCompleted(sequence, totals.Chunks, totals.Modules, totals.Methods);
+        }
+    }
+
+    /// <summary>Writes every hit since the last harvest as chunks of <paramref name="sequence"/>; null (FlushFailed written) on a fault.</summary>
+    private (int Chunks, int Modules, int Methods)? Harvest(int sequence)
     {
         var chunks = 0;
         var modules = 0;
@@ -187,11 +313,12 @@ internal sealed class CoverageEventSource : EventSource
                 }
             }
 
-            FlushCompleted(sequence, chunks, modules, methods);
+            return (chunks, modules, methods);
         }
         catch (Exception e)
         {
             FlushFailed(sequence, $"{e.GetType().Name} after {chunks} chunks: {e.Message}");
+            return null;
         }
     }
 

@@ -176,6 +176,32 @@ public sealed class PublishFolderTests(ITestOutputHelper output)
         Assert.Contains("reference assembly", result.Reason);
     }
 
+    [Theory]
+    [InlineData("Microsoft.Extensions.Corners")]
+    [InlineData("AWSSDK.Corners")]
+    [InlineData("netstandard")]
+    public void An_assembly_with_a_framework_name_is_skipped_as_scan_skips_it(string name)
+    {
+        // The fixture with its PDB, renamed: code and symbols like an application's, a framework's name.
+        using var folder = new TempFolder();
+        var path = folder.File(name + ".dll");
+        using (var module = Mono.Cecil.ModuleDefinition.ReadModule(Inputs.Plain(Inputs.Corners), new Mono.Cecil.ReaderParameters { ReadSymbols = true }))
+        {
+            module.Assembly.Name.Name = name;
+            module.Write(path, new Mono.Cecil.WriterParameters { WriteSymbols = true });
+        }
+        Assert.True(File.Exists(folder.File(name + ".pdb")));
+        using var output = new TempFolder();
+
+        var result = new AssemblyInstrumenter(Probes).Instrument(path, output.Path, copyUnchanged: true);
+
+        Assert.Equal(InstrumentationOutcome.Skipped, result.Outcome);
+        Assert.Contains("framework or platform assembly name", result.Reason);
+        // Each input gets an output (the MSBuild package swaps them in): here the unchanged copy.
+        Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(output.File(name + ".dll")));
+        Assert.False(Sealights.Coverage.FrameworkAssemblyNames.IsFramework(Inputs.Corners), "the fixture's own name must not be a framework name");
+    }
+
     private static Dictionary<string, (string Hash, DateTime Written)> Snapshot(string directory) =>
         Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).ToDictionary(
             f => Path.GetRelativePath(directory, f),

@@ -1,5 +1,7 @@
 using System.Text;
 using Sealights.Lambda.Agent.Diagnostics;
+using Sealights.Lambda.Agent.Diagnostics.NetTrace;
+using Sealights.Lambda.Agent.MethodHits;
 
 namespace Sealights.Lambda.Agent.Tests;
 
@@ -72,6 +74,70 @@ public sealed class CoveragePayloadsTests
         Assert.Equal((4, "OutOfMemoryException"), (sequence, reason));
         Assert.False(CoveragePayloads.TryReadFlushFailed(payload.AsSpan(0, payload.Length - 2), out _, out _));
     }
+
+    [Fact]
+    public void InvocationEnded_AndItsTruncation()
+    {
+        var payload = InvocationEnded(-3, "req-9", 2, 1, 20_000);
+
+        Assert.True(CoveragePayloads.TryReadInvocationEnded(payload, out var requestId, out var ended));
+        Assert.Equal(("req-9", new FlushCompletedPayload(-3, 2, 1, 20_000)), (requestId, ended));
+        Assert.False(CoveragePayloads.TryReadInvocationEnded(payload.AsSpan(0, payload.Length - 1), out _, out _));
+        // A flush's sequence (positive) is never a boundary harvest's.
+        Assert.False(CoveragePayloads.TryReadInvocationEnded(InvocationEnded(3, "req-9", 2, 1, 1), out _, out _));
+    }
+
+    [Fact]
+    public void StandingSession_HandsOverEachCompletedHarvest_AndLeavesFlushesToTheirReaders()
+    {
+        var harvested = new List<(string? RequestId, int[] Indices, DateTimeOffset At)>();
+        var problems = new List<string>();
+        var reader = new InvocationHarvests((r, at) => harvested.Add((r.RequestId, r.Modules.SelectMany(m => m.Indices).ToArray(), at)), problems.Add);
+        var mvid = Guid.NewGuid();
+        var at = new DateTime(2026, 12, 7, 2, 0, 0, DateTimeKind.Utc);
+        void Feed(int id, byte[] payload) => reader.OnEvent(new NetTraceEvent(TraceProvider.Coverage, id, 0, at, payload));
+
+        Feed(CoveragePayloads.BoundariesArmedEvent, Encoding.Unicode.GetBytes("127.0.0.1:9001\0"));
+        Assert.True(reader.IsArmed);
+        // Init's harvest (no request id) in two chunks, an agent flush's chunk between them (ignored here).
+        Feed(CoveragePayloads.ModuleHitsEvent, ModuleHits(-1, 0, "App", mvid, 100, [1, 2]));
+        Feed(CoveragePayloads.ModuleHitsEvent, ModuleHits(5, 0, "App", mvid, 100, [50]));
+        Feed(CoveragePayloads.ModuleHitsEvent, ModuleHits(-1, 1, "App", mvid, 100, [3]));
+        Feed(CoveragePayloads.FlushCompletedEvent, Concat(BitConverter.GetBytes(5), BitConverter.GetBytes(1), BitConverter.GetBytes(1), BitConverter.GetBytes(1)));
+        Feed(CoveragePayloads.InvocationEndedEvent, InvocationEnded(-1, "", 2, 1, 3));
+        Feed(CoveragePayloads.ModuleHitsEvent, ModuleHits(-2, 0, "App", mvid, 100, [7]));
+        Feed(CoveragePayloads.InvocationEndedEvent, InvocationEnded(-2, "req-1", 1, 1, 1));
+
+        Assert.Equal(2, harvested.Count);
+        Assert.Equal("", harvested[0].RequestId);
+        Assert.Equal([1, 2, 3], harvested[0].Indices);
+        Assert.Equal(("req-1", 7), (harvested[1].RequestId, Assert.Single(harvested[1].Indices)));
+        Assert.Equal(at, harvested[1].At.UtcDateTime);
+        Assert.Empty(problems);
+
+        // Harvests whose end never comes: beyond a few open at once, the oldest is dropped, and said.
+        for (var sequence = -3; sequence >= -12; sequence--)
+        {
+            Feed(CoveragePayloads.ModuleHitsEvent, ModuleHits(sequence, 0, "App", mvid, 100, [sequence * -1]));
+        }
+
+        Assert.Equal(2, harvested.Count);
+        Assert.NotEmpty(problems);
+        Assert.Contains("never ended", problems[0]);
+    }
+
+    [Fact]
+    public async Task StandingSession_TakesTheLibrarysRefusal()
+    {
+        var reader = new InvocationHarvests((_, _) => { }, _ => { });
+        reader.OnEvent(new NetTraceEvent(TraceProvider.Coverage, CoveragePayloads.BoundariesUnavailableEvent, 0, DateTime.UtcNow, Encoding.Unicode.GetBytes("AWS_LAMBDA_RUNTIME_API is '', not host:port\0")));
+
+        Assert.False(reader.IsArmed);
+        Assert.Equal((false, "AWS_LAMBDA_RUNTIME_API is '', not host:port"), await reader.Answer);
+    }
+
+    private static byte[] InvocationEnded(int sequence, string requestId, int chunks, int modules, int methods) =>
+        Concat(BitConverter.GetBytes(sequence), Encoding.Unicode.GetBytes(requestId + "\0"), BitConverter.GetBytes(chunks), BitConverter.GetBytes(modules), BitConverter.GetBytes(methods));
 
     private static byte[] ModuleHits(int sequence, int chunk, string name, Guid mvid, int methodDefCount, int[] indices) =>
         Concat(

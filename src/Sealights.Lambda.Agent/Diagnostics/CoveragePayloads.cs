@@ -14,6 +14,9 @@ internal static class CoveragePayloads
     public const int ModuleHitsEvent = 1;
     public const int FlushCompletedEvent = 2;
     public const int FlushFailedEvent = 3;
+    public const int InvocationEndedEvent = 4;
+    public const int BoundariesArmedEvent = 5;
+    public const int BoundariesUnavailableEvent = 6;
 
     /// <summary>Longest assembly name taken (a longer one is not an assembly name).</summary>
     private const int MaxNameChars = 1024;
@@ -59,6 +62,25 @@ internal static class CoveragePayloads
         completed = new FlushCompletedPayload(sequence, chunks, modules, methods);
         return true;
     }
+
+    /// <summary>Event 4: <c>Sequence, RequestId, Chunks, Modules, Methods</c> (a boundary harvest's end; sequence &lt; 0).</summary>
+    public static bool TryReadInvocationEnded(ReadOnlySpan<byte> payload, out string requestId, out FlushCompletedPayload completed)
+    {
+        completed = default;
+        requestId = "";
+        if (!TryInt32(ref payload, out var sequence) || !TryString(ref payload, out requestId)
+            || !TryInt32(ref payload, out var chunks) || !TryInt32(ref payload, out var modules) || !TryInt32(ref payload, out var methods)
+            || sequence >= 0 || chunks < 0 || modules < 0 || methods < 0)
+        {
+            return false;
+        }
+
+        completed = new FlushCompletedPayload(sequence, chunks, modules, methods);
+        return true;
+    }
+
+    /// <summary>Events 5 and 6: one string (the Runtime API address armed, or why not).</summary>
+    public static bool TryReadText(ReadOnlySpan<byte> payload, out string text) => TryString(ref payload, out text);
 
     /// <summary>Event 3: <c>Sequence, Reason</c>.</summary>
     public static bool TryReadFlushFailed(ReadOnlySpan<byte> payload, out int sequence, out string reason)

@@ -21,6 +21,7 @@ internal sealed class RuntimeConnection : IDisposable
     private readonly bool _readyToRun;
     private readonly bool _runtimeEvents;
     private TraceSession? _active;
+    private TraceSession? _standing;
 
     private RuntimeConnection(DiagnosticsClientConnector connector, bool readyToRun, bool runtimeEvents, Action<Stream> read, TraceCounters counters, Action<Exception> onReadError)
     {
@@ -50,7 +51,8 @@ internal sealed class RuntimeConnection : IDisposable
     /// <param name="readyToRun">Whether its sessions ask for first calls into ReadyToRun code (the application has some).</param>
     /// <param name="runtimeEvents">
     /// False when every application assembly carries probes: the runtime provider is never
-    /// enabled and the one session is an idle one whose end tells the process's exit.
+    /// enabled and the one session is an idle one whose end tells the process's exit; the standing
+    /// coverage session (<see cref="StartStandingSessionAsync"/>) comes later. Neither is rotated.
     /// </param>
     /// <param name="read">Reads one session's stream to its end (runs on that session's thread).</param>
     /// <param name="counters">Where sessions and bytes are counted.</param>
@@ -117,8 +119,49 @@ internal sealed class RuntimeConnection : IDisposable
         }
     }
 
+    /// <summary>Whether the standing coverage session has been started (it stays until the process ends).</summary>
+    public bool HasStandingSession => Volatile.Read(ref _standing) is not null;
+
+    /// <summary>
+    /// Starts the standing coverage session of a probed runtime (<c>invocations=runtime-api</c>):
+    /// the library arms its invocation boundary inside the start command and harvests every
+    /// invocation at its end into it from then on.
+    /// </summary>
+    public async Task StartStandingSessionAsync(Action<Stream> read, CancellationToken cancellationToken)
+    {
+        var session = await TraceSession.StartAsync(_client, RuntimeEventProviders.CoverageSessions(), read, _counters, _onReadError, cancellationToken);
+        if (Interlocked.CompareExchange(ref _standing, session, null) is not null)
+        {
+            session.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The runtime is about to be stopped (its SIGTERM is held for this): stops the standing
+    /// coverage session and the current one, so what they still buffer comes out now (the last
+    /// invocation's harvest), and counts the runtime as gone: no invocation follows.
+    /// </summary>
+    public async Task EndAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(
+                Volatile.Read(ref _standing) is { } standing ? standing.StopAsync(cancellationToken) : Task.CompletedTask,
+                StopAsync(cancellationToken));
+        }
+        finally
+        {
+            _exited.TrySetResult();
+        }
+    }
+
+    /// <summary>Stops the standing coverage session, if any, and waits for its stream's end (SHUTDOWN).</summary>
+    public Task StopStandingAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _standing) is { } standing ? standing.StopAsync(cancellationToken) : Task.CompletedTask;
+
     public void Dispose()
     {
+        Interlocked.Exchange(ref _standing, null)?.Dispose();
         List<TraceSession> sessions;
         lock (_lock)
         {

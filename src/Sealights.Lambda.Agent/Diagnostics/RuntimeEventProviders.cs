@@ -87,7 +87,7 @@ internal static class RuntimeEventProviders
         ];
     }
 
-    /// <summary>The idle session of a runtime whose application is all probed: its stream's end is the process's exit.</summary>
+    /// <summary>The idle session of a runtime whose application is all probed, from its connection: its stream's end is the process's exit.</summary>
     public static IReadOnlyList<EventPipeSessionConfiguration> LivenessSessions()
     {
         EventPipeProvider[] providers = [new(LivenessProvider, EventLevel.Critical, 0)];
@@ -95,6 +95,25 @@ internal static class RuntimeEventProviders
         [
             new EventPipeSessionConfiguration(providers, 1, requestRundown: false, requestStackwalk: false),
             new EventPipeSessionConfiguration(providers, 1, requestRundown: false, requestStackwalk: true),
+        ];
+    }
+
+    /// <summary>
+    /// The standing session of a runtime whose application is all probed: the coverage provider
+    /// with <c>invocations=runtime-api</c>, so the library harvests at every invocation's end by
+    /// itself (its events come out with the runtime's next writer pass, ~100 ms; nothing waits for
+    /// them). Started after the first flush, not at the connection: arming costs the function
+    /// 12–45 ms of CPU once (an in-process listener on the HTTP client's telemetry), which must not
+    /// fall in its init.
+    /// </summary>
+    public static IReadOnlyList<EventPipeSessionConfiguration> CoverageSessions()
+    {
+        var arguments = new Dictionary<string, string> { ["invocations"] = "runtime-api" };
+        EventPipeProvider[] providers = [new(CoverageProvider, EventLevel.Informational, -1, arguments)];
+        return
+        [
+            new EventPipeSessionConfiguration(providers, FlushBufferSizeMb, requestRundown: false, requestStackwalk: false),
+            new EventPipeSessionConfiguration(providers, FlushBufferSizeMb, requestRundown: false, requestStackwalk: true),
         ];
     }
 

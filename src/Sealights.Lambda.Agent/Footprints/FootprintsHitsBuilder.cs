@@ -69,7 +69,8 @@ public static class FootprintsHitsBuilder
         {
             Methods.Add(id);
             _start = Math.Min(_start, at.ToUnixTimeMilliseconds());
-            _end = Math.Max(_end, until.ToUnixTimeMilliseconds());
+            // An interval's end never before its start: a batch with start > end is not a batch.
+            _end = Math.Max(_end, Math.Max(at.ToUnixTimeMilliseconds(), until.ToUnixTimeMilliseconds()));
         }
 
         public FootprintsHits ToHits(bool isInit, bool isFinal) => new(Methods, _start, _end, isInit, isFinal);

@@ -25,6 +25,9 @@ public sealed record FlushPolicy(bool UseTelemetryApi, TimeSpan FlushInterval, T
 /// right after its response: the agent holds next until <c>platform.runtimeDone</c>, rotates,
 /// spools and sends within the policy's budget, then calls next. Only when the flush interval
 /// has passed, so most warm invocations cost no post-runtime time at all.</item>
+/// <item>A probed runtime whose library harvests at each invocation's end (the collector's
+/// <see cref="MethodHitCollector.HarvestsAtBoundaries"/>) needs neither: its harvests arrive by
+/// themselves and are spooled in order; a send opportunity waits for the invocation's own.</item>
 /// <item>At SHUTDOWN it spends at most the deadline minus a margin.</item>
 /// </list>
 /// <para>
@@ -81,6 +84,7 @@ public sealed class AgentHost(
     private long _lastFlushAfterResponse = long.MinValue;
     private bool _previousFlushedAfterResponse;
     private int _untracedSaid;
+    private int _harvestLateSaid;
 
     /// <summary>
     /// The extension's event loop, on the calling thread (the agent's main thread, which has
@@ -113,6 +117,7 @@ public sealed class AgentHost(
         {
             log.Info($"could not lower the agent's CPU priority ({failure}); it runs at normal priority");
         }
+        source.InvocationHarvested = WriteHarvest;
         source.StartCollecting();
         File.WriteAllText(StateFile(PidFileName), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var flushing = SubscribeToTelemetry();
@@ -181,6 +186,19 @@ public sealed class AgentHost(
         }
         // Returns at once: what it starts (a ping that is due) runs in the background.
         _sink.Value.Invoked();
+        if (source.HarvestsAtBoundaries)
+        {
+            // The function harvests this invocation by itself at its end (its next request to the
+            // Runtime API): nothing to flush and nothing to wait for, but for a send opportunity,
+            // which still waits for the response so that no request runs beside the function.
+            source.MarkInvoked(receivedAt, invoke.RequestId);
+            _previousFlushedAfterResponse = true;
+            if (_telemetry is { } current && invoke.RequestId is not null && FlushIsDue())
+            {
+                SendAfterResponse(current, invoke.RequestId, invoke.Deadline);
+            }
+            return;
+        }
         // Probes: each flush covers one invocation when it follows that invocation's response.
         var flushAfterResponse = _telemetry is not null && invoke.RequestId is not null && (source.FlushesCheaply || FlushIsDue());
         // The invocations since the last flush: unless the previous one was flushed right after
@@ -202,7 +220,7 @@ public sealed class AgentHost(
             }
         }
         // After the INVOKE-time flush above: its probe hits are dated from the previous INVOKE.
-        source.MarkInvoked(receivedAt);
+        source.MarkInvoked(receivedAt, invoke.RequestId);
         _previousFlushedAfterResponse = flushAfterResponse && _telemetry is { } telemetry
             && FlushAfterResponse(telemetry, invoke.RequestId!, invoke.Deadline);
     }
@@ -261,15 +279,8 @@ public sealed class AgentHost(
     /// </summary>
     private bool FlushAfterResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline)
     {
-        var started = telemetry.Started(requestId);
-        var done = telemetry.RuntimeDone(requestId);
-        var doneBy = (deadline ?? DateTimeOffset.UtcNow.AddMinutes(15)) + TimeSpan.FromSeconds(1);
-        if (!started.Wait(TelemetryStartTimeout) || !done.Wait(Clamp(doneBy - DateTimeOffset.UtcNow)))
+        if (!WaitForResponse(telemetry, requestId, deadline))
         {
-            telemetry.Forget(requestId);
-            _telemetry = null;
-            telemetry.Dispose();
-            log.Warn($"the Telemetry API did not report invocation {requestId} ({(started.IsCompleted ? "no platform.runtimeDone by its deadline" : "no platform.start")}): hits are flushed at the next INVOKE from now on");
             return false;
         }
         var elapsed = System.Diagnostics.Stopwatch.StartNew();
@@ -285,10 +296,87 @@ public sealed class AgentHost(
         // Past the budget the flush goes on in the background (and, frozen, after the next thaw).
         if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)) && send)
         {
+            // This flush took the invocation's hits: the library arms its boundary only after a flush.
             _sink.Value.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
         }
         log.Debug($"post-runtime flush of {requestId}: {elapsed.Elapsed.TotalMilliseconds:0.0} ms");
         return true;
+    }
+
+    /// <summary>
+    /// Waits until the runtime has answered <paramref name="requestId"/> (<c>platform.runtimeDone</c>).
+    /// A Telemetry API that does not deliver (no <c>platform.start</c> soon after INVOKE, or no
+    /// <c>platform.runtimeDone</c> by the invocation's deadline) is given up for good, with one line.
+    /// </summary>
+    private bool WaitForResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline)
+    {
+        var started = telemetry.Started(requestId);
+        var done = telemetry.RuntimeDone(requestId);
+        var doneBy = (deadline ?? DateTimeOffset.UtcNow.AddMinutes(15)) + TimeSpan.FromSeconds(1);
+        if (started.Wait(TelemetryStartTimeout) && done.Wait(Clamp(doneBy - DateTimeOffset.UtcNow)))
+        {
+            return true;
+        }
+        telemetry.Forget(requestId);
+        _telemetry = null;
+        telemetry.Dispose();
+        log.Warn($"the Telemetry API did not report invocation {requestId} ({(started.IsCompleted ? "no platform.runtimeDone by its deadline" : "no platform.start")}): hits are flushed at the next INVOKE from now on");
+        return false;
+    }
+
+    /// <summary>
+    /// A send opportunity of a runtime that harvests by itself: after the response, this invocation's
+    /// own harvest (it leaves the runtime with the standing session's next EventPipe pass, within
+    /// ~100 ms) is waited for and spooled, then what is spooled goes out, all within the budget; a
+    /// harvest that has not come by then goes with the next send.
+    /// </summary>
+    private void SendAfterResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline)
+    {
+        if (!WaitForResponse(telemetry, requestId, deadline))
+        {
+            return;
+        }
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
+        var withHarvest = SendWithOwnHarvest(requestId, elapsed);
+        log.Debug($"post-runtime send after {requestId}: {elapsed.Elapsed.TotalMilliseconds:0.0} ms ({(withHarvest ? "with" : "without")} its harvest)");
+    }
+
+    /// <summary>Sends what is spooled, after this invocation's own harvest when the runtime harvests by itself; all within the budget.</summary>
+    private bool SendWithOwnHarvest(string requestId, System.Diagnostics.Stopwatch elapsed)
+    {
+        var harvests = source.HarvestsAtBoundaries;
+        var withHarvest = harvests
+            && source.WhenHarvested(requestId).Wait(Clamp(policy.Budget - elapsed.Elapsed))
+            && Delivering().Wait(Clamp(policy.Budget - elapsed.Elapsed));
+        if (harvests && !withHarvest && Interlocked.Exchange(ref _harvestLateSaid, 1) == 0)
+        {
+            log.Info($"invocation {requestId}'s own harvest had not come {elapsed.Elapsed.TotalMilliseconds:0} ms after its response (SL_FLUSH_BUDGET_MS): its hits go with a later send; said once");
+        }
+        _sink.Value.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
+        return withHarvest;
+    }
+
+    /// <summary>An invocation's hits, harvested by the function at its end: spooled in order, beside the next invocation.</summary>
+    private void WriteHarvest(IReadOnlyList<MethodHit> hits)
+    {
+        lock (_flushLock)
+        {
+            _delivering = Then(_delivering, () => WriteHarvestAsync(hits));
+        }
+    }
+
+    private async Task WriteHarvestAsync(IReadOnlyList<MethodHit> hits)
+    {
+        try
+        {
+            Interlocked.Add(ref _methodsReported, hits.Count);
+            await _sink.Value.WriteAsync(hits, isFinal: false, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.Warn($"an invocation's hits could not be written, they are lost: {e.GetType().Name}: {e.Message}");
+        }
     }
 
     /// <summary>Queues a flush behind the one running (flushes never overlap; each rotation sees what the last left).</summary>
@@ -298,12 +386,12 @@ public sealed class AgentHost(
         {
             return _flushing = Then(_flushing, flush);
         }
+    }
 
-        static async Task Then(Task previous, Func<Task> next)
-        {
-            await previous;
-            await next();
-        }
+    private static async Task Then(Task previous, Func<Task> next)
+    {
+        await previous;
+        await next();
     }
 
     /// <summary>
@@ -316,6 +404,8 @@ public sealed class AgentHost(
     {
         // Lambda stops the runtime only to end the environment: these are final footprints.
         await FlushAsync(isFinal: true);
+        // With them the last invocation's own harvest, out of the runtime's standing session just now.
+        await Delivering();
         try
         {
             await File.WriteAllTextAsync(StateFile(FlushedMarkerFileName), "");
@@ -388,6 +478,15 @@ public sealed class AgentHost(
             log.Warn("the last flush did not finish before the shutdown deadline");
         }
         var hits = await source.StopAsync(Clamp(Remaining()));
+        try
+        {
+            // The standing session's last harvests, out with its stop.
+            await Delivering().WaitAsync(budget.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            log.Warn("the last invocation's hits were not written before the shutdown deadline");
+        }
         var total = Interlocked.Add(ref _methodsReported, hits.Count);
         var statistics = source.Statistics;
         // One line with what coverage cost in this environment (read by the benchmarks).
@@ -421,6 +520,14 @@ public sealed class AgentHost(
         catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
         {
             return double.NaN;
+        }
+    }
+
+    private Task Delivering()
+    {
+        lock (_flushLock)
+        {
+            return _delivering;
         }
     }
 

@@ -70,6 +70,19 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private readonly object _intervalLock = new();
     private DateTimeOffset _lastHarvest = DateTimeOffset.UtcNow;
     private DateTimeOffset? _invokedSinceHarvest;
+    private DateTimeOffset? _lastInvoke;
+    // INVOKE times by request id, until that invocation's harvest names it (a few at most).
+    private readonly Dictionary<string, DateTimeOffset> _invokedAt = new(StringComparer.Ordinal);
+    // The standing session's reader of the current probed runtime (invocation harvests).
+    private volatile InvocationHarvests? _harvests;
+    // The runtime whose standing session was started (a new runtime process gets its own).
+    private RuntimeConnection? _standingFor;
+
+    /// <summary>How long the first flush waits for the library's answer to the standing session (it comes at once).</summary>
+    internal static readonly TimeSpan StandingAnswerWait = TimeSpan.FromMilliseconds(500);
+    // Who waits for which invocation's harvest, and the last few harvested (a wait may start late).
+    private readonly Dictionary<string, TaskCompletionSource> _harvestWaits = new(StringComparer.Ordinal);
+    private readonly Queue<string> _recentlyHarvested = new();
 
     private MethodHitCollector(string diagnosticPortPath, DiagnosticPortListener? listener, ApplicationModules? application, Action<string> log)
     {
@@ -106,14 +119,137 @@ public sealed class MethodHitCollector : IAsyncDisposable
     public bool FlushesCheaply => _current is { } runtime && !runtime.Exited.IsCompleted && !runtime.HasRuntimeEvents;
 
     /// <summary>
+    /// Whether the connected runtime harvests every invocation by itself, at its end (the probes
+    /// library armed its Runtime API boundary): the agent then neither flushes nor waits for it;
+    /// each invocation's hits come to <see cref="InvocationHarvested"/>.
+    /// </summary>
+    public bool HarvestsAtBoundaries => FlushesCheaply && _harvests is { IsArmed: true };
+
+    /// <summary>
+    /// Told, on a session's reader thread, the hits of each invocation the runtime harvested at its
+    /// end (and of its init, before the first). Must return at once and never throw.
+    /// </summary>
+    public Action<IReadOnlyList<MethodHit>>? InvocationHarvested { get; set; }
+
+    /// <summary>
     /// An invocation began at <paramref name="at"/>: probe hits of the next flush are dated from the
     /// first INVOKE since the previous flush (not from that flush, which may be long before).
     /// </summary>
-    public void MarkInvoked(DateTimeOffset at)
+    public void MarkInvoked(DateTimeOffset at, string? requestId = null)
     {
         lock (_intervalLock)
         {
             _invokedSinceHarvest ??= at;
+            _lastInvoke = at;
+            if (requestId is not null)
+            {
+                // Harvests name their invocation; one that never comes (a crashed runtime) must not pile up.
+                if (_invokedAt.Count >= 64)
+                {
+                    _invokedAt.Clear();
+                }
+
+                _invokedAt[requestId] = at;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes once invocation <paramref name="requestId"/>'s own harvest has been read and handed to
+    /// <see cref="InvocationHarvested"/>; never, when it never comes (the caller bounds the wait).
+    /// </summary>
+    public Task WhenHarvested(string requestId)
+    {
+        lock (_intervalLock)
+        {
+            if (_recentlyHarvested.Contains(requestId))
+            {
+                return Task.CompletedTask;
+            }
+
+            if (!_harvestWaits.TryGetValue(requestId, out var wait))
+            {
+                if (_harvestWaits.Count >= 64)
+                {
+                    _harvestWaits.Clear();
+                }
+
+                wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _harvestWaits.Add(requestId, wait);
+            }
+
+            return wait.Task;
+        }
+    }
+
+    private void Harvested(string requestId)
+    {
+        TaskCompletionSource? wait;
+        lock (_intervalLock)
+        {
+            if (_recentlyHarvested.Count >= 8)
+            {
+                _recentlyHarvested.Dequeue();
+            }
+
+            _recentlyHarvested.Enqueue(requestId);
+            _harvestWaits.Remove(requestId, out wait);
+        }
+
+        wait?.TrySetResult();
+    }
+
+    /// <summary>
+    /// One invocation's harvest, read from the standing session: its hits span from its INVOKE (init's:
+    /// from the previous harvest, the agent's start) to when the function wrote them.
+    /// </summary>
+    private void OnInvocationHarvested(ProbeFlushReader reader, DateTimeOffset endedAt)
+    {
+        try
+        {
+            DateTimeOffset from;
+            lock (_intervalLock)
+            {
+                from = reader.RequestId is { Length: > 0 } id && _invokedAt.Remove(id, out var invoked) ? invoked : _lastHarvest;
+                // The agent, at low priority, may see an INVOKE only after the function has answered it.
+                if (from > endedAt)
+                {
+                    from = endedAt;
+                }
+                if (endedAt > _lastHarvest)
+                {
+                    _lastHarvest = endedAt;
+                }
+
+                // What a later flush of the agent's finds ran after this end: in the invocation begun since, if any.
+                _invokedSinceHarvest = _lastInvoke is { } last && last > endedAt ? last : null;
+            }
+
+            var result = ProbeFlush.Map(reader, null, _probed, _application!, from, endedAt);
+            _counters.ProbeFlushed();
+            if (result.Dropped > 0)
+            {
+                _counters.ProbeHitsDropped(result.Dropped);
+            }
+
+            foreach (var problem in result.Problems)
+            {
+                LogOnce("probe:" + problem.Split(':')[0], $"invocation harvest: {problem}");
+            }
+
+            if (result.Hits.Count > 0)
+            {
+                InvocationHarvested?.Invoke(result.Hits);
+            }
+
+            if (reader.RequestId is { Length: > 0 } harvestedId)
+            {
+                Harvested(harvestedId);
+            }
+        }
+        catch (Exception e)
+        {
+            LogOnce("invocation-harvest", $"an invocation's harvest could not be taken ({Describe(e)}): its hits are lost");
         }
     }
 
@@ -264,7 +400,18 @@ public sealed class MethodHitCollector : IAsyncDisposable
                     _gate.Release();
                     gated = false;
                     harvested();
-                    return await FinishProbeFlushAsync(probeFlush, [], cancellationToken);
+                    // Before the runtime's SIGTERM its standing session must give up what it still
+                    // buffers (the last invocation's harvest): stopped beside this flush's session.
+                    var ending = runtimeExits ? EndBeforeExitAsync(runtime, cancellationToken) : Task.CompletedTask;
+                    var probeHits = await FinishProbeFlushAsync(probeFlush, [], cancellationToken);
+                    await ending;
+                    if (!runtimeExits && probeFlush is not null)
+                    {
+                        // After the first flush (never in init): from now on the function harvests by itself.
+                        await StartStandingSessionAsync(runtime, cancellationToken);
+                    }
+
+                    return probeHits;
                 }
 
                 try
@@ -298,6 +445,50 @@ public sealed class MethodHitCollector : IAsyncDisposable
         }
 
         return await FinishProbeFlushAsync(probeFlush, hits, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the probed runtime's standing coverage session, once per runtime, and waits (bounded)
+    /// for the library's answer: armed, the agent stops flushing by itself; otherwise it goes on.
+    /// </summary>
+    private async Task StartStandingSessionAsync(RuntimeConnection runtime, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _standingFor, runtime) == runtime || runtime.HasStandingSession)
+        {
+            return;
+        }
+
+        var harvests = new InvocationHarvests(OnInvocationHarvested, problem => LogOnce("harvests:" + problem.Split(':')[0].Split('(')[0], $"invocation harvests: {problem}"));
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(RotationLimit);
+        try
+        {
+            await runtime.StartStandingSessionAsync(stream => ProbeFlush.Read(stream, harvests, _counters), limit.Token);
+            _harvests = harvests;
+            // Written inside the start command: it comes out with the new session's first pass.
+            var (armed, detail) = await harvests.Answer.WaitAsync(StandingAnswerWait, limit.Token);
+            LogOnce("boundaries", armed
+                ? $"the function harvests each invocation's hits at its end (its runtime client's next request to {detail}): no flush, no wait"
+                : $"the function cannot harvest at invocation ends ({detail}): the agent flushes after each response");
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException || IsRuntimeFailure(e))
+        {
+            LogOnce("standing-start", $"the coverage session for invocation ends did not start or answer ({Describe(e)}): the agent flushes after each response");
+        }
+    }
+
+    private async Task EndBeforeExitAsync(RuntimeConnection runtime, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(RotationLimit);
+        try
+        {
+            await runtime.EndAsync(limit.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException || IsRuntimeFailure(e))
+        {
+            LogOnce("standing-stop", $"the coverage session did not stop before the runtime's exit ({Describe(e)}): the last invocation's hits may be lost");
+        }
     }
 
     /// <summary>Where the hits of the next probe flush start: the first INVOKE since the last harvest, or that harvest.</summary>
@@ -403,7 +594,8 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 {
                     // What the probes hold since the last flush, then the runtime events' last session.
                     var probeFlush = await StartProbeFlushAsync(runtime, IntervalStart(), deadline.Token);
-                    await runtime.StopAsync(deadline.Token);
+                    // The standing session's last harvests come out with its stop.
+                    await Task.WhenAll(runtime.StopAsync(deadline.Token), runtime.StopStandingAsync(deadline.Token));
                     finalProbeHits = await FinishProbeFlushAsync(probeFlush, [], deadline.Token, stop: true);
                 }
             }
@@ -516,6 +708,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
         _probed = probed;
         _application!.Probed = probed;
         var runtimeEvents = !probed.All;
+        _harvests = null;
         var readyToRun = runtimeEvents && await ReadyToRunEventsNeededAsync(stopping);
         var processId = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);

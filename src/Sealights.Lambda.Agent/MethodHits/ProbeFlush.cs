@@ -23,6 +23,9 @@ internal sealed class ProbeFlush
     /// </summary>
     internal static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(1);
 
+    /// <summary>The same wait before the runtime exits: a new session's first pass comes at once; past this it is stopped.</summary>
+    internal static readonly TimeSpan FinalAnswerWait = TimeSpan.FromMilliseconds(100);
+
     private ProbeFlush(TraceSession session, ProbeFlushReader reader, DateTimeOffset intervalStart, DateTimeOffset harvestedAt)
     {
         _session = session;
@@ -73,7 +76,7 @@ internal sealed class ProbeFlush
     }
 
     /// <summary>Reads one flush session's stream (also used by tests on recorded or damaged streams).</summary>
-    public static void Read(Stream stream, ProbeFlushReader reader, TraceCounters counters)
+    public static void Read(Stream stream, INetTraceEventHandler reader, TraceCounters counters)
     {
         var netTrace = new NetTraceReader(stream);
         try
@@ -92,19 +95,16 @@ internal sealed class ProbeFlush
     /// a stop holds the runtime's diagnostic server ~100 ms (its EventPipe writer sleeps 100 ms per
     /// pass, and the stop waits for it), and the next flush's start would wait behind it. Its stream
     /// is closed instead; the runtime ends the session by itself at its next write to it (the next
-    /// flush's events), on the session's own thread. Without an answer in time, or when
-    /// <paramref name="stop"/> (the runtime is about to exit), the session is stopped.
+    /// flush's events), on the session's own thread. Without an answer in time (shorter when
+    /// <paramref name="stop"/>: the runtime is about to exit) the session is stopped.
     /// </summary>
     public async Task<ProbeFlushResult> FinishAsync(ProbedAssemblies probed, ApplicationModules application, bool stop, CancellationToken cancellationToken)
     {
         try
         {
-            if (!stop)
-            {
-                await Task.WhenAny(_reader.Answered, _session.Completion, Task.Delay(AnswerWait, cancellationToken));
-            }
-
-            var answered = !stop && _reader.Answered.IsCompleted;
+            // Before the runtime's exit the wait is short: the exec wrapper holds its SIGTERM 200 ms at most.
+            await Task.WhenAny(_reader.Answered, _session.Completion, Task.Delay(stop ? FinalAnswerWait : AnswerWait, cancellationToken));
+            var answered = _reader.Answered.IsCompleted;
             if (!answered)
             {
                 await _session.StopAsync(cancellationToken);

@@ -5,7 +5,8 @@ namespace Sealights.Lambda.Agent.MethodHits;
 
 /// <summary>
 /// Reads one probe flush from its session's stream: the <c>ModuleHits</c> chunks and the
-/// <c>FlushCompleted</c> (or <c>FlushFailed</c>) of its sequence. Runs on the session's thread and
+/// <c>FlushCompleted</c> (or <c>FlushFailed</c>) of its sequence; for a harvest at an invocation's
+/// end (a negative sequence, see <see cref="InvocationHarvests"/>) its <c>InvocationEnded</c>. Runs on the session's thread and
 /// only collects indices; mapping them to methods happens after the stream ended. Anything that
 /// does not fit the contract (a repeated chunk, an index outside its module, a payload that does
 /// not parse) is counted as malformed and skipped; another flush's events are skipped silently.
@@ -24,6 +25,9 @@ internal sealed class ProbeFlushReader(int sequence) : INetTraceEventHandler
 
     /// <summary>The library's end-of-flush record, when it came.</summary>
     public FlushCompletedPayload? Completed { get; private set; }
+
+    /// <summary>The invocation a boundary harvest ended (empty: init); null for a flush.</summary>
+    public string? RequestId { get; private set; }
 
     /// <summary>The library's reason when the flush failed inside the runtime.</summary>
     public string? Failure { get; private set; }
@@ -65,6 +69,19 @@ internal sealed class ProbeFlushReader(int sequence) : INetTraceEventHandler
                 else if (completed.Sequence == Sequence)
                 {
                     Completed = completed;
+                    _answered.TrySetResult();
+                }
+
+                break;
+            case CoveragePayloads.InvocationEndedEvent:
+                if (!CoveragePayloads.TryReadInvocationEnded(traceEvent.Payload, out var requestId, out var ended))
+                {
+                    Malformed++;
+                }
+                else if (ended.Sequence == Sequence)
+                {
+                    RequestId = requestId;
+                    Completed = ended;
                     _answered.TrySetResult();
                 }
 
