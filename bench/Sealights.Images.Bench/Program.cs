@@ -29,7 +29,8 @@ using Sealights.Images.Testing;
 // alternate between two containers started together; a last table puts the two side by side.
 // With --marker-row true an "on/marker" row runs "on" with /var/task/sealights-instrumented.json
 // in the image: the exec wrapper's path for an instrumented function (no wait for the verdict).
-// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS] [--marker-row true]
+// With --rows a,b,… only those rows run (and "off"), e.g. --rows inert,inert/probes,on/probes.
+// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS] [--marker-row true] [--rows a,b,…]
 //        stress [--starts N] [--parallel P] [--load L]
 //        hotloop [--rounds N] [--repetitions M]
 //        collect [--requests N] [--clients C] [--methods M]
@@ -59,6 +60,7 @@ var addressing = EmulatorAddressing.Environment;
 var variants = new List<(string Name, Dictionary<string, string> Environment)>();
 int? slowBackendMs = null;
 var markerRow = false;
+string[]? rows = null;
 for (var i = 0; i < args.Length - 1; i += 2)
 {
     switch (args[i])
@@ -69,6 +71,7 @@ for (var i = 0; i < args.Length - 1; i += 2)
         case "--cpus": cpus = args[i + 1]; break;
         case "--slow-backend": slowBackendMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--marker-row": markerRow = args[i + 1] == "true"; break;
+        case "--rows": rows = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
         case "--variant" when Variant.TryParse(args[i + 1]) is { } variant: variants.Add(variant); break;
         case "--addressing" when Enum.TryParse<EmulatorAddressing>(args[i + 1], ignoreCase: true, out var parsed): addressing = parsed; break;
         case "--addressing": Console.Error.WriteLine($"--addressing {args[i + 1]}: expected environment or flags"); return 2;
@@ -107,6 +110,13 @@ configurations.Add(new Configuration("on/tls", trusted, new Dictionary<string, s
 var probed = await StandInImages.BuildInstrumentedSampleAsync("net10.0", await CoverageImages.BuildAsync(StandInImages.Base("10")));
 configurations.Add(new Configuration("inert/probes", probed, new Dictionary<string, string>()));
 configurations.Add(new Configuration("on/probes", probed, delivering));
+if (baseline is not null)
+{
+    // The instrumented function on the baseline revision's coverage image (the instrumentation itself is this revision's).
+    var probedBefore = await StandInImages.BuildInstrumentedSampleAsync("net10.0", await BaselineCoverageImage.BuildAsync(baseline, StandInImages.Base("10")));
+    configurations.Add(new Configuration($"inert/probes@{baseline}", probedBefore, new Dictionary<string, string>()));
+    configurations.Add(new Configuration($"on/probes@{baseline}", probedBefore, delivering));
+}
 if (markerRow)
 {
     // "on" with the instrumented marker file: the exec wrapper then starts the runtime without
@@ -133,6 +143,12 @@ foreach (var (name, environment) in variants)
         withVariant[key] = value;
     }
     configurations.Add(new Configuration($"on/{name}", covered, withVariant));
+}
+if (rows is not null)
+{
+    // Only the rows asked for ("off" always stays: every difference is taken against it; with a
+    // slow backend, "on" and its slow twin stay too).
+    configurations.RemoveAll(c => c.Name != "off" && !rows.Contains(c.Name) && (slow is null || (c != slow && c.Name != "on")));
 }
 string[] runArguments = cpus is null ? [] : ["--cpus", cpus];
 const string Payload = """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}""";
@@ -162,8 +178,8 @@ for (var run = 0; run < cold; run++)
 }
 
 // With a slow backend, "on" and "on/slow-backend" take turns invoke by invoke (two containers at once).
-var fastOn = configurations.Single(c => c.Name == "on");
-if (slow is not null)
+var fastOn = configurations.SingleOrDefault(c => c.Name == "on");
+if (slow is not null && fastOn is not null)
 {
     await using var fastContainer = await LambdaContainer.StartAsync(fastOn.Image, fastOn.Environment, runArguments, addressing: addressing);
     await using var slowContainer = await LambdaContainer.StartAsync(slow.Image, slow.Environment, runArguments, addressing: addressing);
@@ -269,7 +285,7 @@ foreach (var c in configurations.Where(c => c.WarmLatencyMs.Count > 0))
         .Select(w => $"#{w.index + 1} {Ms(w.latency)} ms (post-rt before it {Ms(w.index < c.PostRuntimeInOrder.Count ? c.PostRuntimeInOrder[w.index] : double.NaN)} ms)");
     Console.WriteLine($"{c.Name} warm tail: cold invocation's post-rt {Ms(Statistics.Median(c.ColdPostRuntimeMs))} ms (median of the cold starts); slowest warm: {string.Join(", ", slowest)}");
 }
-if (slow is not null)
+if (slow is not null && fastOn is not null)
 {
     static string Ratio(double a, double b) => (a / b).ToString("0.00", CultureInfo.InvariantCulture);
     Console.WriteLine($"fast vs slow backend (every request answered {slowBackendMs} ms late), same run, interleaved:");

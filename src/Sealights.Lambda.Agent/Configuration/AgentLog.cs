@@ -37,6 +37,15 @@ public sealed class AgentLog(AgentLogLevel minimum, TextWriter? writer = null)
 
     public void Error(string message) => Write(AgentLogLevel.Error, message);
 
+    // Not Enum.ToString: in NativeAOT that goes through reflection metadata, ~0.4 ms at the first line.
+    private static string Word(AgentLogLevel level) => level switch
+    {
+        AgentLogLevel.Debug => "DEBUG",
+        AgentLogLevel.Info => "INFO",
+        AgentLogLevel.Warn => "WARN",
+        _ => "ERROR",
+    };
+
     private void Write(AgentLogLevel level, string message)
     {
         if (level < Minimum)
@@ -47,7 +56,7 @@ public sealed class AgentLog(AgentLogLevel minimum, TextWriter? writer = null)
         {
             try
             {
-                _writer.WriteLine($"{Prefix} {level.ToString().ToUpperInvariant()} {message}");
+                _writer.WriteLine($"{Prefix} {Word(level)} {message}");
                 _writer.Flush();
             }
             catch (IOException)
