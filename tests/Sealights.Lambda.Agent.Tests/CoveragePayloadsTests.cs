@@ -127,6 +127,36 @@ public sealed class CoveragePayloadsTests
     }
 
     [Fact]
+    public void StandingSession_HandsHarvestsOverInInvocationOrder_EvenWhenTheStreamMixesThreads()
+    {
+        // Each harvest is written on the thread that asked for the next invocation: a stream keeps
+        // each thread's events in order, not one thread's against another's.
+        var order = new List<string?>();
+        var problems = new List<string>();
+        var reader = new InvocationHarvests((r, _) => order.Add(r.RequestId), problems.Add);
+        var mvid = Guid.NewGuid();
+        void Feed(int id, byte[] payload) => reader.OnEvent(new NetTraceEvent(TraceProvider.Coverage, id, 0, DateTime.UtcNow, payload));
+        void Harvest(int sequence, string requestId)
+        {
+            Feed(CoveragePayloads.ModuleHitsEvent, ModuleHits(sequence, 0, "App", mvid, 100, [-sequence]));
+            Feed(CoveragePayloads.InvocationEndedEvent, InvocationEnded(sequence, requestId, 1, 1, 1));
+        }
+
+        Harvest(-2, "second");
+        Harvest(-3, "third");
+        Assert.Empty(order);
+        Harvest(-1, "first");
+        Assert.Equal(["first", "second", "third"], order);
+
+        // A harvest that never completes (-4) holds the later ones only until the stream ends.
+        Harvest(-5, "fifth");
+        Assert.Equal(3, order.Count);
+        reader.HandOver(all: true);
+        Assert.Equal("fifth", order[^1]);
+        Assert.Contains("harvests 4 to 4 never completed", Assert.Single(problems));
+    }
+
+    [Fact]
     public async Task StandingSession_TakesTheLibrarysRefusal()
     {
         var reader = new InvocationHarvests((_, _) => { }, _ => { });

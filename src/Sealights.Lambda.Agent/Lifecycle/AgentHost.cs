@@ -425,17 +425,20 @@ public sealed class AgentHost(
     private Task FlushAsync(bool isFinal = false, bool untilSpooled = false)
     {
         var harvested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var whole = FlushAndWriteAsync(isFinal, () => harvested.TrySetResult());
+        var spooled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var whole = FlushAndWriteAsync(isFinal, () => harvested.TrySetResult(), () => spooled.TrySetResult());
         lock (_flushLock)
         {
             // Only what is still running is kept: the chain never grows with the environment's life.
             _delivering = _delivering.IsCompleted ? whole : Task.WhenAll(_delivering, whole);
         }
         // Runtime events: the flush is the rotation, and a post-response send wants its batch spooled.
-        return isFinal || untilSpooled || !source.FlushesCheaply ? whole : Task.WhenAny(whole, harvested.Task);
+        return isFinal ? whole
+            : untilSpooled || !source.FlushesCheaply ? Task.WhenAny(whole, spooled.Task)
+            : Task.WhenAny(whole, harvested.Task);
     }
 
-    private async Task FlushAndWriteAsync(bool isFinal, Action harvested)
+    private async Task FlushAndWriteAsync(bool isFinal, Action harvested, Action spooled)
     {
         try
         {
@@ -445,10 +448,22 @@ public sealed class AgentHost(
             {
                 await _sink.Value.WriteAsync(hits, isFinal, CancellationToken.None);
             }
+            spooled();
+            if (!isFinal)
+            {
+                // A probed runtime harvests by itself from its first flush on (arming costs it
+                // 12-45 ms of CPU once: here, after a response, never in init). After the write,
+                // so that its harvests are spooled after this flush's hits.
+                await source.HarvestAtBoundariesFromNowOnAsync();
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             log.Warn($"flush failed, these hits are lost: {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            spooled();
         }
     }
 

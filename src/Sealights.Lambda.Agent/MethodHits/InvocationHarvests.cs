@@ -20,6 +20,11 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
     private const int MaxOpen = 8;
 
     private readonly Dictionary<int, ProbeFlushReader> _open = [];
+    // Completed harvests by order (1 for sequence -1, …) until the ones before them are handed over:
+    // each harvest is written on the thread that asked for the next invocation, and a stream
+    // holds each thread's events in order but not one thread's against another's.
+    private readonly SortedDictionary<int, (ProbeFlushReader Reader, DateTimeOffset At)> _done = [];
+    private int _nextToHand = 1;
     private readonly TaskCompletionSource<(bool Armed, string Detail)> _armed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The library's answer: armed (with the Runtime API address it watches) or not (why).</summary>
@@ -99,7 +104,34 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
         if (reader.Answered.IsCompleted)
         {
             _open.Remove(sequence);
-            harvested(reader, new DateTimeOffset(traceEvent.TimestampUtc, TimeSpan.Zero));
+            _done[-sequence] = (reader, new DateTimeOffset(traceEvent.TimestampUtc, TimeSpan.Zero));
+            HandOver(all: false);
+        }
+    }
+
+    /// <summary>
+    /// Hands over the completed harvests in invocation order; a gap (a harvest whose end was lost)
+    /// is waited for while fewer than <see cref="MaxOpen"/> wait behind it, or when
+    /// <paramref name="all"/> (the stream has ended) not at all.
+    /// </summary>
+    public void HandOver(bool all)
+    {
+        while (_done.Count > 0)
+        {
+            var (order, harvest) = _done.First();
+            if (order != _nextToHand && !all && _done.Count <= MaxOpen)
+            {
+                return;
+            }
+
+            if (order > _nextToHand)
+            {
+                problem($"harvests {_nextToHand} to {order - 1} never completed in the stream: what they held is lost");
+            }
+
+            _done.Remove(order);
+            _nextToHand = order + 1;
+            harvested(harvest.Reader, harvest.At);
         }
     }
 }

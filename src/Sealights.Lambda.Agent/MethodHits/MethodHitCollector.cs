@@ -405,12 +405,6 @@ public sealed class MethodHitCollector : IAsyncDisposable
                     var ending = runtimeExits ? EndBeforeExitAsync(runtime, cancellationToken) : Task.CompletedTask;
                     var probeHits = await FinishProbeFlushAsync(probeFlush, [], cancellationToken);
                     await ending;
-                    if (!runtimeExits && probeFlush is not null)
-                    {
-                        // After the first flush (never in init): from now on the function harvests by itself.
-                        await StartStandingSessionAsync(runtime, cancellationToken);
-                    }
-
                     return probeHits;
                 }
 
@@ -448,6 +442,28 @@ public sealed class MethodHitCollector : IAsyncDisposable
     }
 
     /// <summary>
+    /// After a flush of a probed runtime, once its hits are written (so every later harvest is
+    /// spooled after them): asks the library to harvest at each invocation's end from now on
+    /// (never during init). Once per runtime; returns at once otherwise. Never throws.
+    /// </summary>
+    public async Task HarvestAtBoundariesFromNowOnAsync()
+    {
+        if (!IsCollecting || !_probed.Any || _current is not { } runtime || runtime.Exited.IsCompleted || runtime.HasRuntimeEvents)
+        {
+            return;
+        }
+
+        try
+        {
+            await StartStandingSessionAsync(runtime, _stopping.Token);
+        }
+        catch (Exception e)
+        {
+            LogOnce("standing-start", $"the coverage session for invocation ends could not be started ({Describe(e)}): the agent flushes after each response");
+        }
+    }
+
+    /// <summary>
     /// Starts the probed runtime's standing coverage session, once per runtime, and waits (bounded)
     /// for the library's answer: armed, the agent stops flushing by itself; otherwise it goes on.
     /// </summary>
@@ -463,7 +479,20 @@ public sealed class MethodHitCollector : IAsyncDisposable
         limit.CancelAfter(RotationLimit);
         try
         {
-            await runtime.StartStandingSessionAsync(stream => ProbeFlush.Read(stream, harvests, _counters), limit.Token);
+            await runtime.StartStandingSessionAsync(
+                stream =>
+                {
+                    try
+                    {
+                        ProbeFlush.Read(stream, harvests, _counters);
+                    }
+                    finally
+                    {
+                        // The stream has ended: nothing that is waiting for an earlier harvest waits any longer.
+                        harvests.HandOver(all: true);
+                    }
+                },
+                limit.Token);
             _harvests = harvests;
             // Written inside the start command: it comes out with the new session's first pass.
             var (armed, detail) = await harvests.Answer.WaitAsync(StandingAnswerWait, limit.Token);
