@@ -43,20 +43,6 @@ internal static class RuntimeEventProviders
     /// </summary>
     public const int BufferSizeMb = 4;
 
-    /// <summary>
-    /// A session's configurations, most economical first. Only a runtime's first session needs
-    /// rundown (what ran before the agent attached); later sessions overlap their predecessor, so
-    /// nothing falls between. Older runtimes refuse the newer IPC commands: .NET 8 has neither the
-    /// custom rundown keyword (CollectTracing4, .NET 9) nor the stack-walk switch (CollectTracing3),
-    /// so its last resort is the legacy command, which records a stack with every event.
-    /// </summary>
-    /// <param name="rundown">List what ran before the session when it stops.</param>
-    /// <param name="readyToRun">
-    /// Also report first calls into ReadyToRun code. Those events fire for every precompiled
-    /// method the process enters, the framework's included (thousands in a cold start, most of its
-    /// events, each with its name formatted by the runtime on the function's own thread), so they
-    /// are only asked for when the application itself has ReadyToRun code.
-    /// </param>
     /// <summary>The probes library's EventSource (src/Sealights.Coverage.Probes/README.md).</summary>
     public const string CoverageProvider = "Sealights-Coverage";
 
@@ -76,27 +62,12 @@ internal static class RuntimeEventProviders
     /// A flush: only the coverage provider, with <c>flush=&lt;sequence&gt;</c>; the library answers
     /// inside the session-start command. No rundown, no stacks where the runtime allows.
     /// </summary>
-    public static IReadOnlyList<EventPipeSessionConfiguration> ProbeFlushSessions(int sequence)
-    {
-        var arguments = new Dictionary<string, string> { ["flush"] = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        EventPipeProvider[] providers = [new(CoverageProvider, EventLevel.Informational, -1, arguments)];
-        return
-        [
-            new EventPipeSessionConfiguration(providers, FlushBufferSizeMb, requestRundown: false, requestStackwalk: false),
-            new EventPipeSessionConfiguration(providers, FlushBufferSizeMb, requestRundown: false, requestStackwalk: true),
-        ];
-    }
+    public static IReadOnlyList<EventPipeSessionConfiguration> ProbeFlushSessions(int sequence) =>
+        CoverageOnly("flush", sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The idle session of a runtime whose application is all probed, from its connection: its stream's end is the process's exit.</summary>
-    public static IReadOnlyList<EventPipeSessionConfiguration> LivenessSessions()
-    {
-        EventPipeProvider[] providers = [new(LivenessProvider, EventLevel.Critical, 0)];
-        return
-        [
-            new EventPipeSessionConfiguration(providers, 1, requestRundown: false, requestStackwalk: false),
-            new EventPipeSessionConfiguration(providers, 1, requestRundown: false, requestStackwalk: true),
-        ];
-    }
+    public static IReadOnlyList<EventPipeSessionConfiguration> LivenessSessions() =>
+        WithoutRundown([new(LivenessProvider, EventLevel.Critical, 0)], 1);
 
     /// <summary>
     /// The standing session of a runtime whose application is all probed: the coverage provider
@@ -106,17 +77,22 @@ internal static class RuntimeEventProviders
     /// 12–45 ms of CPU once (an in-process listener on the HTTP client's telemetry), which must not
     /// fall in its init.
     /// </summary>
-    public static IReadOnlyList<EventPipeSessionConfiguration> CoverageSessions()
-    {
-        var arguments = new Dictionary<string, string> { ["invocations"] = "runtime-api" };
-        EventPipeProvider[] providers = [new(CoverageProvider, EventLevel.Informational, -1, arguments)];
-        return
-        [
-            new EventPipeSessionConfiguration(providers, FlushBufferSizeMb, requestRundown: false, requestStackwalk: false),
-            new EventPipeSessionConfiguration(providers, FlushBufferSizeMb, requestRundown: false, requestStackwalk: true),
-        ];
-    }
+    public static IReadOnlyList<EventPipeSessionConfiguration> CoverageSessions() => CoverageOnly("invocations", "runtime-api");
 
+    /// <summary>
+    /// A session's configurations, most economical first. Only a runtime's first session needs
+    /// rundown (what ran before the agent attached); later sessions overlap their predecessor, so
+    /// nothing falls between. Older runtimes refuse the newer IPC commands: .NET 8 has neither the
+    /// custom rundown keyword (CollectTracing4, .NET 9) nor the stack-walk switch (CollectTracing3),
+    /// so its last resort is the legacy command, which records a stack with every event.
+    /// </summary>
+    /// <param name="rundown">List what ran before the session when it stops.</param>
+    /// <param name="readyToRun">
+    /// Also report first calls into ReadyToRun code. Those events fire for every precompiled
+    /// method the process enters, the framework's included (thousands in a cold start, most of its
+    /// events, each with its name formatted by the runtime on the function's own thread), so they
+    /// are only asked for when the application itself has ReadyToRun code.
+    /// </param>
     public static IReadOnlyList<EventPipeSessionConfiguration> Sessions(bool rundown, bool readyToRun)
     {
         EventPipeProvider[] providers = [new(RuntimeProvider, EventLevel.Verbose, readyToRun ? ReadyToRunKeywords : JitKeywords)];
@@ -127,10 +103,17 @@ internal static class RuntimeEventProviders
                 new EventPipeSessionConfiguration(providers, BufferSizeMb, requestRundown: true, requestStackwalk: false),
                 new EventPipeSessionConfiguration(providers, BufferSizeMb, requestRundown: true, requestStackwalk: true),
             ]
-            :
-            [
-                new EventPipeSessionConfiguration(providers, BufferSizeMb, requestRundown: false, requestStackwalk: false),
-                new EventPipeSessionConfiguration(providers, BufferSizeMb, requestRundown: false, requestStackwalk: true),
-            ];
+            : WithoutRundown(providers, BufferSizeMb);
     }
+
+    /// <summary>Only the coverage provider, with one filter argument (the library's command).</summary>
+    private static IReadOnlyList<EventPipeSessionConfiguration> CoverageOnly(string key, string value) =>
+        WithoutRundown([new(CoverageProvider, EventLevel.Informational, -1, new Dictionary<string, string> { [key] = value })], FlushBufferSizeMb);
+
+    /// <summary>No rundown; without stacks first, with them for a runtime that refuses the newer command.</summary>
+    private static IReadOnlyList<EventPipeSessionConfiguration> WithoutRundown(EventPipeProvider[] providers, int bufferSizeMb) =>
+    [
+        new EventPipeSessionConfiguration(providers, bufferSizeMb, requestRundown: false, requestStackwalk: false),
+        new EventPipeSessionConfiguration(providers, bufferSizeMb, requestRundown: false, requestStackwalk: true),
+    ];
 }

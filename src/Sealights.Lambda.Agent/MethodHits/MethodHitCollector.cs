@@ -453,14 +453,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
             return;
         }
 
-        try
-        {
-            await StartStandingSessionAsync(runtime, _stopping.Token);
-        }
-        catch (Exception e)
-        {
-            LogOnce("standing-start", $"the coverage session for invocation ends could not be started ({Describe(e)}): the agent flushes after each response");
-        }
+        await StartStandingSessionAsync(runtime, _stopping.Token);
     }
 
     /// <summary>
@@ -500,8 +493,9 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 ? $"the function harvests each invocation's hits at its end (its runtime client's next request to {detail}): no flush, no wait"
                 : $"the function cannot harvest at invocation ends ({detail}): the agent flushes after each response");
         }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException || IsRuntimeFailure(e))
+        catch (Exception e)
         {
+            // Slow, refused or failed: nothing is lost, the agent goes on flushing by itself.
             LogOnce("standing-start", $"the coverage session for invocation ends did not start or answer ({Describe(e)}): the agent flushes after each response");
         }
     }
