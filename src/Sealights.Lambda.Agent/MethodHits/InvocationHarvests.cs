@@ -33,9 +33,6 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
     /// <summary>Whether the library harvests at every invocation's end.</summary>
     public bool IsArmed => _armed.Task.IsCompletedSuccessfully && _armed.Task.Result.Armed;
 
-    /// <summary>Harvests abandoned unfinished (more than <see cref="MaxOpen"/> open) or with a malformed end.</summary>
-    public int Malformed { get; private set; }
-
     public void OnTraceStarted(int processId)
     {
     }
@@ -56,7 +53,6 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
                 }
                 else
                 {
-                    Malformed++;
                     problem("the library's answer to invocations=runtime-api does not parse: the agent flushes by itself");
                 }
 
@@ -74,7 +70,6 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
         // Every one of these payloads starts with its sequence.
         if (traceEvent.Payload.Length < 4)
         {
-            Malformed++;
             problem("a coverage event too short to name its harvest: skipped");
             return;
         }
@@ -93,7 +88,6 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
                 var oldest = _open.Keys.Max();
                 problem($"an invocation's harvest (sequence {oldest}) never ended in the stream: its {_open[oldest].Modules.Sum(m => m.Indices.Count)} hits are dropped");
                 _open.Remove(oldest);
-                Malformed++;
             }
 
             reader = new ProbeFlushReader(sequence);
