@@ -38,7 +38,9 @@ public sealed record ExtensionEvent(
                 "SHUTDOWN" => ExtensionEventType.Shutdown,
                 _ => ExtensionEventType.Unknown,
             };
+            // A deadline outside DateTimeOffset's range (FromUnixTimeMilliseconds would throw) is none.
             DateTimeOffset? deadline = root.TryGetProperty("deadlineMs", out var deadlineMs) && deadlineMs.TryGetInt64(out var ms)
+                && ms >= DateTimeOffset.MinValue.ToUnixTimeMilliseconds() && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
                 ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
                 : null;
             return new ExtensionEvent(

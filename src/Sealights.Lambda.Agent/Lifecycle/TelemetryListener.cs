@@ -203,6 +203,12 @@ public sealed class TelemetryListener : IDisposable
 
     private void Read(byte[] body)
     {
+        // JsonDocument checks strings' UTF-8 only when they are read (GetString throws then).
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            WarnOnce("a telemetry batch is not UTF-8 text; ignored");
+            return;
+        }
         try
         {
             using var document = JsonDocument.Parse(body);
