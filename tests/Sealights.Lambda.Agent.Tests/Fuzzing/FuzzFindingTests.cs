@@ -48,6 +48,18 @@ public sealed class FuzzFindingTests
         Assert.Equal(new DateTimeOffset(2026, 12, 6, 10, 15, 30, 123, TimeSpan.Zero), ExtensionEvent.Parse("""{"eventType":"INVOKE","deadlineMs":1796552130123}""").Deadline);
     }
 
+    [Fact]
+    public void An_event_deadline_that_is_a_string_is_no_deadline()
+    {
+        // {"eventType":"INVOKE","deadlineMs":"main",…} (a longer run, seed 7): TryGetInt64 threw InvalidOperationException.
+        var body = Encoding.ASCII.GetString(Convert.FromHexString("7B226576656E7454797065223A22494E564F4B45222C22646561646C696E654D73223A226D61696E222C226275696C644E616D65223A2231222C226164646974696F6E616C506172616D73223A7B7D7D"));
+
+        var parsed = ExtensionEvent.Parse(body);
+
+        Assert.Equal(ExtensionEventType.Invoke, parsed.Type);
+        Assert.Null(parsed.Deadline);
+    }
+
     [Theory]
     [InlineData("""{"sendEvents":false,"executionQueryIntervalSecs":9223372036854775808}""")]
     [InlineData("""{"sendEvents":false,"executionQueryIntervalSecs":"Infinity"}""")]
