@@ -131,8 +131,13 @@ public sealed class HostileHttpTests
         });
         using var client = new ExtensionsApiClient($"127.0.0.1:{((IPEndPoint)server.LocalEndpoint).Port}");
         client.UseRegistration("ext-1");
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
 
-        Assert.ThrowsAny<IOException>(() => client.SubscribeToTelemetry(new Uri("http://sandbox.localdomain:1234/")));
+        var refused = Assert.ThrowsAny<IOException>(() => client.SubscribeToTelemetry(new Uri("http://sandbox.localdomain:1234/")));
+
+        // F3's twin (MaxResponseBytes): a wrapping chunk sum allocated 2 GiB on this side too.
+        var cost = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        Assert.True(cost < 4 * 1024 * 1024, $"{cost} bytes allocated ({refused.Message})");
         await answering.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
