@@ -3,15 +3,17 @@
 # (Sealights.Images.Cli) into artifacts/release, and pushes both when a feed is given. What
 # .github/workflows/release.yml runs; runs the same locally (without --push it only packs).
 #
-#   scripts/pack-release.sh [--version X.Y.Z] [--push SOURCE_URL]
+#   scripts/pack-release.sh [--version X.Y.Z] [--push SOURCE]
 #
-# The API key for --push comes from $NUGET_API_KEY (never an argument: arguments end up in logs).
+# SOURCE: a feed URL or the name of a configured source. Its credentials come from the NuGet
+# configuration (e.g. `aws codeartifact login --tool dotnet`, which stores a short-lived token) or
+# from $NUGET_API_KEY when set; never from an argument (arguments end up in logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version=""
 source=""
-usage() { echo "usage: scripts/pack-release.sh [--version X.Y.Z] [--push SOURCE_URL]" >&2; exit 2; }
+usage() { echo "usage: scripts/pack-release.sh [--version X.Y.Z] [--push SOURCE]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --version) [ $# -ge 2 ] || usage; version="$2"; shift 2 ;;
@@ -35,8 +37,9 @@ done
 ls -1 "$out"
 
 if [ -n "$source" ]; then
-  [ -n "${NUGET_API_KEY:-}" ] || { echo "pack-release: --push needs NUGET_API_KEY in the environment" >&2; exit 2; }
+  key_args=()
+  [ -z "${NUGET_API_KEY:-}" ] || key_args=(--api-key "$NUGET_API_KEY")
   for package in "$out"/*.nupkg; do
-    dotnet nuget push "$package" --source "$source" --api-key "$NUGET_API_KEY" --skip-duplicate
+    dotnet nuget push "$package" --source "$source" "${key_args[@]}" --skip-duplicate
   done
 fi

@@ -3,7 +3,7 @@
 #   - Debian packages: the Docker engine, the registry, debootstrap (stand-in base image rootfs),
 #     node + npm (the conformance test installs Sealights' Node.js agent, pinned, with npm ci),
 #     tinyproxy (the HTTPS tests' CONNECT proxy), apache2-utils (htpasswd for the check tests' registry),
-#     shellcheck and jq (the AWS tests: every shell script linted; scripts/rebuild-image.sh reads JSON)
+#     jq and ShellCheck (the AWS tests: every shell script linted; scripts/rebuild-image.sh reads JSON)
 #   - the pinned npm tools of the AWS tests (scripts/aws-tools.sh: CloudFormation spec, workflow validator)
 #   - a Docker engine without a bridge (container traffic stays on loopback: --network host)
 #   - a registry bound to loopback only, storing under $SL_STATE_DIR
