@@ -70,7 +70,7 @@ fi
 
 # The value of one label in `sl-images inspect` JSON (empty when absent).
 label_of() { # json label
-  jq -r --arg label "$2" '.labels[$label] // ""' <<<"$1"
+  jq -r --arg name "$2" '.labels[$name] // ""' <<<"$1"
 }
 
 output() { # key value
