@@ -23,7 +23,20 @@ case "${trimmed,,}" in
 esac
 trim "${SL_TOKEN:-}${SL_TOKEN_FILE:-}"
 [ -n "$trimmed" ] || inert=1
-if [ -z "$inert" ]; then
+# An instrumented function (probes compiled in at publish: sealights-instrumented.json in the task
+# root) needs nothing of our wrapper: no wait for the agent's verdict (its probes count from the
+# first call, and the runtime retries its connect until the agent listens), no JitNoInline, and
+# no SIGTERM held back for a last flush (the probes library writes its last harvest and lets the
+# runtime's EventPipe writer pass before the runtime exits). So the port is set here and the
+# runtime starts without a bash start and a fork more on the init path.
+probes=""
+if [ -z "$inert" ] && [ -e "${LAMBDA_TASK_ROOT:-/var/task}/sealights-instrumented.json" ]; then
+  probes=1
+  export DOTNET_DiagnosticPorts="${DOTNET_DiagnosticPorts:+${DOTNET_DiagnosticPorts};}${SL_AGENT_STATE_DIR:-/tmp/.sealights-agent}/dotnet-diagnostic.sock,connect,nosuspend"
+  trim "${SL_JIT_NO_INLINE:-}"
+  [ -n "$trimmed" ] && [ "${trimmed,,}" != false ] && export DOTNET_JitNoInline=1
+fi
+if [ -z "$inert" ] && [ -z "$probes" ]; then
   export AWS_LAMBDA_EXEC_WRAPPER="$ours"
 elif [ -n "${SL_EXEC_WRAPPER:-}" ]; then
   export AWS_LAMBDA_EXEC_WRAPPER="$SL_EXEC_WRAPPER"
@@ -31,7 +44,7 @@ else
   unset AWS_LAMBDA_EXEC_WRAPPER
 fi
 unset -f trim
-unset trimmed inert ours
+unset trimmed inert ours probes
 
 # AWS's entrypoint is a few lines of sh ending in exec: run it in this shell rather than start
 # a second one for it (on AL2023 /bin/sh is bash). Anything else is exec'd as before.

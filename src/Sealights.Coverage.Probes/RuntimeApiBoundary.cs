@@ -1,4 +1,5 @@
 using System.Diagnostics.Tracing;
+using System.Runtime.InteropServices;
 
 namespace Sealights.Coverage.Probes;
 
@@ -21,6 +22,8 @@ internal sealed class RuntimeApiBoundary : EventListener
 
     private static readonly object ArmLock = new();
     private static RuntimeApiBoundary? _armed;
+    // Kept for the process's lifetime: disposing it would unregister the handler.
+    private static PosixSignalRegistration? _exitHook;
     // Set before the listener exists: EventListener's constructor already calls OnEventSourceCreated.
     private static (string Host, int Port, CoverageEventSource Source)? _target;
 
@@ -61,6 +64,16 @@ internal sealed class RuntimeApiBoundary : EventListener
             {
                 _target = (api.Host, api.Port, source);
                 _armed = new RuntimeApiBoundary();
+                // Lambda ends the runtime with SIGTERM, which raises no ProcessExit in .NET (it
+                // exits 143 at once): a handler runs first, and the signal's default action after it.
+                try
+                {
+                    _exitHook = PosixSignalRegistration.Create(PosixSignal.SIGTERM, static _ => _target?.Source.HarvestAtExit());
+                }
+                catch (Exception e) when (e is PlatformNotSupportedException or IOException or UnauthorizedAccessException)
+                {
+                    // No last harvest at exit: what the runtime ran after its last invocation, if anything, stays unreported.
+                }
             }
         }
     }

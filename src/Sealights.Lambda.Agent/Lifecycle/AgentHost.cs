@@ -254,7 +254,7 @@ public sealed class AgentHost(
         log.Warn($"the function's runtime did not connect to the agent by its first invocation: this environment runs without coverage ({WhyNoConnection(Environment.GetEnvironmentVariable)})");
     }
 
-    /// <summary>The likeliest reason a runtime started by the exec wrapper did not connect, from the function's environment.</summary>
+    /// <summary>The likeliest reason a runtime did not connect, from the function's environment.</summary>
     internal static string WhyNoConnection(Func<string, string?> getVariable)
     {
         foreach (var name in new[] { "DOTNET_EnableDiagnostics", "DOTNET_EnableDiagnostics_IPC", "COMPlus_EnableDiagnostics" })
@@ -264,7 +264,7 @@ public sealed class AgentHost(
                 return $"{name}=0 is set on the function and turns the runtime's diagnostic port off; remove it to get coverage";
             }
         }
-        return "the runtime was not started through /opt/sealights/bin/exec-wrapper: keep the image's ENTRYPOINT /lambda-entrypoint.sh, which installs it";
+        return "the runtime was not started through the image's ENTRYPOINT /lambda-entrypoint.sh, which connects it (through /opt/sealights/bin/exec-wrapper, or by itself for an instrumented function): keep that ENTRYPOINT";
     }
 
     private bool FlushIsDue() =>

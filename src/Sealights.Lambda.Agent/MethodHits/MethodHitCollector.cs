@@ -61,6 +61,8 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private volatile bool _faulted;
     private volatile bool _exitAnnounced;
+    // The probed runtime's library harvested at its SIGTERM: nothing more can come from it.
+    private volatile bool _exitHarvested;
     private int _stopped;
     private int _disposed;
     private int _collectingStarted;
@@ -199,6 +201,9 @@ public sealed class MethodHitCollector : IAsyncDisposable
         wait?.TrySetResult();
     }
 
+    /// <summary>The request id of the library's harvest at the runtime's exit (Probes README, "Invocation boundaries").</summary>
+    internal const string ExitHarvestId = "exit";
+
     /// <summary>
     /// One invocation's harvest, read from the standing session: its hits span from its INVOKE (init's:
     /// from the previous harvest, the agent's start) to when the function wrote them.
@@ -242,7 +247,12 @@ public sealed class MethodHitCollector : IAsyncDisposable
                 InvocationHarvested?.Invoke(result.Hits);
             }
 
-            if (reader.RequestId is { Length: > 0 } harvestedId)
+            if (reader.RequestId == ExitHarvestId)
+            {
+                // The runtime's last words (Probes README): its stream ends next, and loses nothing.
+                _exitHarvested = true;
+            }
+            else if (reader.RequestId is { Length: > 0 } harvestedId)
             {
                 Harvested(harvestedId);
             }
@@ -388,7 +398,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
         var gated = true;
         try
         {
-            if (_current is { } runtime && !runtime.Exited.IsCompleted)
+            if (_current is { } runtime && !runtime.Exited.IsCompleted && !_exitHarvested)
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 limit.CancelAfter(RotationLimit);
@@ -776,6 +786,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
             }
 
             _exitAnnounced = false;
+            _exitHarvested = false;
         }
         finally
         {
@@ -944,7 +955,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
     /// </summary>
     private void StreamCut(Exception e)
     {
-        if (!_exitAnnounced)
+        if (!_exitAnnounced && !_exitHarvested)
         {
             LogOnce("stream-error", $"the function's runtime went away mid-session ({Describe(e)}) with no flush before: hits it had not yet written out, if any, are lost");
         }

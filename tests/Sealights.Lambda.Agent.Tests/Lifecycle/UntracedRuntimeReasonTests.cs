@@ -23,6 +23,6 @@ public sealed class UntracedRuntimeReasonTests
     {
         var reason = AgentHost.WhyNoConnection(name => name == "DOTNET_EnableDiagnostics" ? value : null);
 
-        Assert.Equal("the runtime was not started through /opt/sealights/bin/exec-wrapper: keep the image's ENTRYPOINT /lambda-entrypoint.sh, which installs it", reason);
+        Assert.Equal("the runtime was not started through the image's ENTRYPOINT /lambda-entrypoint.sh, which connects it (through /opt/sealights/bin/exec-wrapper, or by itself for an instrumented function): keep that ENTRYPOINT", reason);
     }
 }
