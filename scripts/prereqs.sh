@@ -83,5 +83,7 @@ YAML
 fi
 log "docker engine and registry ${SL_REGISTRY} ready"
 
-# The AWS tests' npm tools (idempotent: npm ci only when the lock changed).
-SL_STATE_DIR="$SL_STATE_DIR" bash "$(dirname "$0")/aws-tools.sh" >/dev/null
+# The AWS tests' npm tools (idempotent: npm ci only when the lock changed). Only those tests need
+# them, and they install them again and fail with the reason, so the demo does not stop here.
+SL_STATE_DIR="$SL_STATE_DIR" bash "$(dirname "$0")/aws-tools.sh" >/dev/null ||
+  log "warning: the AWS tests' npm tools are not installed (scripts/aws-tools.sh above); those tests will fail"
