@@ -36,6 +36,24 @@ public sealed class ScriptInputTests
     }
 
     [Fact]
+    public async Task A_base_without_the_architecture_asked_for_is_exit_3_and_nothing_is_built()
+    {
+        // The stand-in is linux/amd64 only (AWS's base is an index with arm64 too).
+        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
+            "bash", [RepositoryPaths.Combine("images", "lambda-dotnet-local", "build.sh"), "10"], TimeSpan.FromMinutes(20)))
+            .EnsureSuccess("images/lambda-dotnet-local/build.sh 10"));
+        var result = await ProcessRunner.RunAsync(
+            "bash",
+            [RepositoryPaths.Combine("scripts", "rebuild-image.sh"), "--tag", "10", "--arch", "arm64", "--base", StandInImages.Base("10"),
+                "--registry", $"{StandInImages.Registry}/rebuild-arm64-{Guid.NewGuid().ToString("N")[..8]}"],
+            TimeSpan.FromMinutes(5));
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains($"cannot resolve {StandInImages.Base("10")} for linux/arm64", result.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("== build", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_staleness_script_refuses_a_missing_or_empty_list_with_exit_2()
     {
         var folder = Directory.CreateTempSubdirectory("sl-staleness-").FullName;
