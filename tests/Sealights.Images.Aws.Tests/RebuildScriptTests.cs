@@ -17,13 +17,11 @@ public sealed class RebuildScriptTests(ITestOutputHelper output)
     [Fact]
     public async Task The_image_is_rebuilt_only_when_its_base_moved_and_is_fresh_after()
     {
-        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
-            "bash", [RepositoryPaths.Combine("images", "lambda-dotnet-local", "build.sh"), "10"], TimeSpan.FromMinutes(20)))
-            .EnsureSuccess("images/lambda-dotnet-local/build.sh 10"));
+        var standIn = await StandInBase.EnsureAsync();
         var registry = $"{StandInImages.Registry}/rebuild-{Guid.NewGuid().ToString("N")[..8]}";
         var baseImage = $"{registry}/lambda/dotnet:10";
         var published = $"{registry}/sealights/lambda-dotnet:10";
-        await Docker("tag", StandInImages.Base("10"), baseImage);
+        await Docker("tag", standIn, baseImage);
         await Docker("push", "--quiet", baseImage);
         var firstBase = await DigestAsync(baseImage);
 
@@ -91,11 +89,9 @@ public sealed class RebuildScriptTests(ITestOutputHelper output)
         var outputs = Path.GetTempFileName();
         try
         {
-            var result = await BuildLock.RunAsync(() => ProcessRunner.RunAsync(
-                "bash",
-                [RepositoryPaths.Combine("scripts", "rebuild-image.sh"), "--tag", "10", "--base", baseImage, "--registry", registry],
-                TimeSpan.FromMinutes(15),
-                environment: new Dictionary<string, string> { ["GITHUB_OUTPUT"] = outputs }));
+            var result = await PipelineScript.RunAsync(
+                "rebuild-image.sh", ["--tag", "10", "--base", baseImage, "--registry", registry], TimeSpan.FromMinutes(15),
+                new Dictionary<string, string> { ["GITHUB_OUTPUT"] = outputs });
             output.WriteLine(result.Output);
             var values = File.ReadAllLines(outputs).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
             return new Run(result.ExitCode, values, result.Output);
@@ -108,7 +104,7 @@ public sealed class RebuildScriptTests(ITestOutputHelper output)
 
     private async Task<ProcessResult> CheckDeployedAsync(string list)
     {
-        var result = await ProcessRunner.RunAsync("bash", [RepositoryPaths.Combine("scripts", "check-deployed-images.sh"), list], TimeSpan.FromMinutes(5));
+        var result = await PipelineScript.RunAsync("check-deployed-images.sh", [list], TimeSpan.FromMinutes(5));
         output.WriteLine(result.Output);
         return result;
     }

@@ -14,7 +14,7 @@ public sealed class ScriptInputTests
     [InlineData("--tag", "10", "--bogus")]
     public async Task The_rebuild_script_refuses_bad_arguments_with_exit_2(params string[] arguments)
     {
-        var result = await ProcessRunner.RunAsync("bash", [RepositoryPaths.Combine("scripts", "rebuild-image.sh"), .. arguments], TimeSpan.FromMinutes(1));
+        var result = await PipelineScript.RunAsync("rebuild-image.sh", arguments, TimeSpan.FromMinutes(1));
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("rebuild-image", result.StdErr, StringComparison.Ordinal);
@@ -25,10 +25,8 @@ public sealed class ScriptInputTests
     {
         // A loopback port nothing listens on: the registry cannot be reached.
         var port = FreePorts.Next();
-        var result = await ProcessRunner.RunAsync(
-            "bash",
-            [RepositoryPaths.Combine("scripts", "rebuild-image.sh"), "--tag", "10", "--base", $"127.0.0.1:{port}/lambda/dotnet:10", "--registry", $"127.0.0.1:{port}/nowhere"],
-            TimeSpan.FromMinutes(5));
+        var result = await PipelineScript.RunAsync(
+            "rebuild-image.sh", ["--tag", "10", "--base", $"127.0.0.1:{port}/lambda/dotnet:10", "--registry", $"127.0.0.1:{port}/nowhere"], TimeSpan.FromMinutes(5));
 
         Assert.Equal(3, result.ExitCode);
         Assert.Contains($"cannot resolve 127.0.0.1:{port}/lambda/dotnet:10", result.StdErr, StringComparison.Ordinal);
@@ -39,17 +37,14 @@ public sealed class ScriptInputTests
     public async Task A_base_without_the_architecture_asked_for_is_exit_3_and_nothing_is_built()
     {
         // The stand-in is linux/amd64 only (AWS's base is an index with arm64 too).
-        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
-            "bash", [RepositoryPaths.Combine("images", "lambda-dotnet-local", "build.sh"), "10"], TimeSpan.FromMinutes(20)))
-            .EnsureSuccess("images/lambda-dotnet-local/build.sh 10"));
-        var result = await ProcessRunner.RunAsync(
-            "bash",
-            [RepositoryPaths.Combine("scripts", "rebuild-image.sh"), "--tag", "10", "--arch", "arm64", "--base", StandInImages.Base("10"),
-                "--registry", $"{StandInImages.Registry}/rebuild-arm64-{Guid.NewGuid().ToString("N")[..8]}"],
+        var standIn = await StandInBase.EnsureAsync();
+        var result = await PipelineScript.RunAsync(
+            "rebuild-image.sh",
+            ["--tag", "10", "--arch", "arm64", "--base", standIn, "--registry", $"{StandInImages.Registry}/rebuild-arm64-{Guid.NewGuid().ToString("N")[..8]}"],
             TimeSpan.FromMinutes(5));
 
         Assert.Equal(3, result.ExitCode);
-        Assert.Contains($"cannot resolve {StandInImages.Base("10")} for linux/arm64", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"cannot resolve {standIn} for linux/arm64", result.StdErr, StringComparison.Ordinal);
         Assert.DoesNotContain("== build", result.Output, StringComparison.Ordinal);
     }
 
@@ -59,10 +54,9 @@ public sealed class ScriptInputTests
         var folder = Directory.CreateTempSubdirectory("sl-staleness-").FullName;
         var empty = Path.Combine(folder, "empty.txt");
         await File.WriteAllTextAsync(empty, "# nothing deployed yet\n\n");
-        var script = RepositoryPaths.Combine("scripts", "check-deployed-images.sh");
 
-        Assert.Equal(2, (await ProcessRunner.RunAsync("bash", [script, Path.Combine(folder, "missing.txt")], TimeSpan.FromMinutes(1))).ExitCode);
-        var result = await ProcessRunner.RunAsync("bash", [script, empty], TimeSpan.FromMinutes(5));
+        Assert.Equal(2, (await PipelineScript.RunAsync("check-deployed-images.sh", [Path.Combine(folder, "missing.txt")], TimeSpan.FromMinutes(1))).ExitCode);
+        var result = await PipelineScript.RunAsync("check-deployed-images.sh", [empty], TimeSpan.FromMinutes(5));
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("lists no image", result.StdErr, StringComparison.Ordinal);
     }
@@ -71,8 +65,7 @@ public sealed class ScriptInputTests
     public async Task The_release_script_packs_the_MSBuild_package_and_the_tool_and_pushes_them_to_a_feed()
     {
         var feed = Directory.CreateTempSubdirectory("sl-release-feed-").FullName;
-        var result = await BuildLock.RunAsync(() => ProcessRunner.RunAsync(
-            "bash", [RepositoryPaths.Combine("scripts", "pack-release.sh"), "--version", "9.8.7-test", "--push", feed], TimeSpan.FromMinutes(10)));
+        var result = await PipelineScript.RunAsync("pack-release.sh", ["--version", "9.8.7-test", "--push", feed], TimeSpan.FromMinutes(10));
         Assert.True(result.ExitCode == 0, result.Output);
 
         var packages = Directory.GetFiles(feed, "*.nupkg", SearchOption.AllDirectories).Select(Path.GetFileName).Order().ToList();
