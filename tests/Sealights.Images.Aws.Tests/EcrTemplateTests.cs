@@ -115,6 +115,42 @@ public sealed class EcrTemplateTests
     }
 
     [Fact]
+    public void The_publisher_role_is_for_the_repository_s_main_branch_through_OIDC_and_can_push_only_here()
+    {
+        var role = Templates.Resource(Templates.Ecr, "PublisherRole");
+        Assert.Equal("HasPublisher", role.Text("Condition"));
+        Assert.Equal("HasPublisher", Templates.Ecr.Map("Outputs").Map("PublisherRoleArn").Text("Condition"));
+        var properties = role.Map("Properties");
+        Assert.Null(properties["ManagedPolicyArns"]);
+
+        var trust = Assert.Single(properties.Map("AssumeRolePolicyDocument").List("Statement").Items.Cast<CfnMap>());
+        Assert.Equal("sts:AssumeRoleWithWebIdentity", trust.Text("Action"));
+        Assert.EndsWith(":oidc-provider/token.actions.githubusercontent.com", ((CfnScalar)trust.Map("Principal").Map("Federated")["Fn::Sub"]!).Value, StringComparison.Ordinal);
+        var claims = trust.Map("Condition").Map("StringEquals");
+        Assert.Equal("sts.amazonaws.com", claims.Text("token.actions.githubusercontent.com:aud"));
+        Assert.Equal("repo:${GitHubRepository}:ref:refs/heads/main", ((CfnScalar)claims.Map("token.actions.githubusercontent.com:sub")["Fn::Sub"]!).Value);
+
+        var statements = properties.List("Policies").Items.Cast<CfnMap>()
+            .SelectMany(p => p.Map("PolicyDocument").List("Statement").Items.Cast<CfnMap>()).ToList();
+        foreach (var statement in statements)
+        {
+            Assert.Equal("Allow", statement.Text("Effect"));
+            var actions = statement["Action"] is CfnList list ? list.Items.Select(a => ((CfnScalar)a).Value).ToList() : [statement.Text("Action")];
+            Assert.All(actions, a => Assert.StartsWith("ecr:", a, StringComparison.Ordinal));
+            Assert.DoesNotContain(actions, a => a.Contains('*') || a.StartsWith("ecr:Delete", StringComparison.Ordinal) || a.StartsWith("ecr:Set", StringComparison.Ordinal));
+            if (statement["Resource"] is CfnScalar { Value: "*" })
+            {
+                Assert.Equal(["ecr:GetAuthorizationToken"], actions);
+            }
+            else
+            {
+                Assert.Equal(["Repository", "Arn"], ((CfnList)statement.Map("Resource")["Fn::GetAtt"]!).Items.Select(i => ((CfnScalar)i).Value));
+                Assert.Contains("ecr:PutImage", actions);
+            }
+        }
+    }
+
+    [Fact]
     public void Images_outlive_the_stack()
     {
         var repository = Templates.Resource(Templates.Ecr, "Repository");

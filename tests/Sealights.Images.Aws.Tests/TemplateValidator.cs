@@ -62,6 +62,10 @@ public sealed partial class TemplateValidator(ResourceSpec spec)
                 findings.Add($"Outputs.{name}: no Value");
                 continue;
             }
+            if (map["Condition"] is CfnScalar condition && !scope.Conditions.Contains(condition.Value))
+            {
+                findings.Add($"Outputs.{name}.Condition: no condition '{condition.Value}'");
+            }
             CheckReferences(map, $"Outputs.{name}", scope, findings);
         }
         if (conditions is not null)
