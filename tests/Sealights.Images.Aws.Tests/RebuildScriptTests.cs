@@ -19,6 +19,7 @@ public sealed class RebuildScriptTests(ITestOutputHelper output)
     {
         var standIn = await StandInBase.EnsureAsync();
         var registry = $"{StandInImages.Registry}/rebuild-{Guid.NewGuid().ToString("N")[..8]}";
+        await using var localTags = new LocalTags(registry);
         var baseImage = $"{registry}/lambda/dotnet:10";
         var published = $"{registry}/sealights/lambda-dotnet:10";
         await Docker("tag", standIn, baseImage);
