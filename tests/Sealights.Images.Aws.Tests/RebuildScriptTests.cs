@@ -72,6 +72,10 @@ public sealed class RebuildScriptTests(ITestOutputHelper output)
         Assert.True(check.ExitCode == 0, check.Output);
         Assert.Contains("\"status\": \"fresh\"", check.StdOut, StringComparison.Ordinal);
         Assert.Equal(0, (await CheckDeployedAsync(list)).ExitCode);
+        // What Lambda runs is a digest (Code.ResolvedImageUri): the first build stays stale until redeployed.
+        var pinned = Path.Combine(Path.GetDirectoryName(list)!, "pinned.txt");
+        await File.WriteAllTextAsync(pinned, $"{registry}/sealights/lambda-dotnet@{first.Outputs["digest"]}\n");
+        Assert.Equal(1, (await CheckDeployedAsync(pinned)).ExitCode);
 
         // ecr.yaml's rules fit the tags the script really pushes.
         var repository = Templates.Resource(Templates.Ecr, "Repository").Map("Properties");
