@@ -329,12 +329,15 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
         Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
 
         var slow = container.InvokeAsync("""{"action":"wait","ms":2000}""");
-        await Task.Delay(700);
+        // Mid-invocation, by events: the second invocation has started (its START line) and has
+        // not answered yet once the agent is dead.
+        await container.WaitForLogAsync(l => l.Split("START RequestId:").Length - 1 >= 2, TimeSpan.FromSeconds(15));
         var kill = await DockerCli.RunAsync(
             ["exec", container.Name, "bash", "-c",
              "for p in /proc/[0-9]*; do grep -qa sealights-lambda-agent $p/cmdline 2>/dev/null && kill -9 ${p#/proc/} && echo killed ${p#/proc/}; done"]);
         output.WriteLine(kill.Output);
         Assert.Contains("killed", kill.StdOut);
+        Assert.False(slow.IsCompleted, "the invocation had answered before the agent was killed: not mid-invocation");
         var stopwatch = Stopwatch.StartNew();
         Assert.Equal("""{"action":"wait","ms":2000}""", (await slow).Body);
 

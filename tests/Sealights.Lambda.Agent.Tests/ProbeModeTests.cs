@@ -57,6 +57,47 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AtSigterm_TheLibraryHarvestsWhatRanAfterTheLastInvocation_BeforeTheRuntimeExits()
+    {
+        var assembly = ProbedFixture.Assembly;
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        var harvests = new List<string[]>();
+        var exitHarvest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        scope.Collector.InvocationHarvested = hits =>
+        {
+            lock (harvests)
+            {
+                harvests.Add(hits.Select(h => h.Method.Id).Order(StringComparer.Ordinal).ToArray());
+            }
+            exitHarvest.TrySetResult();
+        };
+        // Only the address matters: the boundary is armed, and no request here goes to it.
+        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false,
+            environment: new Dictionary<string, string> { ["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9" });
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+
+        // As the agent does: its own flush after the first invocation, then the library harvests by itself.
+        scope.Collector.MarkInvoked(DateTimeOffset.UtcNow);
+        await fixture.RunAsync("a");
+        using var budget = new CancellationTokenSource(FlushBudget);
+        await scope.Collector.FlushAsync(budget.Token);
+        await scope.Collector.HarvestAtBoundariesFromNowOnAsync();
+        Assert.True(scope.Collector.HarvestsAtBoundaries, "the library said it harvests at invocation ends");
+
+        // Ran after the last invocation's end (no request for the next one follows): only the
+        // library's harvest at SIGTERM reports it, and only if it leaves before the process dies.
+        await fixture.RunAsync("c");
+        Assert.Equal(143, await fixture.TerminateAsync());
+        await exitHarvest.Task.WaitAsync(FixtureProcess.Timeout);
+        await scope.WaitForRuntimeGoneAsync();
+
+        var only = Assert.Single(harvests);
+        Assert.Equal([ProbedFixture.Id("PathC|Run()"), ProbedFixture.Id("Shared|Count(System.String)")], only);
+        Assert.DoesNotContain(scope.LogLines, l => l.Contains("went away mid-session", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ThreeHundredFlushesOfOneProcess_AreAllAnsweredExactly()
     {
         // Flush sessions are closed, not stopped (a stop holds the diagnostic server ~100 ms); the

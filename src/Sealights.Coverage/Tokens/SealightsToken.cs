@@ -67,6 +67,12 @@ public sealed class SealightsToken
             problem = "the token's payload is not base64url";
             return false;
         }
+        // JsonDocument checks strings' UTF-8 only when they are read (GetString throws then).
+        if (!System.Text.Unicode.Utf8.IsValid(payload))
+        {
+            problem = "the token's payload is not UTF-8 text";
+            return false;
+        }
         try
         {
             using var document = JsonDocument.Parse(payload);

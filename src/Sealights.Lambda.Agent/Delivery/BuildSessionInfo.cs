@@ -13,6 +13,11 @@ public sealed record BuildSessionInfo(string? BuildSessionId, string? AppName, s
     /// <summary>Reads the answer; null when it is not a JSON object (a name that is not a string counts as unknown).</summary>
     public static BuildSessionInfo? Parse(ReadOnlySpan<byte> body)
     {
+        // JsonDocument checks strings' UTF-8 only when they are read (GetString throws then).
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return null;
+        }
         try
         {
             using var document = JsonDocument.Parse(body.ToArray());

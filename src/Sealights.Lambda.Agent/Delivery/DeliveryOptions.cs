@@ -354,6 +354,12 @@ public sealed record DeliveryOptions
             warn($"{path} cannot be read ({e.GetType().Name}); using the environment only");
             return null;
         }
+        // JsonDocument checks strings' UTF-8 only when they are read (GetString throws then).
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            warn($"{path} is not UTF-8 text; using the environment only");
+            return null;
+        }
         try
         {
             using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });

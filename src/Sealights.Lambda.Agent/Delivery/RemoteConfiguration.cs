@@ -52,6 +52,11 @@ public sealed record RemoteConfiguration(bool Enabled = true, bool SendFootprint
     /// <summary>Reads the answer; null when it is not a JSON object. Values of the wrong type are ignored.</summary>
     public static RemoteConfiguration? Parse(ReadOnlySpan<byte> body)
     {
+        // JsonDocument checks strings' UTF-8 only when they are read (GetString throws then).
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return null;
+        }
         try
         {
             using var document = JsonDocument.Parse(body.ToArray());
@@ -60,7 +65,8 @@ public sealed record RemoteConfiguration(bool Enabled = true, bool SendFootprint
             {
                 return null;
             }
-            TimeSpan? interval = Seconds(root, "executionQueryIntervalSecs") is { } seconds && seconds > 0
+            // Past what a TimeSpan holds (FromSeconds would throw), or not a number: ignored like a wrong type.
+            TimeSpan? interval = Seconds(root, "executionQueryIntervalSecs") is { } seconds && seconds > 0 && seconds < TimeSpan.MaxValue.TotalSeconds / 2
                 ? TimeSpan.FromSeconds(Math.Max(seconds, MinimumExecutionQueryInterval.TotalSeconds))
                 : null;
             return new RemoteConfiguration(

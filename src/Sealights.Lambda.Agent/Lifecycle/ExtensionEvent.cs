@@ -38,7 +38,11 @@ public sealed record ExtensionEvent(
                 "SHUTDOWN" => ExtensionEventType.Shutdown,
                 _ => ExtensionEventType.Unknown,
             };
-            DateTimeOffset? deadline = root.TryGetProperty("deadlineMs", out var deadlineMs) && deadlineMs.TryGetInt64(out var ms)
+            // A deadline that is not a number (TryGetInt64 would throw) or is outside DateTimeOffset's
+            // range (FromUnixTimeMilliseconds would throw) is none.
+            DateTimeOffset? deadline = root.TryGetProperty("deadlineMs", out var deadlineMs)
+                && deadlineMs.ValueKind == JsonValueKind.Number && deadlineMs.TryGetInt64(out var ms)
+                && ms >= DateTimeOffset.MinValue.ToUnixTimeMilliseconds() && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
                 ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
                 : null;
             return new ExtensionEvent(

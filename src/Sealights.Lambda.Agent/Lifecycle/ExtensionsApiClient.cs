@@ -5,6 +5,10 @@ namespace Sealights.Lambda.Agent.Lifecycle;
 /// client: register, next, and the two error calls. Blocking calls, one at a time, over one
 /// loopback connection (<see cref="LoopbackHttpConnection"/>), made by the extension's event
 /// loop; next blocks until the next event, which may be hours away, so there is no timeout.
+/// Whatever Lambda answers, a call returns or throws <see cref="IOException"/> (a cut, malformed
+/// or oversized answer), <see cref="System.Net.Sockets.SocketException"/> or
+/// <see cref="ExtensionsApiException"/> (an error status): what the callers catch, e.g. the
+/// telemetry subscription, which then falls back to flushing at INVOKE. Fuzzed by the agent's tests.
 /// </summary>
 public sealed class ExtensionsApiClient : IDisposable
 {

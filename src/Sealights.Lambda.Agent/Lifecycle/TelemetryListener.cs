@@ -37,6 +37,7 @@ public sealed class TelemetryListener : IDisposable
     private readonly Queue<string> _doneOrder = new();
     private readonly HashSet<string> _done = new(StringComparer.Ordinal);
     private int _warned;
+    private int _silentClosed;
     private volatile bool _disposed;
 
     private TelemetryListener(Socket socket, Action<string> warn)
@@ -49,6 +50,9 @@ public sealed class TelemetryListener : IDisposable
 
     /// <summary>The URI to subscribe with.</summary>
     public Uri Destination { get; }
+
+    /// <summary>Connections closed because no request came within <see cref="SilenceLimit"/>.</summary>
+    internal int SilentConnectionsClosed => Volatile.Read(ref _silentClosed);
 
 
     /// <summary>
@@ -169,6 +173,7 @@ public sealed class TelemetryListener : IDisposable
                     // Poll is true for data and for a closed connection alike; the read tells which.
                     if (!reader.HasBuffered && !connection.Poll(served == 0 ? SilenceLimit : Timeout.InfiniteTimeSpan, SelectMode.SelectRead))
                     {
+                        Interlocked.Increment(ref _silentClosed);
                         return;
                     }
                     if (reader.ReadLineOrEnd() is not { } requestLine)
@@ -203,6 +208,12 @@ public sealed class TelemetryListener : IDisposable
 
     private void Read(byte[] body)
     {
+        // JsonDocument checks strings' UTF-8 only when they are read (GetString throws then).
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            WarnOnce("a telemetry batch is not UTF-8 text; ignored");
+            return;
+        }
         try
         {
             using var document = JsonDocument.Parse(body);

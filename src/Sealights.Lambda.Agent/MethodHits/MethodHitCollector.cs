@@ -201,6 +201,37 @@ public sealed class MethodHitCollector : IAsyncDisposable
         wait?.TrySetResult();
     }
 
+    /// <summary>
+    /// How long SHUTDOWN waits for a probed runtime's harvest at its SIGTERM (Lambda stops the
+    /// runtime before it sends SHUTDOWN; the library holds the exit 150 ms for that harvest to be
+    /// written out) before the agent flushes by itself: a flush started meanwhile would race the
+    /// exiting runtime and fail on its closed connection.
+    /// </summary>
+    internal static readonly TimeSpan ExitHarvestWait = TimeSpan.FromMilliseconds(400);
+
+    private static readonly TimeSpan ExitStreamGrace = TimeSpan.FromMilliseconds(100);
+
+    private async Task WaitForExitHarvestAsync(RuntimeConnection runtime, CancellationToken cancellationToken)
+    {
+        // The harvest comes on the standing session's stream, which may be read a little after the
+        // liveness session's stream has told the exit: a short grace after the exit, then no more.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan? exitedAt = null;
+        while (!_exitHarvested && waited.Elapsed < ExitHarvestWait)
+        {
+            if (runtime.Exited.IsCompleted)
+            {
+                exitedAt ??= waited.Elapsed;
+                if (waited.Elapsed - exitedAt > ExitStreamGrace)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
     /// <summary>The request id of the library's harvest at the runtime's exit (Probes README, "Invocation boundaries").</summary>
     internal const string ExitHarvestId = "exit";
 
@@ -623,7 +654,12 @@ public sealed class MethodHitCollector : IAsyncDisposable
             {
                 await _gate.WaitAsync(deadline.Token);
                 gated = true;
-                if (!_faulted && _current is { } runtime && !runtime.Exited.IsCompleted)
+                if (!_faulted && _current is { } exiting && HarvestsAtBoundaries)
+                {
+                    await WaitForExitHarvestAsync(exiting, deadline.Token);
+                }
+
+                if (!_faulted && _current is { } runtime && !runtime.Exited.IsCompleted && !_exitHarvested)
                 {
                     // What the probes hold since the last flush, then the runtime events' last session.
                     var probeFlush = await StartProbeFlushAsync(runtime, IntervalStart(), deadline.Token);

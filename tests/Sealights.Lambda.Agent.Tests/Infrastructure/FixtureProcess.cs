@@ -42,7 +42,8 @@ internal sealed class FixtureProcess : IAsyncDisposable
     /// <param name="scenario">What it runs at start (all, late, idle).</param>
     /// <param name="runtimePortSetting">DOTNET_DiagnosticPorts, as the exec wrapper sets it; null for none.</param>
     /// <param name="noInline">DOTNET_JitNoInline=1, which the exec wrapper sets for coverage.</param>
-    public static FixtureProcess Start(string assemblyPath, string scenario, string? runtimePortSetting, bool noInline = true)
+    /// <param name="environment">More variables, e.g. <c>AWS_LAMBDA_RUNTIME_API</c> for the probes' invocation boundary.</param>
+    public static FixtureProcess Start(string assemblyPath, string scenario, string? runtimePortSetting, bool noInline = true, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -62,6 +63,11 @@ internal sealed class FixtureProcess : IAsyncDisposable
         if (noInline)
         {
             start.Environment["DOTNET_JitNoInline"] = "1";
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         return new FixtureProcess(Process.Start(start)!);
@@ -130,6 +136,19 @@ internal sealed class FixtureProcess : IAsyncDisposable
         await _process.StandardInput.FlushAsync();
         using var timeout = new CancellationTokenSource(Timeout);
         await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    /// <summary>SIGTERM, as Lambda ends a runtime; returns the exit code (143: the signal's default action).</summary>
+    public async Task<int> TerminateAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(Timeout);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL: nothing buffered in the runtime gets out.</summary>

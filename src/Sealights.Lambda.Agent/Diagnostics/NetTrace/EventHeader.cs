@@ -79,6 +79,11 @@ internal struct EventHeader
     /// <summary>Decodes a fixed-size header at <paramref name="offset"/>; returns where its payload starts.</summary>
     public static int ReadUncompressed(ReadOnlySpan<byte> block, int offset, ref EventHeader header)
     {
+        if (block.Length - offset < UncompressedSize)
+        {
+            throw new InvalidDataException($"an uncompressed event header cut at {block.Length - offset} of {UncompressedSize} bytes");
+        }
+
         var fields = block.Slice(offset, UncompressedSize);
         // EventSize(4) | MetadataId(4, high bit: sorted) | Sequence(4) | ThreadId(8) | CaptureThreadId(8)
         // | Processor(4) | StackId(4) | Timestamp(8) | ActivityId(16) | RelatedActivityId(16) | PayloadSize(4)
@@ -98,6 +103,11 @@ internal struct EventHeader
         ulong value = 0;
         for (var shift = 0; shift < 64; shift += 7)
         {
+            if (offset >= block.Length)
+            {
+                throw new InvalidDataException("a variable-length integer runs past its block");
+            }
+
             var b = block[offset++];
             value |= (ulong)(b & 0x7F) << shift;
             if ((b & 0x80) == 0)

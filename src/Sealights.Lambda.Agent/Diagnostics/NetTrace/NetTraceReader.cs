@@ -166,8 +166,7 @@ internal sealed class NetTraceReader
         Span<byte> fields = stackalloc byte[16 + 8 + 8 + 16];
         _input.ReadExactly(fields);
         // SyncTimeUTC is a SYSTEMTIME: year, month, day of week, day, hour, minute, second, ms.
-        var syncTime = new DateTime(
-            Part(fields, 0), Part(fields, 1), Part(fields, 3), Part(fields, 4), Part(fields, 5), Part(fields, 6), Part(fields, 7), DateTimeKind.Utc);
+        var syncTime = SystemTime(fields);
         _clock = new TraceClock(
             syncTime,
             BinaryPrimitives.ReadInt64LittleEndian(fields[16..]),
@@ -176,9 +175,27 @@ internal sealed class NetTraceReader
         handler.OnTraceStarted(BinaryPrimitives.ReadInt32LittleEndian(fields[36..]));
     }
 
+    /// <summary>A SYSTEMTIME (year, month, day of week, day, hour, minute, second, ms) checked field by field: a corrupt one is the stream's fault.</summary>
+    private static DateTime SystemTime(ReadOnlySpan<byte> fields)
+    {
+        var (year, month, day) = (Part(fields, 0), Part(fields, 1), Part(fields, 3));
+        var (hour, minute, second, millisecond) = (Part(fields, 4), Part(fields, 5), Part(fields, 6), Part(fields, 7));
+        if (year is < 1 or > 9999 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)
+            || hour is < 0 or > 23 || minute is < 0 or > 59 || second is < 0 or > 59 || millisecond is < 0 or > 999)
+        {
+            throw new InvalidDataException($"the trace's sync time is not a date ({year}-{month}-{day} {hour}:{minute}:{second}.{millisecond})");
+        }
+
+        return new DateTime(year, month, day, hour, minute, second, millisecond, DateTimeKind.Utc);
+    }
+
     private static short Part(ReadOnlySpan<byte> systemTime, int index) => BinaryPrimitives.ReadInt16LittleEndian(systemTime[(index * 2)..]);
 
-    /// <summary>Reads a block object's payload (size, padding to a 4-byte stream offset, content) into the shared buffer.</summary>
+    /// <summary>
+    /// Reads a block object's payload (size, padding to a 4-byte stream offset, content) into the
+    /// shared buffer. The buffer grows as the bytes arrive, never ahead of them: a stream that
+    /// claims a large block and then ends costs what it sent, not what it claimed.
+    /// </summary>
     private ReadOnlySpan<byte> ReadBlock()
     {
         var size = _input.ReadInt32();
@@ -188,18 +205,29 @@ internal sealed class NetTraceReader
         }
 
         _input.Skip((int)((4 - (_input.Position % 4)) % 4));
-        if (_block.Length < size)
+        var filled = 0;
+        while (filled < size)
         {
-            _block = new byte[Math.Max(size, _block.Length * 2)];
+            if (filled == _block.Length)
+            {
+                Array.Resize(ref _block, (int)Math.Min(size, 2L * _block.Length));
+            }
+
+            var step = Math.Min(size, _block.Length) - filled;
+            _input.ReadExactly(_block.AsSpan(filled, step));
+            filled += step;
         }
 
-        var block = _block.AsSpan(0, size);
-        _input.ReadExactly(block);
-        return block;
+        return _block.AsSpan(0, size);
     }
 
     private void ParseEventBlock(ReadOnlySpan<byte> block, INetTraceEventHandler handler, bool isMetadata)
     {
+        if (block.Length < 4)
+        {
+            throw new InvalidDataException($"an event block of {block.Length} bytes has no header");
+        }
+
         var headerSize = BinaryPrimitives.ReadInt16LittleEndian(block);
         var flags = BinaryPrimitives.ReadInt16LittleEndian(block[2..]);
         if (headerSize < 4 || headerSize > block.Length)
@@ -215,13 +243,14 @@ internal sealed class NetTraceReader
             var payloadStart = compressed
                 ? EventHeader.ReadCompressed(block, offset, ref header)
                 : EventHeader.ReadUncompressed(block, offset, ref header);
-            var payloadEnd = payloadStart + header.PayloadSize;
-            if (header.PayloadSize < 0 || payloadEnd > block.Length)
+            // 64-bit: a claimed size near int.MaxValue must not wrap the end below the block's.
+            var payloadEnd = (long)payloadStart + header.PayloadSize;
+            if (header.PayloadSize < 0 || payloadStart > block.Length || payloadEnd > block.Length)
             {
-                throw new InvalidDataException("an event's payload runs past its block");
+                throw new InvalidDataException("an event's header or payload runs past its block");
             }
 
-            var payload = block[payloadStart..payloadEnd];
+            var payload = block[payloadStart..(int)payloadEnd];
             if (isMetadata)
             {
                 ReadMetadata(payload);
@@ -237,20 +266,20 @@ internal sealed class NetTraceReader
             }
 
             // Uncompressed blobs are padded to a 4-byte offset; compressed ones are packed.
-            offset = compressed ? payloadEnd : (payloadEnd + 3) & ~3;
+            offset = compressed ? (int)payloadEnd : ((int)payloadEnd + 3) & ~3;
         }
     }
 
     /// <summary>A metadata record: id, provider name, event id, event name, keywords, version, level, then fields (not needed).</summary>
     private void ReadMetadata(ReadOnlySpan<byte> payload)
     {
-        var id = BinaryPrimitives.ReadInt32LittleEndian(payload);
+        var id = BinaryPrimitives.ReadInt32LittleEndian(Need(payload, 4));
         var rest = payload[4..];
         var provider = Utf16.ReadNullTerminated(ref rest);
-        var eventId = BinaryPrimitives.ReadInt32LittleEndian(rest);
+        var eventId = BinaryPrimitives.ReadInt32LittleEndian(Need(rest, 4));
         rest = rest[4..];
         Utf16.SkipNullTerminated(ref rest);
-        var version = BinaryPrimitives.ReadInt32LittleEndian(rest[8..]);
+        var version = BinaryPrimitives.ReadInt32LittleEndian(Need(rest, 12)[8..]);
         var kind = provider switch
         {
             RuntimeProviderName => TraceProvider.Runtime,
@@ -264,7 +293,7 @@ internal sealed class NetTraceReader
     /// <summary>A sequence point: time, then each thread's last sequence number (a lower bound): a gap means dropped events.</summary>
     private void ParseSequencePoints(ReadOnlySpan<byte> block)
     {
-        var count = BinaryPrimitives.ReadInt32LittleEndian(block[8..]);
+        var count = BinaryPrimitives.ReadInt32LittleEndian(Need(block, 12)[8..]);
         var entries = block[12..];
         for (var i = 0; i < count && entries.Length >= 12; i++, entries = entries[12..])
         {
@@ -272,13 +301,31 @@ internal sealed class NetTraceReader
         }
     }
 
+    /// <summary><paramref name="span"/> when it holds at least <paramref name="bytes"/>; else the record is cut.</summary>
+    private static ReadOnlySpan<byte> Need(ReadOnlySpan<byte> span, int bytes) =>
+        span.Length >= bytes ? span : throw new InvalidDataException($"a record of {span.Length} bytes where {bytes} are needed");
+
     private readonly record struct EventMetadata(TraceProvider Provider, int EventId, int Version);
 
     /// <summary>Event timestamps are the runtime's QPC ticks; the Trace object pairs one with UTC.</summary>
     private readonly record struct TraceClock(DateTime SyncTimeUtc, long SyncTimeQpc, long QpcFrequency)
     {
-        public DateTime ToUtc(long qpc) => QpcFrequency <= 0
-            ? SyncTimeUtc
-            : SyncTimeUtc.AddTicks((long)((qpc - SyncTimeQpc) * (TimeSpan.TicksPerSecond / (double)QpcFrequency)));
+        public DateTime ToUtc(long qpc)
+        {
+            if (QpcFrequency <= 0)
+            {
+                return SyncTimeUtc;
+            }
+
+            // The offset in double, checked against the room DateTime leaves: a corrupt timestamp
+            // or frequency must not reach AddTicks' own ArgumentOutOfRangeException.
+            var offset = (long)Math.Clamp((qpc - SyncTimeQpc) * (TimeSpan.TicksPerSecond / (double)QpcFrequency), -DateTime.MaxValue.Ticks, DateTime.MaxValue.Ticks);
+            if (offset < -SyncTimeUtc.Ticks || offset > DateTime.MaxValue.Ticks - SyncTimeUtc.Ticks)
+            {
+                throw new InvalidDataException($"an event's timestamp {qpc} is outside any date");
+            }
+
+            return SyncTimeUtc.AddTicks(offset);
+        }
     }
 }
