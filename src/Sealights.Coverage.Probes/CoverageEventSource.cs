@@ -1,5 +1,6 @@
 using System.Diagnostics.Tracing;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Sealights.Coverage.Probes;
 
@@ -25,6 +26,8 @@ internal sealed class CoverageEventSource : EventSource
     private const int BoundariesUnavailableId = 6;
 
     private static CoverageEventSource? _instance;
+    // Kept for the process's lifetime: disposing it would unregister the handler.
+    private static PosixSignalRegistration? _exitHook;
 
     private readonly object _flushLock = new();
     // One buffer for every chunk of every flush: a flush allocates nothing else.
@@ -86,8 +89,11 @@ internal sealed class CoverageEventSource : EventSource
             if (Interlocked.CompareExchange(ref _instance, created, null) is not null)
             {
                 created.Dispose();
+                return;
             }
-            else if (created._boundariesRequested)
+
+            HoldExitForSessions();
+            if (created._boundariesRequested)
             {
                 created.ArmBoundaries();
             }
@@ -253,12 +259,30 @@ internal sealed class CoverageEventSource : EventSource
     }
 
     /// <summary>
-    /// At SIGTERM (Lambda's end of the runtime; the signal's default action, exit, follows): harvests what ran after the last invocation, then
-    /// holds the exit for <see cref="ExitWriteWait"/>, only while a session listens. A process that
-    /// exits loses the events its EventPipe buffers still hold (the stream is cut mid-block), and
-    /// the runtime's writer sends them out only on its next pass, at most ~100 ms after they were
-    /// written; after a freeze the last invocation's harvest may still wait there. Lambda gives the
-    /// runtime up to 300 ms after SIGTERM. Never throws.
+    /// Lambda ends the runtime with SIGTERM, which raises no ProcessExit in .NET (it exits 143 at
+    /// once); a <see cref="PosixSignalRegistration"/> handler runs first, the signal's default
+    /// action after it. Registered once, when the source is made. Never throws.
+    /// </summary>
+    private static void HoldExitForSessions()
+    {
+        try
+        {
+            _exitHook = PosixSignalRegistration.Create(PosixSignal.SIGTERM, static _ => Volatile.Read(ref _instance)?.HarvestAtExit());
+        }
+        catch (Exception e) when (e is PlatformNotSupportedException or IOException or UnauthorizedAccessException)
+        {
+            // No hold at exit: what a session still buffers when the runtime ends may be lost.
+        }
+    }
+
+    /// <summary>
+    /// At SIGTERM (Lambda's end of the runtime; the signal's default action, exit, follows), while
+    /// a session listens: when the invocation boundary is armed, harvests what ran after the last
+    /// invocation; then holds the exit for <see cref="ExitWriteWait"/>. A process that exits loses
+    /// the events its EventPipe buffers still hold (the stream is cut mid-block), and the runtime's
+    /// writer sends them out only on its next pass, at most ~100 ms after they were written: after
+    /// a freeze, the last invocation's harvest may still wait there, and an agent's flush may still
+    /// be streaming. Lambda gives the runtime up to 300 ms after SIGTERM. Never throws.
     /// </summary>
     internal void HarvestAtExit()
     {
@@ -269,7 +293,11 @@ internal sealed class CoverageEventSource : EventSource
                 return;
             }
 
-            HarvestAtBoundary(ExitRequestId);
+            if (RuntimeApiBoundary.IsArmed)
+            {
+                HarvestAtBoundary(ExitRequestId);
+            }
+
             Thread.Sleep(ExitWriteWait);
         }
         catch

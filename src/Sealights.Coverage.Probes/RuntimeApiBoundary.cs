@@ -1,5 +1,4 @@
 using System.Diagnostics.Tracing;
-using System.Runtime.InteropServices;
 
 namespace Sealights.Coverage.Probes;
 
@@ -22,8 +21,6 @@ internal sealed class RuntimeApiBoundary : EventListener
 
     private static readonly object ArmLock = new();
     private static RuntimeApiBoundary? _armed;
-    // Kept for the process's lifetime: disposing it would unregister the handler.
-    private static PosixSignalRegistration? _exitHook;
     // Set before the listener exists: EventListener's constructor already calls OnEventSourceCreated.
     private static (string Host, int Port, CoverageEventSource Source)? _target;
 
@@ -33,6 +30,9 @@ internal sealed class RuntimeApiBoundary : EventListener
     private RuntimeApiBoundary()
     {
     }
+
+    /// <summary>Whether the boundary watches the runtime client's requests (armed once per process).</summary>
+    public static bool IsArmed => Volatile.Read(ref _armed) is not null;
 
     /// <summary>
     /// The Runtime API address the boundary watches (<c>AWS_LAMBDA_RUNTIME_API</c>), or null with
@@ -64,16 +64,6 @@ internal sealed class RuntimeApiBoundary : EventListener
             {
                 _target = (api.Host, api.Port, source);
                 _armed = new RuntimeApiBoundary();
-                // Lambda ends the runtime with SIGTERM, which raises no ProcessExit in .NET (it
-                // exits 143 at once): a handler runs first, and the signal's default action after it.
-                try
-                {
-                    _exitHook = PosixSignalRegistration.Create(PosixSignal.SIGTERM, static _ => _target?.Source.HarvestAtExit());
-                }
-                catch (Exception e) when (e is PlatformNotSupportedException or IOException or UnauthorizedAccessException)
-                {
-                    // No last harvest at exit: what the runtime ran after its last invocation, if anything, stays unreported.
-                }
             }
         }
     }
