@@ -2,7 +2,9 @@
 # Makes this machine ready for the demo and the tests, idempotently:
 #   - Debian packages: the Docker engine, the registry, debootstrap (stand-in base image rootfs),
 #     node + npm (the conformance test installs Sealights' Node.js agent, pinned, with npm ci),
-#     tinyproxy (the HTTPS tests' CONNECT proxy), apache2-utils (htpasswd for the check tests' registry)
+#     tinyproxy (the HTTPS tests' CONNECT proxy), apache2-utils (htpasswd for the check tests' registry),
+#     jq and ShellCheck (the AWS tests: every shell script linted; scripts/rebuild-image.sh reads JSON)
+#   - the pinned npm tools of the AWS tests (scripts/aws-tools.sh: CloudFormation spec, workflow validator)
 #   - a Docker engine without a bridge (container traffic stays on loopback: --network host)
 #   - a registry bound to loopback only, storing under $SL_STATE_DIR
 # Safe to run again and again; it only starts what is not already running.
@@ -36,6 +38,8 @@ command -v npm >/dev/null 2>&1 || need_packages+=(npm)
 command -v tinyproxy >/dev/null 2>&1 || need_packages+=(tinyproxy)
 # htpasswd -B (apache2-utils): the bcrypt users of the htpasswd-protected registry the `check` tests start.
 command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
+command -v shellcheck >/dev/null 2>&1 || need_packages+=(shellcheck)
+command -v jq >/dev/null 2>&1 || need_packages+=(jq)
 if [ "${#need_packages[@]}" -gt 0 ]; then
   log "installing ${need_packages[*]}"
   as_root apt-get update -qq
@@ -78,3 +82,8 @@ YAML
   curl -fsS "http://127.0.0.1:${registry_port}/v2/" >/dev/null 2>&1 || { log "registry did not start; see $SL_STATE_DIR/registry.log"; exit 1; }
 fi
 log "docker engine and registry ${SL_REGISTRY} ready"
+
+# The AWS tests' npm tools (idempotent: npm ci only when the lock changed). Only those tests need
+# them, and they install them again and fail with the reason, so the demo does not stop here.
+SL_STATE_DIR="$SL_STATE_DIR" bash "$(dirname "$0")/aws-tools.sh" >/dev/null ||
+  log "warning: the AWS tests' npm tools are not installed (scripts/aws-tools.sh above); those tests will fail"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by record-slnodejs.sh and run-slnodejs-conformance.sh (sourced, not run): installing the
 # pinned slnodejs outside the repository, test tokens, and a loopback-only network namespace.
 
@@ -37,5 +38,6 @@ slnodejs_enter_loopback_namespace() { # required|optional script args…
     [[ "$need" == optional ]] && { echo "unshare -rn or ip is not available here: slnodejs runs on the host network (its server is loopback)" >&2; return 0; }
     echo "unshare -rn (a user network namespace) or ip (iproute2) is not available" >&2; return 1
   fi
+  # shellcheck disable=SC2016 # $0 and $@ expand in the inner bash, on purpose
   exec unshare -rn env SL_IN_LOOPBACK_NAMESPACE=1 bash -c 'ip link set lo up && exec "$0" "$@"' "$@"
 }

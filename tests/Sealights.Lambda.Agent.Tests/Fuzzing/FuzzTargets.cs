@@ -226,8 +226,9 @@ internal sealed class HttpResponseTarget : IFuzzTarget, IDisposable
             {
                 peer = _server.AcceptSocket();
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
             {
+                // Disposed (stopped) meanwhile: InvalidOperationException "Not listening" ends this thread too.
                 return;
             }
             using (peer)
@@ -251,9 +252,9 @@ internal sealed class HttpResponseTarget : IFuzzTarget, IDisposable
                     {
                     }
                 }
-                catch (SocketException)
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {
-                    // The client gave up first.
+                    // The client gave up first, or the target was disposed: an exception escaping this thread would end the test host.
                 }
             }
         }
