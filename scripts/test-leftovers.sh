@@ -11,6 +11,7 @@
 # Kept on purpose: the stand-in base images ($SL_REGISTRY/lambda/dotnet:8|10), which
 # images/lambda-dotnet-local/build.sh rebuilds in minutes and reuses by content key across runs.
 # Everything a run builds on them is a COPY layer or two: rebuilt by the next run in seconds.
+# Also dropped (not forced, not asserted): stand-in bases of $SL_REGISTRY a rebuild superseded.
 #
 # Prints what it removed; exit 1, listing them, when containers or images of the run remain.
 set -euo pipefail
@@ -50,6 +51,16 @@ for reference in "${found[@]}"; do
   docker rmi "$reference" >/dev/null 2>&1 && removed_images=$((removed_images + 1)) || true
 done
 echo "test run ${run_id}: removed ${removed_containers} container(s) and ${removed_images} image(s) it made"
+
+# Stand-in bases a rebuild replaced while the run's images still stood on them (build.sh then
+# could not drop them): digest references without a tag. Never forced: one in use stays.
+registry="${SL_REGISTRY:-localhost:5000}"
+superseded=0
+while read -r reference; do
+  docker rmi "$reference" >/dev/null 2>&1 && superseded=$((superseded + 1)) || true
+done < <(docker images --digests --format '{{.Tag}} {{.Repository}}@{{.Digest}}' "${registry}/lambda/dotnet" |
+  awk '$1 == "<none>" && $2 !~ /@<none>$/ { print $2 }')
+[ "$superseded" -eq 0 ] || echo "dropped ${superseded} superseded stand-in base image(s) of ${registry}"
 
 mapfile -t left_containers < <(containers)
 mapfile -t left_images < <(labelled_images)
