@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test project of the solution and closes with one summary line
-# ("tests: N passed, N failed, N skipped") summed over all test assemblies.
+# ("tests: N passed, N failed, N skipped") summed over all test assemblies. Then it removes what
+# the run made in the Docker engine and fails if any of it remains (scripts/test-leftovers.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The run's name: the label on its containers and images, and part of every tag it builds.
+export SL_TEST_RUN="${SL_TEST_RUN:-run-$(date -u +%Y%m%dt%H%M%S)-$$}"
 log_file="$(mktemp)"
-trap 'rm -f "$log_file"' EXIT
+swept=0
+# Interrupted runs are swept too (quietly: the interruption is the news).
+trap 'rm -f "$log_file"; [ "$swept" -eq 1 ] || bash scripts/test-leftovers.sh "$SL_TEST_RUN" >/dev/null 2>&1 || true' EXIT
 
 status=0
 dotnet build Sealights.Images.sln -c Release 2>&1 | tail -n 3
@@ -21,4 +26,7 @@ if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
   echo "no test ran" >&2
   exit 1
 fi
+# Nothing of the run may stay behind (the stand-in base images are no part of it).
+swept=1
+bash scripts/test-leftovers.sh "$SL_TEST_RUN" || { [ "$status" -ne 0 ] || status=1; }
 exit "$status"

@@ -6,7 +6,8 @@
 #
 # Defaults: --tag 10, --base public.ecr.aws/lambda/dotnet:<tag>, --registry $SL_REGISTRY
 # (localhost:5000), --repository sealights/lambda-dotnet, --arch x86_64.
-# Tags <registry>/<repository>:<tag> and :<tag>-<agent version>.
+# Tags <registry>/<repository>:<tag> and :<tag>-<agent version>. SL_SOURCE_URL (https) sets the
+# org.opencontainers.image.source label; else the clone's https remote does; else it is left out.
 #
 # One architecture per image (Lambda rejects indexes). arm64 is selected with --arch arm64: the
 # agent is then published for linux-arm64 (needs the arm64 NativeAOT toolchain) and the base
@@ -44,7 +45,11 @@ mkdir -p "$work/layer"
 
 agent_version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -n 1)"
 revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
-source_url="$(git config --get remote.origin.url 2>/dev/null || echo "")"
+# org.opencontainers.image.source only with a public URL (SL_SOURCE_URL or an https remote): a
+# clone of a local checkout has a path as its remote, and a label must not name this machine.
+source_url="$(bash images/lambda-dotnet/source-url.sh)"
+source_label=()
+[ -z "$source_url" ] || source_label=(--label "org.opencontainers.image.source=${source_url}")
 
 echo "== agent ${agent_version} (NativeAOT, ${rid})"
 dotnet publish src/Sealights.Lambda.Agent -c Release -r "$rid" -o "$work/agent" --nologo | tail -n 1
@@ -67,7 +72,7 @@ docker build --network host --quiet \
   --build-arg "BASE_DIGEST=${base_digest}" \
   --build-arg "AGENT_VERSION=${agent_version}" \
   --build-arg "REVISION=${revision}" \
-  --build-arg "SOURCE_URL=${source_url}" \
+  "${source_label[@]}" \
   --tag "${image}:${tag}" --tag "${image}:${tag}-${agent_version}" \
   "$work"
 

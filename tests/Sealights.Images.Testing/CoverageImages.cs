@@ -43,7 +43,7 @@ public static class CoverageImages
         }
 
         var baseId = await DockerCli.InspectAsync(baseImage, "{{.Id}}");
-        var tag = $"sl-it/coverage:{ContentKey.Of([context], baseId)}";
+        var tag = $"sl-it/coverage:{TestRun.Id}-{ContentKey.Of([context], baseId)}";
         await DockerCli.BuildAsync(context, tag, new Dictionary<string, string>
         {
             ["BASE_IMAGE"] = baseImage,
@@ -60,7 +60,16 @@ public static class CoverageImages
             "bash",
             [RepositoryPaths.Combine("images", "lambda-dotnet", "build.sh"), "--tag", tag, "--base", StandInImages.Base(tag), "--registry", StandInImages.Registry],
             TimeSpan.FromMinutes(15))).EnsureSuccess($"images/lambda-dotnet/build.sh --tag {tag}"));
-        return $"{StandInImages.Registry}/sealights/lambda-dotnet:{tag}";
+        var image = $"{StandInImages.Registry}/sealights/lambda-dotnet:{tag}";
+        // build.sh leaves its local image (both tags) in the engine: the run removes it at its end.
+        foreach (var reference in (await DockerCli.InspectAsync(image, "{{join .RepoTags \"\\n\"}}")).Split('\n'))
+        {
+            if (reference.StartsWith($"{StandInImages.Registry}/sealights/lambda-dotnet:", StringComparison.Ordinal))
+            {
+                TestRun.RecordPulled(reference);
+            }
+        }
+        return image;
     }
 
     private static void CopyTree(string from, string to)

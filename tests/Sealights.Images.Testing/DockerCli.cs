@@ -2,14 +2,28 @@ namespace Sealights.Images.Testing;
 
 /// <summary>
 /// The real Docker engine through its CLI (Docker.DotNet is not on the package mirror).
-/// Containers always use the host network: this machine has no bridge.
+/// Containers always use the host network: this machine has no bridge. Every container and image
+/// made through it carries the run's label, and every image pulled through it is recorded, so the
+/// run removes them at its end (<see cref="TestRun"/>).
 /// </summary>
 public static class DockerCli
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
 
-    public static Task<ProcessResult> RunAsync(IEnumerable<string> arguments, TimeSpan? timeout = null, string? stdIn = null) =>
-        ProcessRunner.RunAsync("docker", arguments, timeout ?? DefaultTimeout, stdIn: stdIn);
+    public static async Task<ProcessResult> RunAsync(IEnumerable<string> arguments, TimeSpan? timeout = null, string? stdIn = null)
+    {
+        var list = arguments.ToList();
+        if (list is ["run" or "create" or "build", ..])
+        {
+            list.InsertRange(1, ["--label", TestRun.Label]);
+        }
+        var result = await ProcessRunner.RunAsync("docker", list, timeout ?? DefaultTimeout, stdIn: stdIn);
+        if (list is ["pull", .., var reference] && result.ExitCode == 0)
+        {
+            TestRun.RecordPulled(reference);
+        }
+        return result;
+    }
 
     public static async Task BuildAsync(string contextDirectory, string tag, IReadOnlyDictionary<string, string>? buildArgs = null)
     {

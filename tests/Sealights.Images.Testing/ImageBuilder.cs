@@ -8,7 +8,8 @@ public sealed record ImageFile(string PathInImage, string Content, bool Executab
 
 /// <summary>
 /// Builds small derived images (a base plus files, environment and CMD) with the real Docker
-/// engine. The tag is derived from the content, so an unchanged image is built only once.
+/// engine. The tag is the run's id and a key of the content, so an unchanged image is built once a
+/// run; the run removes it at its end (<see cref="TestRun"/>): rebuilding is a COPY layer.
 /// </summary>
 public static class ImageBuilder
 {
@@ -42,7 +43,7 @@ public static class ImageBuilder
         // The base's image id is part of the key: a rebuilt base must not reuse a stale child.
         var baseId = await DockerCli.InspectAsync(baseImage, "{{.Id}}");
         var key = ContentKey(baseId + "\n" + dockerfile, files, copyDirectoryFrom);
-        var tag = $"sl-it/derived:{key}";
+        var tag = $"sl-it/derived:{TestRun.Id}-{key}";
         var existing = await DockerCli.RunAsync(["image", "inspect", "--format", "{{.Id}}", tag]);
         if (existing.ExitCode == 0)
         {
