@@ -129,7 +129,7 @@ fi
 grep -E 'instrumented|build map|Pushed|->' "$publish_log" | sed 's/^ */   /' || true
 build_map="$(find "$project/bin/Release/net10.0" -name sealights-buildmap.json -path '*publish*' | head -n 1)"
 [ -n "$build_map" ] || { echo "the publish wrote no sealights-buildmap.json" >&2; exit 1; }
-echo "   build map ${build_map} ($(jq '[.files[].methods | length] | add' "$build_map") methods)"
+echo "   build map ${build_map} ($(jq '[.assemblies[].methods | length] | add' "$build_map") methods)"
 
 # --- 2. collect and test ----------------------------------------------------------------------------
 
@@ -165,6 +165,8 @@ while [ "$invoke_port" = "$collector_port" ]; do invoke_port="$(free_port)"; don
 agent_env=(--env SL_TOKEN --env "SL_BUILD_SESSION_ID=${bsid}" --env "SL_COLLECTOR_URL=${collector}"
   --env SL_FLUSH_INTERVAL_SECONDS=0)
 
+docker pull --quiet "$image" >/dev/null
+
 step "6/7 the function in the emulator (invoke 127.0.0.1:${invoke_port}, Runtime API 127.0.0.1:${api_port}; addresses by ${addressing})"
 if [ "$addressing" = flags ]; then
   docker run --detach --network host --name "$container" "${agent_env[@]}" \
@@ -196,9 +198,9 @@ invoke() {
   printf -- '   -> %s\n   <- ' "$1"
   curl -sS -X POST "http://127.0.0.1:${invoke_port}/2015-03-31/functions/function/invocations" \
     -H 'Content-Type: application/json' -d "$1" -D "$work/headers" -o "$work/body"
-  cat "$work/body"
-  grep -i '^x-amz-function-error' "$work/headers" | tr -d '\r' | sed 's/^/ /' || true
-  echo
+  # One line per answer; a function error without its stack trace.
+  jq -c 'if type == "object" then del(.stackTrace) else . end' "$work/body" 2>/dev/null || cat "$work/body"
+  grep -i '^x-amz-function-error' "$work/headers" | tr -d '\r' | sed 's/^/      /' || true
 }
 
 # A test: a named execution on the collector, its payloads, then its footprints delivered (the
