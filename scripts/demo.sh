@@ -231,8 +231,8 @@ run_test info '{"action":"info"}' '{"action":"fail"}'
 docker stop --time 10 "$container" >/dev/null
 curl -sf -X DELETE "${collector}/v3/testExecution/" >/dev/null || true
 kill "$collector_pid"; wait "$collector_pid" || true; collector_pid=""
-echo "-- emulator log lines"
-docker logs "$container" 2>&1 | grep -E '^(START|END|REPORT) RequestId|^INIT_REPORT |INIT REPORT\(' | sed 's/^/   /' || true
+echo "-- the emulator's REPORT lines"
+docker logs "$container" 2>&1 | grep -E '^REPORT RequestId|^INIT_REPORT |INIT REPORT\(' | sed 's/^/   /' || true
 
 # --- 3. report --------------------------------------------------------------------------------------
 
