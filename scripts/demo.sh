@@ -38,6 +38,7 @@ cli="$repo/src/Sealights.Images.Cli/bin/Release/net8.0/sl-images.dll"
 project="${XDG_CACHE_HOME:-$HOME/.cache}/sealights-images/demo-$(printf '%s' "$repo" | sha256sum | cut -c1-12)/SampleFunction"
 container="sl-demo-$$"
 collector_pid=""
+backend_pid=""
 
 step() { printf '\n== %s\n' "$*"; }
 sl_images() { dotnet "$cli" "$@"; }
@@ -50,21 +51,34 @@ free_port() {
   done
 }
 
+wait_for_health() {
+  local url="$1" pid="$2" log="$3"
+  for _ in $(seq 1 150); do
+    curl -sf "$url" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "${url} did not answer; its log:" >&2
+  cat "$log" >&2
+  exit 1
+}
+
 cleanup() {
   docker rm --force "$container" >/dev/null 2>&1 || true
+  if [ -n "$backend_pid" ]; then kill "$backend_pid" 2>/dev/null || true; wait "$backend_pid" 2>/dev/null || true; fi
   if [ -n "$collector_pid" ]; then kill "$collector_pid" 2>/dev/null || true; wait "$collector_pid" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 
 # --- 1. build -------------------------------------------------------------------------------------
 
-step "1/7 stand-in AWS base ${registry}/lambda/dotnet:10"
+step "1/8 stand-in AWS base ${registry}/lambda/dotnet:10"
 bash images/lambda-dotnet-local/build.sh 10
 
-step "2/7 coverage-ready image ${registry}/sealights/lambda-dotnet:10 (agent NativeAOT, linux/amd64)"
+step "2/8 coverage-ready image ${registry}/sealights/lambda-dotnet:10 (agent NativeAOT, linux/amd64)"
 bash images/lambda-dotnet/build.sh --tag 10 --base "${registry}/lambda/dotnet:10" --registry "$registry"
 
-step "3/7 MSBuild package Sealights.Lambda.Containers"
+step "3/8 MSBuild package Sealights.Lambda.Containers"
 # The version carries a key of everything the package is built from: a changed package is never
 # taken from NuGet's cache, an unchanged one is not packed again.
 package_key="$(git ls-files -s msbuild/Sealights.Lambda.Containers src/Sealights.Images.Cli src/Sealights.Coverage \
@@ -80,7 +94,33 @@ else
   echo "   ${package_version} in ${feed#"$repo"/}"
 fi
 
-step "4/7 dotnet publish -t:PublishContainer -> ${image}"
+rm -rf "$work"
+mkdir -p "$work"
+backend_port="$(free_port)"
+backend="http://127.0.0.1:${backend_port}"
+step "4/8 stand-in Sealights server on ${backend}/api for the build side (tests/Sealights.TestBackend)"
+# `sl-images collect` answers what the agent calls, but creates no build session and takes no build
+# map: the package's build side (and `sl-images config`/`scan --upload`) talks to this stand-in.
+dotnet build tests/Sealights.TestBackend -c Release --nologo -v quiet >/dev/null
+dotnet tests/Sealights.TestBackend/bin/Release/net10.0/Sealights.TestBackend.dll --urls "$backend" \
+  --record "$work/backend-requests.jsonl" >"$work/backend.log" 2>&1 &
+backend_pid=$!
+wait_for_health "$backend/_control/health" "$backend_pid" "$work/backend.log"
+# Agent tokens: JWTs with the claims the agent and the CLI check, the signature random (nothing
+# verifies it here). The build side's names the stand-in server and is read from a file outside
+# the publish folder; the function's (below) names the collector. Neither is on a command line or
+# in any output.
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+agent_token() {
+  printf '%s.%s.%s' "$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)" \
+    "$(printf '{"x-sl-role":"agent","x-sl-server":"%s/api","subject":"demo@local"}' "$1" | b64url)" \
+    "$(head -c 32 /dev/urandom | b64url)"
+}
+token_file="$work/sl-token"
+(umask 077; agent_token "$backend" >"$token_file")
+echo "   build-side token (server ${backend}/api) in ${token_file#"$repo"/}"
+
+step "5/8 dotnet publish -t:PublishContainer -> ${image}"
 lambda_core="$(find artifacts/local-feed -name 'Amazon.Lambda.Core.*.nupkg' | head -n 1)"
 lambda_core_version="$(basename "$lambda_core" .nupkg)"
 lambda_core_version="${lambda_core_version#Amazon.Lambda.Core.}"
@@ -121,53 +161,43 @@ CONFIG
 echo "   project ${project} (the sample's sources, the package referenced)"
 publish_log="$project/publish.log"
 if ! dotnet publish "$project" -t:PublishContainer -c Release --nologo -v minimal \
-  "-p:ContainerRegistry=${registry_host}" "-p:ContainerRepository=${repository}" -p:ContainerImageTag=demo >"$publish_log" 2>&1; then
+  "-p:ContainerRegistry=${registry_host}" "-p:ContainerRepository=${repository}" -p:ContainerImageTag=demo \
+  "-p:SealightsTokenFile=${token_file}" -p:SealightsAppName=sample-function -p:SealightsBranchName=demo \
+  "-p:SealightsBuildName=demo-$(date -u +%Y%m%dT%H%M%S)" >"$publish_log" 2>&1; then
   cat "$publish_log" >&2
   echo "dotnet publish -t:PublishContainer failed" >&2
   exit 1
 fi
-grep -E 'instrumented|build map|Pushed|->' "$publish_log" | sed 's/^ */   /' || true
+grep -E 'instrumented|build map|build session|Sealights|Pushed|->' "$publish_log" | sed 's/^ */   /' || true
 build_map="$(find "$project/bin/Release/net10.0" -name sealights-buildmap.json -path '*publish*' | head -n 1)"
 [ -n "$build_map" ] || { echo "the publish wrote no sealights-buildmap.json" >&2; exit 1; }
 echo "   build map ${build_map} ($(jq '[.assemblies[].methods | length] | add' "$build_map") methods)"
 
 # --- 2. collect and test ----------------------------------------------------------------------------
 
-rm -rf "$work"
-mkdir -p "$work"
 collector_port="$(free_port)"
+while [ "$collector_port" = "$backend_port" ]; do collector_port="$(free_port)"; done
 collector="http://127.0.0.1:${collector_port}"
-step "5/7 sl-images collect on ${collector} (footprints in ${work#"$repo"/}/footprints)"
-# `collect` creates no build session (it answers the agent's calls, not `config`'s): the build map
-# stays local and the build session id is the demo's own.
-bsid="demo-$(date -u +%Y%m%dT%H%M%S)"
-sl_images collect --listen "127.0.0.1:${collector_port}" --out "$work/footprints" --build-map "$build_map" \
+step "6/8 sl-images collect on ${collector} (footprints in ${work#"$repo"/}/footprints)"
+# Started directly (not through sl_images): $! is then the collector itself, which SIGTERM stops.
+dotnet "$cli" collect --listen "127.0.0.1:${collector_port}" --out "$work/footprints" --build-map "$build_map" \
   --execution startup >"$work/collector.log" 2>&1 &
 collector_pid=$!
-for _ in $(seq 1 100); do
-  curl -sf "${collector}/health" >/dev/null 2>&1 && break
-  kill -0 "$collector_pid" 2>/dev/null || { cat "$work/collector.log" >&2; exit 1; }
-  sleep 0.1
-done
-echo "   build session ${bsid} (local)"
-
-# An agent token whose server is the collector (a JWT with the claims the agent checks; the
-# signature is random: nothing verifies it here). Passed by name only: it is on no command line
-# and in no output.
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
-SL_TOKEN="$(printf '{"alg":"HS256","typ":"JWT"}' | b64url).$(printf '{"x-sl-role":"agent","x-sl-server":"%s/api","subject":"demo@local"}' "$collector" | b64url).$(head -c 32 /dev/urandom | b64url)"
-export SL_TOKEN
+wait_for_health "$collector/health" "$collector_pid" "$work/collector.log"
 
 invoke_port="$(free_port)"
 api_port="$(free_port)"
-while [ "$api_port" = "$invoke_port" ] || [ "$api_port" = "$collector_port" ]; do api_port="$(free_port)"; done
-while [ "$invoke_port" = "$collector_port" ]; do invoke_port="$(free_port)"; done
-agent_env=(--env SL_TOKEN --env "SL_BUILD_SESSION_ID=${bsid}" --env "SL_COLLECTOR_URL=${collector}"
-  --env SL_FLUSH_INTERVAL_SECONDS=0)
+taken() { [ "$1" = "$collector_port" ] || [ "$1" = "$backend_port" ]; }
+while taken "$invoke_port"; do invoke_port="$(free_port)"; done
+while taken "$api_port" || [ "$api_port" = "$invoke_port" ]; do api_port="$(free_port)"; done
+SL_TOKEN="$(agent_token "$collector")"
+export SL_TOKEN
+# The build session comes with the image (/var/task/sealights.json); footprints go to the collector.
+agent_env=(--env SL_TOKEN --env "SL_COLLECTOR_URL=${collector}" --env SL_FLUSH_INTERVAL_SECONDS=0)
 
 docker pull --quiet "$image" >/dev/null
 
-step "6/7 the function in the emulator (invoke 127.0.0.1:${invoke_port}, Runtime API 127.0.0.1:${api_port}; addresses by ${addressing})"
+step "7/8 the function in the emulator (invoke 127.0.0.1:${invoke_port}, Runtime API 127.0.0.1:${api_port}; addresses by ${addressing})"
 if [ "$addressing" = flags ]; then
   docker run --detach --network host --name "$container" "${agent_env[@]}" \
     --entrypoint /usr/local/bin/aws-lambda-rie "$image" \
@@ -236,7 +266,7 @@ docker logs "$container" 2>&1 | grep -E '^REPORT RequestId|^INIT_REPORT |INIT RE
 
 # --- 3. report --------------------------------------------------------------------------------------
 
-step "7/7 coverage report (per test and in total)"
+step "8/8 coverage report (per test and in total)"
 formats=summary,cobertura,lcov
 reportgenerator_args=()
 tools="$repo/artifacts/demo-tools"
