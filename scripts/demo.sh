@@ -2,7 +2,9 @@
 # The demo, the main job in one command: from source to a coverage report.
 #   1. builds the stand-in AWS base and the coverage-ready image on it (images/lambda-dotnet/build.sh),
 #      packs the MSBuild package Sealights.Lambda.Containers and publishes the sample function into
-#      the local registry with `dotnet publish -t:PublishContainer` (probes compiled in, build map);
+#      the local registry with `dotnet publish -t:PublishContainer` (probes compiled in, build map;
+#      the package's build side, build session and build-map upload, against the stand-in Sealights
+#      server tests/Sealights.TestBackend: `sl-images collect` creates no build sessions);
 #   2. starts `sl-images collect` as the local backend, runs the function image in the Lambda
 #      emulator in a container (host network, its own ports) with a token pointing at the collector,
 #      and runs a few named tests (payload sequences), each as its own execution;
