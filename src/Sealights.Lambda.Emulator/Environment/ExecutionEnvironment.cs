@@ -362,6 +362,13 @@ internal sealed partial class ExecutionEnvironment
             ToMegabytes(peakKb), postRuntimeMs, "success", null);
         _report.End(invocation.RequestId);
         _report.Report(report);
+        if (_options.Freeze)
+        {
+            // Frozen for telemetry before the report is queued: the environment freezes at this
+            // very moment on Lambda, and a delivery timer firing between the two (a loaded
+            // machine) sent this report while it should wait for the thaw.
+            _telemetry.SetFrozen(true);
+        }
         _events.Report(report, invocation.RuntimeStatus, invocation.ErrorType, invocation.Request.TraceId);
         Freeze();
     }
