@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# The demo: builds the stand-in Lambda base image (.NET 10) and the sample function image on it,
-# runs the function in the local Lambda emulator in a container (host network, own ports),
-# invokes it with a few inputs and prints the answers and the emulator's REPORT lines.
+# The demo, the main job in one command: from source to a coverage report.
+#   1. builds the stand-in AWS base and the coverage-ready image on it (images/lambda-dotnet/build.sh),
+#      packs the MSBuild package Sealights.Lambda.Containers and publishes the sample function into
+#      the local registry with `dotnet publish -t:PublishContainer` (probes compiled in, build map;
+#      the package's build side, build session and build-map upload, against the stand-in Sealights
+#      server tests/Sealights.TestBackend: `sl-images collect` creates no build sessions);
+#   2. starts `sl-images collect` as the local backend, runs the function image in the Lambda
+#      emulator in a container (host network, its own ports) with a token pointing at the collector,
+#      and runs a few named tests (payload sequences), each as its own execution;
+#   3. prints the coverage per test and in total, writes Cobertura, LCOV and HTML reports, and
+#      prints `sl-images check` for the image.
+# Everything built is reused by the next run (content-keyed package, incremental builds).
 #   --emulator-flags  start the emulator itself as the entrypoint with its addresses as flags (the
 #                     command line AWS's emulator needs: it reads no address from the environment)
 #                     instead of the image's entrypoint with SL_EMULATOR_* variables
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo="$(pwd)"
 
 addressing=environment
 for arg in "$@"; do
@@ -17,12 +27,23 @@ for arg in "$@"; do
 done
 
 registry="${SL_REGISTRY:-localhost:5000}"
-work="artifacts/demo"
-image="${registry}/samples/sample-function:demo"
+# SL_REGISTRY may carry a path (localhost:5000/team): the SDK wants host and repository apart.
+registry_host="${registry%%/*}"
+[ "$registry" = "$registry_host" ] && repository_prefix="" || repository_prefix="${registry#*/}/"
+repository="${repository_prefix}samples/sample-function"
+image="${registry_host}/${repository}:demo"
 handler="SampleFunction::SampleFunction.Function::Handle"
+work="$repo/artifacts/demo"
+feed="$repo/artifacts/demo-feed"
+cli="$repo/src/Sealights.Images.Cli/bin/Release/net8.0/sl-images.dll"
+# The consumer project lives outside the repository: none of its build settings may leak in.
+project="${XDG_CACHE_HOME:-$HOME/.cache}/sealights-images/demo-$(printf '%s' "$repo" | sha256sum | cut -c1-12)/SampleFunction"
 container="sl-demo-$$"
+collector_pid=""
+backend_pid=""
 
 step() { printf '\n== %s\n' "$*"; }
+sl_images() { dotnet "$cli" "$@"; }
 
 free_port() {
   local port
@@ -32,36 +53,161 @@ free_port() {
   done
 }
 
-step "stand-in base image ${registry}/lambda/dotnet:10"
+wait_for_health() {
+  local url="$1" pid="$2" log="$3"
+  for _ in $(seq 1 150); do
+    curl -sf "$url" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "${url} did not answer; its log:" >&2
+  cat "$log" >&2
+  exit 1
+}
+
+cleanup() {
+  docker rm --force "$container" >/dev/null 2>&1 || true
+  if [ -n "$backend_pid" ]; then kill "$backend_pid" 2>/dev/null || true; wait "$backend_pid" 2>/dev/null || true; fi
+  if [ -n "$collector_pid" ]; then kill "$collector_pid" 2>/dev/null || true; wait "$collector_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+# --- 1. build -------------------------------------------------------------------------------------
+
+step "1/8 stand-in AWS base ${registry}/lambda/dotnet:10"
 bash images/lambda-dotnet-local/build.sh 10
 
-step "sample function: dotnet publish (net10.0)"
+step "2/8 coverage-ready image ${registry}/sealights/lambda-dotnet:10 (agent NativeAOT, linux/amd64)"
+bash images/lambda-dotnet/build.sh --tag 10 --base "${registry}/lambda/dotnet:10" --registry "$registry"
+
+step "3/8 MSBuild package Sealights.Lambda.Containers"
+# The version carries a key of everything the package is built from: a changed package is never
+# taken from NuGet's cache, an unchanged one is not packed again.
+package_key="$(git ls-files -s msbuild/Sealights.Lambda.Containers src/Sealights.Images.Cli src/Sealights.Coverage \
+  src/Sealights.Coverage.Probes src/Sealights.Coverage.Instrumentation Directory.Build.props Directory.Packages.props | sha256sum | cut -c1-12)"
+if ! git diff --quiet HEAD -- msbuild src 2>/dev/null; then
+  package_key="${package_key}$(git diff HEAD -- msbuild src | sha256sum | cut -c1-4)"
+fi
+package_version="0.1.0-demo.${package_key}"
+if [ -f "$feed/Sealights.Lambda.Containers.${package_version}.nupkg" ]; then
+  echo "   ${package_version} (packed before, reused)"
+else
+  dotnet pack msbuild/Sealights.Lambda.Containers -c Release -o "$feed" "-p:PackageVersion=${package_version}" --nologo -v quiet | tail -n 1
+  echo "   ${package_version} in ${feed#"$repo"/}"
+fi
+
 rm -rf "$work"
 mkdir -p "$work"
-dotnet publish samples/SampleFunction -c Release -f net10.0 -o "$work/app" --nologo | tail -n 1
+backend_port="$(free_port)"
+backend="http://127.0.0.1:${backend_port}"
+step "4/8 stand-in Sealights server on ${backend}/api for the build side (tests/Sealights.TestBackend)"
+# `sl-images collect` answers what the agent calls, but creates no build session and takes no build
+# map: the package's build side (and `sl-images config`/`scan --upload`) talks to this stand-in.
+dotnet build tests/Sealights.TestBackend -c Release --nologo -v quiet >/dev/null
+dotnet tests/Sealights.TestBackend/bin/Release/net10.0/Sealights.TestBackend.dll --urls "$backend" \
+  --record "$work/backend-requests.jsonl" >"$work/backend.log" 2>&1 &
+backend_pid=$!
+wait_for_health "$backend/_control/health" "$backend_pid" "$work/backend.log"
+# Agent tokens: JWTs with the claims the agent and the CLI check, the signature random (nothing
+# verifies it here). The build side's names the stand-in server and is read from a file outside
+# the publish folder; the function's (below) names the collector. Neither is on a command line or
+# in any output.
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+agent_token() {
+  printf '%s.%s.%s' "$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)" \
+    "$(printf '{"x-sl-role":"agent","x-sl-server":"%s/api","subject":"demo@local"}' "$1" | b64url)" \
+    "$(head -c 32 /dev/urandom | b64url)"
+}
+token_file="$work/sl-token"
+(umask 077; agent_token "$backend" >"$token_file")
+echo "   build-side token (server ${backend}/api) in ${token_file#"$repo"/}"
 
-step "function image ${image}"
-cat >"$work/Dockerfile" <<DOCKERFILE
-FROM ${registry}/lambda/dotnet:10
-COPY app/ /var/task/
-CMD ["${handler}"]
-DOCKERFILE
-docker build --network host --quiet --tag "$image" "$work"
+step "5/8 dotnet publish -t:PublishContainer -> ${image}"
+lambda_core="$(find artifacts/local-feed -name 'Amazon.Lambda.Core.*.nupkg' | head -n 1)"
+lambda_core_version="$(basename "$lambda_core" .nupkg)"
+lambda_core_version="${lambda_core_version#Amazon.Lambda.Core.}"
+mkdir -p "$project"
+rm -f "$project"/*.cs
+cp samples/SampleFunction/*.cs "$project/"
+cat >"$project/SampleFunction.csproj" <<PROJECT
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <LambdaHandler>${handler}</LambdaHandler>
+    <SealightsBaseImageRegistry>${registry}</SealightsBaseImageRegistry>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Sealights.Lambda.Containers" Version="${package_version}" PrivateAssets="all" />
+    <PackageReference Include="Amazon.Lambda.Core" Version="${lambda_core_version}" />
+  </ItemGroup>
+</Project>
+PROJECT
+cat >"$project/nuget.config" <<CONFIG
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="demo" value="${feed}" />
+    <add key="local-standins" value="${repo}/artifacts/local-feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+  <packageSourceMapping>
+    <packageSource key="demo"><package pattern="Sealights.Lambda.Containers" /></packageSource>
+    <packageSource key="local-standins"><package pattern="Amazon.Lambda.Core" /></packageSource>
+    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+  </packageSourceMapping>
+</configuration>
+CONFIG
+echo "   project ${project} (the sample's sources, the package referenced)"
+publish_log="$project/publish.log"
+if ! dotnet publish "$project" -t:PublishContainer -c Release --nologo -v minimal \
+  "-p:ContainerRegistry=${registry_host}" "-p:ContainerRepository=${repository}" -p:ContainerImageTag=demo \
+  "-p:SealightsTokenFile=${token_file}" -p:SealightsAppName=sample-function -p:SealightsBranchName=demo \
+  "-p:SealightsBuildName=demo-$(date -u +%Y%m%dT%H%M%S)" >"$publish_log" 2>&1; then
+  cat "$publish_log" >&2
+  echo "dotnet publish -t:PublishContainer failed" >&2
+  exit 1
+fi
+grep -E 'instrumented|build map|build session|Sealights|Pushed|->' "$publish_log" | sed 's/^ */   /' || true
+build_map="$(find "$project/bin/Release/net10.0" -name sealights-buildmap.json -path '*publish*' | head -n 1)"
+[ -n "$build_map" ] || { echo "the publish wrote no sealights-buildmap.json" >&2; exit 1; }
+echo "   build map ${build_map} ($(jq '[.assemblies[].methods | length] | add' "$build_map") methods)"
+
+# --- 2. collect and test ----------------------------------------------------------------------------
+
+collector_port="$(free_port)"
+while [ "$collector_port" = "$backend_port" ]; do collector_port="$(free_port)"; done
+collector="http://127.0.0.1:${collector_port}"
+step "6/8 sl-images collect on ${collector} (footprints in ${work#"$repo"/}/footprints)"
+# Started directly (not through sl_images): $! is then the collector itself, which SIGTERM stops.
+dotnet "$cli" collect --listen "127.0.0.1:${collector_port}" --out "$work/footprints" --build-map "$build_map" \
+  --execution startup >"$work/collector.log" 2>&1 &
+collector_pid=$!
+wait_for_health "$collector/health" "$collector_pid" "$work/collector.log"
 
 invoke_port="$(free_port)"
 api_port="$(free_port)"
-while [ "$api_port" = "$invoke_port" ]; do api_port="$(free_port)"; done
-trap 'docker rm --force "$container" >/dev/null 2>&1 || true' EXIT
+taken() { [ "$1" = "$collector_port" ] || [ "$1" = "$backend_port" ]; }
+while taken "$invoke_port"; do invoke_port="$(free_port)"; done
+while taken "$api_port" || [ "$api_port" = "$invoke_port" ]; do api_port="$(free_port)"; done
+SL_TOKEN="$(agent_token "$collector")"
+export SL_TOKEN
+# The build session comes with the image (/var/task/sealights.json); footprints go to the collector.
+agent_env=(--env SL_TOKEN --env "SL_COLLECTOR_URL=${collector}" --env SL_FLUSH_INTERVAL_SECONDS=0)
 
-step "run it in the emulator (invoke 127.0.0.1:${invoke_port}, Runtime API 127.0.0.1:${api_port}; addresses by ${addressing})"
+docker pull --quiet "$image" >/dev/null
+
+step "7/8 the function in the emulator (invoke 127.0.0.1:${invoke_port}, Runtime API 127.0.0.1:${api_port}; addresses by ${addressing})"
 if [ "$addressing" = flags ]; then
-  docker run --detach --network host --name "$container" \
+  docker run --detach --network host --name "$container" "${agent_env[@]}" \
     --entrypoint /usr/local/bin/aws-lambda-rie "$image" \
     --runtime-interface-emulator-address "127.0.0.1:${invoke_port}" \
     --runtime-api-address "127.0.0.1:${api_port}" \
     /var/runtime/bootstrap "$handler" >/dev/null
 else
-  docker run --detach --network host --name "$container" \
+  docker run --detach --network host --name "$container" "${agent_env[@]}" \
     --env "SL_EMULATOR_ADDRESS=127.0.0.1:${invoke_port}" \
     --env "SL_EMULATOR_RUNTIME_API_ADDRESS=127.0.0.1:${api_port}" \
     "$image" >/dev/null
@@ -78,23 +224,69 @@ if [ "$listening" != true ]; then
   exit 1
 fi
 
+stored() { curl -sf "${collector}/health" | jq -r .stored; }
+
 invoke() {
-  printf -- '-> %s\n<- ' "$1"
+  printf -- '   -> %s\n   <- ' "$1"
   curl -sS -X POST "http://127.0.0.1:${invoke_port}/2015-03-31/functions/function/invocations" \
     -H 'Content-Type: application/json' -d "$1" -D "$work/headers" -o "$work/body"
-  cat "$work/body"
-  grep -i '^x-amz-function-error' "$work/headers" | tr -d '\r' | sed 's/^/   /' || true
-  echo
+  # One line per answer; a function error without its stack trace.
+  jq -c 'if type == "object" then del(.stackTrace) else . end' "$work/body" 2>/dev/null || cat "$work/body"
+  grep -i '^x-amz-function-error' "$work/headers" | tr -d '\r' | sed 's/^/      /' || true
 }
 
-step "invocations"
-invoke '{"action":"echo","message":"hello, Lambda"}'
-invoke '{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}'
-invoke '{"action":"fail"}'
+# A test: a named execution on the collector, its payloads, then its footprints delivered (the
+# agent sends after every invocation) before the next test starts.
+run_test() {
+  local name="$1" before; shift
+  echo "-- test \"${name}\""
+  curl -sf -X POST "${collector}/v3/testExecution/" -H 'Content-Type: application/json' \
+    -d "{\"executionId\":\"${name}\"}" >/dev/null
+  before="$(stored)"
+  for payload in "$@"; do invoke "$payload"; done
+  # Delivered: more stored than before, and nothing new for a second (10 s at most).
+  local last=-1 now quiet=0
+  for _ in $(seq 1 50); do
+    now="$(stored)"
+    if [ "$now" -gt "$before" ] && [ "$now" = "$last" ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    [ "$quiet" -ge 5 ] && break
+    last="$now"; sleep 0.2
+  done
+  echo "   footprints stored: $(( $(stored) - before ))"
+}
 
-step "docker stop (SIGTERM: runtime first, then SHUTDOWN to extensions)"
+run_test echo '{"action":"echo","message":"hello, Lambda"}'
+run_test quote '{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}' \
+  '{"action":"quote","items":[{"sku":"C","qty":1}]}'
+run_test info '{"action":"info"}' '{"action":"fail"}'
+
 docker stop --time 10 "$container" >/dev/null
+curl -sf -X DELETE "${collector}/v3/testExecution/" >/dev/null || true
+kill "$collector_pid"; wait "$collector_pid" || true; collector_pid=""
+echo "-- the emulator's REPORT lines"
+docker logs "$container" 2>&1 | grep -E '^REPORT RequestId|^INIT_REPORT |INIT REPORT\(' | sed 's/^/   /' || true
 
-step "emulator log lines"
-# INIT_REPORT: ours and Lambda's for a failed init; "INIT REPORT(durationMs: …)": AWS's emulator's init time.
-docker logs "$container" 2>&1 | grep -E '^(START|END|REPORT) RequestId|^INIT_REPORT |INIT REPORT\(' || true
+# --- 3. report --------------------------------------------------------------------------------------
+
+step "8/8 coverage report (per test and in total)"
+formats=summary,cobertura,lcov
+reportgenerator_args=()
+tools="$repo/artifacts/demo-tools"
+if ! command -v reportgenerator >/dev/null 2>&1 && [ ! -x "$HOME/.dotnet/tools/reportgenerator" ] && [ ! -x "$tools/reportgenerator" ]; then
+  dotnet tool install --tool-path "$tools" dotnet-reportgenerator-globaltool --version 5.6.0 >/dev/null 2>&1 \
+    || echo "   (ReportGenerator could not be installed: no HTML report)"
+fi
+[ -x "$tools/reportgenerator" ] && reportgenerator_args=(--reportgenerator "$tools/reportgenerator")
+if command -v reportgenerator >/dev/null 2>&1 || [ -x "$HOME/.dotnet/tools/reportgenerator" ] || [ ${#reportgenerator_args[@]} -gt 0 ]; then
+  formats="${formats},html"
+fi
+sl_images report --build-map "$build_map" --footprints "$work/footprints" --format "$formats" \
+  --out "$work/report" --by-execution "${reportgenerator_args[@]}"
+echo
+echo "reports: ${work}/report/coverage.cobertura.xml, lcov.info$([[ $formats == *html* ]] && echo ", html/index.html")"
+echo "         per test: ${work}/report/executions/<test>/"
+
+step "sl-images check ${image}"
+check_status=0
+sl_images check "$image" || check_status=$?
+echo "(exit ${check_status})"
