@@ -17,7 +17,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ $# -eq 1 ] && [ -n "$1" ] || { echo "usage: scripts/test-leftovers.sh RUN_ID" >&2; exit 2; }
+if [ $# -ne 1 ] || [ -z "$1" ]; then
+  echo "usage: scripts/test-leftovers.sh RUN_ID" >&2
+  exit 2
+fi
 run_id="$1"
 label="sealights.test-run=${run_id}"
 ledger="artifacts/test-runs/${run_id}.pulled"
@@ -43,12 +46,12 @@ removed_images=0
 if [ ${#found[@]} -gt 0 ]; then
   mapfile -t found < <(docker image inspect --format '{{.Created}} {{.Id}}' "${found[@]}" | sort -r | cut -d' ' -f2)
   for id in "${found[@]}"; do
-    docker rmi --force "$id" >/dev/null 2>&1 && removed_images=$((removed_images + 1)) || true
+    if docker rmi --force "$id" >/dev/null 2>&1; then removed_images=$((removed_images + 1)); fi
   done
 fi
 mapfile -t found < <(pulled_images)
 for reference in "${found[@]}"; do
-  docker rmi "$reference" >/dev/null 2>&1 && removed_images=$((removed_images + 1)) || true
+  if docker rmi "$reference" >/dev/null 2>&1; then removed_images=$((removed_images + 1)); fi
 done
 echo "test run ${run_id}: removed ${removed_containers} container(s) and ${removed_images} image(s) it made"
 
@@ -57,7 +60,7 @@ echo "test run ${run_id}: removed ${removed_containers} container(s) and ${remov
 registry="${SL_REGISTRY:-localhost:5000}"
 superseded=0
 while read -r reference; do
-  docker rmi "$reference" >/dev/null 2>&1 && superseded=$((superseded + 1)) || true
+  if docker rmi "$reference" >/dev/null 2>&1; then superseded=$((superseded + 1)); fi
 done < <(docker images --digests --format '{{.Tag}} {{.Repository}}@{{.Digest}}' "${registry}/lambda/dotnet" |
   awk '$1 == "<none>" && $2 !~ /@<none>$/ { print $2 }')
 [ "$superseded" -eq 0 ] || echo "dropped ${superseded} superseded stand-in base image(s) of ${registry}"
