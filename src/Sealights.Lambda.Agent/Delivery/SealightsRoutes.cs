@@ -102,6 +102,10 @@ public static class SealightsRoutes
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(options.UsesCollector ? "application/json" : "application/octet-stream");
         request.Content.Headers.ContentEncoding.Add("gzip");
+        // Footprints going to an execution name it in sl-metadata too, as slnodejs' always do: a
+        // background send between the answer that found it and the next INVOKE (which names it
+        // for every request from then on) otherwise went out without it.
+        options.Metadata.SawExecution(execution?.ExecutionId);
         AddCommonHeaders(request, options, token);
         if (!options.UsesCollector && execution is not null)
         {
