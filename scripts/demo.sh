@@ -34,7 +34,7 @@ repository="${repository_prefix}samples/sample-function"
 image="${registry_host}/${repository}:demo"
 handler="SampleFunction::SampleFunction.Function::Handle"
 work="$repo/artifacts/demo"
-feed="$repo/artifacts/demo-feed"
+feed="$repo/artifacts/feed"
 cli="$repo/src/Sealights.Images.Cli/bin/Release/net8.0/sl-images.dll"
 # The consumer project lives outside the repository: none of its build settings may leak in.
 project="${XDG_CACHE_HOME:-$HOME/.cache}/sealights-images/demo-$(printf '%s' "$repo" | sha256sum | cut -c1-12)/SampleFunction"
@@ -80,21 +80,12 @@ bash images/lambda-dotnet-local/build.sh 10
 step "2/8 coverage-ready image ${registry}/sealights/lambda-dotnet:10 (agent NativeAOT, linux/amd64)"
 bash images/lambda-dotnet/build.sh --tag 10 --base "${registry}/lambda/dotnet:10" --registry "$registry"
 
-step "3/8 MSBuild package Sealights.Lambda.Containers"
-# The version carries a key of everything the package is built from: a changed package is never
-# taken from NuGet's cache, an unchanged one is not packed again.
-package_key="$(git ls-files -s msbuild/Sealights.Lambda.Containers src/Sealights.Images.Cli src/Sealights.Coverage \
-  src/Sealights.Coverage.Probes src/Sealights.Coverage.Instrumentation Directory.Build.props Directory.Packages.props | sha256sum | cut -c1-12)"
-if ! git diff --quiet HEAD -- msbuild src 2>/dev/null; then
-  package_key="${package_key}$(git diff HEAD -- msbuild src | sha256sum | cut -c1-4)"
-fi
-package_version="0.1.0-demo.${package_key}"
-if [ -f "$feed/Sealights.Lambda.Containers.${package_version}.nupkg" ]; then
-  echo "   ${package_version} (packed before, reused)"
-else
-  dotnet pack msbuild/Sealights.Lambda.Containers -c Release -o "$feed" "-p:PackageVersion=${package_version}" --nologo -v quiet | tail -n 1
-  echo "   ${package_version} in ${feed#"$repo"/}"
-fi
+step "3/8 MSBuild package Sealights.Lambda.Containers and the sl-images tool (./run pack)"
+# The documented install command: a new version whenever the sources change (never taken from
+# NuGet's cache), an unchanged one not packed again.
+pack_output="$(bash scripts/pack-release.sh --out "$feed")"
+printf '%s\n' "$pack_output" | sed 's/^/   /'
+package_version="$(printf '%s\n' "$pack_output" | awk '$1 == "Sealights.Lambda.Containers" { print $2 }')"
 
 rm -rf "$work"
 mkdir -p "$work"

@@ -69,11 +69,52 @@ public sealed class ScriptInputTests
         Assert.True(result.ExitCode == 0, result.Output);
 
         var packages = Directory.GetFiles(feed, "*.nupkg", SearchOption.AllDirectories).Select(Path.GetFileName).Order().ToList();
-        Assert.Equal(["Sealights.Images.Cli.9.8.7-test.nupkg", "Sealights.Lambda.Containers.9.8.7-test.nupkg"], packages);
-        var tool = Directory.GetFiles(feed, "Sealights.Images.Cli.9.8.7-test.nupkg", SearchOption.AllDirectories).Single();
+        Assert.Equal(["Sealights.Lambda.Containers.9.8.7-test.nupkg", "sl-images.9.8.7-test.nupkg"], packages);
+        var tool = Directory.GetFiles(feed, "sl-images.9.8.7-test.nupkg", SearchOption.AllDirectories).Single();
         using var archive = ZipFile.OpenRead(tool);
         using var nuspec = archive.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
         var packageTypes = XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "packageType").Select(e => (string?)e.Attribute("name"));
         Assert.Contains("DotnetTool", packageTypes);
+    }
+
+    [Fact]
+    public async Task The_local_pack_writes_both_packages_with_a_content_keyed_version_and_reuses_them_while_the_sources_are_unchanged()
+    {
+        var feed = Directory.CreateTempSubdirectory("sl-local-feed-").FullName;
+        var first = await PipelineScript.RunAsync("pack-release.sh", ["--out", feed], TimeSpan.FromMinutes(10));
+        Assert.True(first.ExitCode == 0, first.Output);
+
+        var lines = first.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var version = lines.Single(l => l.StartsWith("Sealights.Lambda.Containers ", StringComparison.Ordinal)).Split(' ')[1];
+        Assert.Matches(@"^\d+\.\d+\.\d+-dev\.\d+\.g[0-9a-f]{12}$", version);
+        Assert.Contains($"sl-images {version}", lines);
+        Assert.Contains($"feed: {feed}", lines);
+        Assert.True(File.Exists(Path.Combine(feed, $"Sealights.Lambda.Containers.{version}.nupkg")));
+        Assert.True(File.Exists(Path.Combine(feed, $"sl-images.{version}.nupkg")));
+
+        var second = await PipelineScript.RunAsync("pack-release.sh", ["--out", feed], TimeSpan.FromMinutes(2));
+        Assert.True(second.ExitCode == 0, second.Output);
+        Assert.Contains($"Sealights.Lambda.Containers {version} (packed before, reused)", second.StdOut, StringComparison.Ordinal);
+        Assert.Equal(2, Directory.GetFiles(feed, "*.nupkg").Length);
+    }
+
+    [Fact]
+    public async Task Packing_the_MSBuild_package_leaves_the_CLI_launcher_built_in_the_same_tree()
+    {
+        // The package publishes the CLI for its scan tool; with settings of its own (UseAppHost)
+        // that publish made the CLI's next incremental build delete bin/Release/net8.0/sl-images.
+        var launcher = RepositoryPaths.Combine("src", "Sealights.Images.Cli", "bin", "Release", "net8.0", "sl-images");
+        (await BuildLock.RunAsync(() => ProcessRunner.RunAsync("dotnet", ["build", RepositoryPaths.Combine("src", "Sealights.Images.Cli"), "-c", "Release", "--nologo"], TimeSpan.FromMinutes(5))))
+            .EnsureSuccess("dotnet build sl-images");
+        Assert.True(File.Exists(launcher), launcher);
+
+        var feed = Directory.CreateTempSubdirectory("sl-launcher-feed-").FullName;
+        (await BuildLock.RunAsync(() => ProcessRunner.RunAsync("dotnet", ["pack", RepositoryPaths.Combine("msbuild", "Sealights.Lambda.Containers"), "-c", "Release", "-o", feed, "--nologo"], TimeSpan.FromMinutes(5))))
+            .EnsureSuccess("dotnet pack Sealights.Lambda.Containers");
+
+        Assert.True(File.Exists(launcher), $"{launcher} was deleted by packing the MSBuild package");
+        using var archive = ZipFile.OpenRead(Directory.GetFiles(feed, "Sealights.Lambda.Containers.*.nupkg").Single());
+        Assert.Contains(archive.Entries, e => e.FullName == "tools/scan/sl-images.dll");
+        Assert.DoesNotContain(archive.Entries, e => e.FullName == "tools/scan/sl-images");
     }
 }
