@@ -6,6 +6,7 @@ var root = new RootCommand("sl-images: coverage-ready AWS Lambda .NET images - s
     ConfigCommand.Create(),
     ScanCommand.Create(),
     InspectCommand.Create(),
+    HandlerCommand.Create(),
     CheckCommand.Create(),
     InstrumentCommand.Create(),
     CollectCommand.Create(),
