@@ -509,6 +509,11 @@ public sealed class AgentHost(
             $"collected {total} application methods from {statistics.RuntimesConnected} runtime process(es): "
             + $"{statistics.EventsRead} events, {statistics.BytesRead / 1024.0:0} KB, {statistics.Rotations} rotations, {statistics.EventsLost} events lost; "
             + $"agent peak RSS {PeakResidentMegabytes():0.0} MB");
+        if (total == 0 && source.IsCollecting)
+        {
+            // A zero is never left unexplained: the reason and its fix, in one line.
+            log.Warn($"no coverage from this environment: {ZeroCoverageReason.Explain(options.TaskRoot, invocations, statistics.RuntimesConnected)}");
+        }
         try
         {
             await _sink.Value.WriteAsync(hits, isFinal: true, budget.Token);
