@@ -10,6 +10,7 @@ var root = new RootCommand("sl-images: coverage-ready AWS Lambda .NET images - s
     CheckCommand.Create(),
     InstrumentCommand.Create(),
     CollectCommand.Create(),
+    LocalTokenCommand.Create(),
     ReportCommand.Create(),
 };
 var parsed = root.Parse(args);

@@ -23,7 +23,7 @@ public sealed class InstrumentCommandTests
 
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.Matches(@"^SampleFunction\.dll: instrumented \d+ of \d+ methods\r?\n$", first.StdOut);
-        Assert.Contains("sl-images instrument: 1 assemblies", first.StdErr);
+        Assert.Contains("sl-images instrument: 1 assembly,", first.StdErr);
         Assert.True(File.Exists(Path.Combine(folder.Path, "Sealights.Coverage.Probes.dll")));
         Assert.True(File.Exists(Path.Combine(folder.Path, "sealights-instrumented.json")));
         Assert.Contains("Sealights.Coverage.Probes/", File.ReadAllText(Path.Combine(folder.Path, "SampleFunction.deps.json")));

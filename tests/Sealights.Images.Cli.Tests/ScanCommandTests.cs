@@ -23,7 +23,7 @@ public sealed class ScanCommandTests
         var result = await ScanAsync(publish, "--output", output);
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Contains("sl-images scan: 1 assemblies", result.StdErr);
+        Assert.Contains("sl-images scan: 1 assembly,", result.StdErr);
         using var stream = File.OpenRead(output);
         var map = BuildMapJson.Read(stream);
         var assembly = Assert.Single(map.Assemblies);

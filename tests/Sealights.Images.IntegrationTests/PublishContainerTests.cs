@@ -128,6 +128,8 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         Assert.Equal(await DigestAsync(StandInImages.Base(tag)), labels["org.opencontainers.image.base.digest"]);
         Assert.Equal("0.1.0", labels["io.sealights.agent.version"]);
         Assert.Matches("^[0-9a-f]{40}$", labels["org.opencontainers.image.revision"]);
+        // Its own description, not the stand-in base's "push it only to a local registry".
+        Assert.StartsWith("AWS Lambda .NET base image with the Sealights coverage agent", labels["org.opencontainers.image.description"], StringComparison.Ordinal);
         // The versioned tag is the same image.
         Assert.Equal(await DigestAsync(image), await DigestAsync($"{image}-0.1.0"));
     }

@@ -8,13 +8,23 @@ public static class BuildMapJson
     /// <summary>Writes <paramref name="map"/> sorted, so equal builds give byte-identical files.</summary>
     /// <param name="stream">The destination; left open.</param>
     /// <param name="map">The map to write.</param>
-    public static void Write(Stream stream, BuildMap map) =>
-        JsonSerializer.Serialize(stream, map.Sorted(), BuildMapJsonContext.Default.BuildMap);
+    public static void Write(Stream stream, BuildMap map)
+    {
+        using var json = new Utf8JsonWriter(stream, Readable);
+        JsonSerializer.Serialize(json, map.Sorted(), BuildMapJsonContext.Default.BuildMap);
+    }
 
     /// <summary>The map as a JSON string.</summary>
     /// <param name="map">The map to write.</param>
-    public static string Serialize(BuildMap map) =>
-        JsonSerializer.Serialize(map.Sorted(), BuildMapJsonContext.Default.BuildMap);
+    public static string Serialize(BuildMap map)
+    {
+        using var buffer = new MemoryStream();
+        Write(buffer, map);
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    // People read build maps: '<' and '>' of compiler-generated names (<Main>$, <>c) stay as they are, not \u003C.
+    private static readonly JsonWriterOptions Readable = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Reads and validates a map.</summary>
     /// <param name="stream">JSON written by <see cref="Write"/>.</param>

@@ -105,7 +105,7 @@ public static class InstrumentCommand
         }
 
         var probed = result.Probed.ToList();
-        stderr.WriteLine($"sl-images instrument: {probed.Count} assemblies, {probed.Sum(a => a.Probes)} methods probed; {ProbesAssembly.FileName}, the deps.json entry and {InstrumentedManifest.FileName} in place");
+        stderr.WriteLine($"sl-images instrument: {probed.Count} {(probed.Count == 1 ? "assembly" : "assemblies")}, {probed.Sum(a => a.Probes)} methods probed; {ProbesAssembly.FileName}, the deps.json entry and {InstrumentedManifest.FileName} in place");
         return ExitCodes.Success;
     }
 

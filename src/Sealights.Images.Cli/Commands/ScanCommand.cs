@@ -104,7 +104,7 @@ public static class ScanCommand
             stdout.WriteLine(BuildMapJson.Serialize(map));
         }
         var methods = map.Assemblies.Sum(a => a.Methods.Count);
-        var summary = $"{map.Assemblies.Count} assemblies, {methods} methods{(request.Output is null ? "" : $" -> {request.Output.FullName}")}";
+        var summary = $"{map.Assemblies.Count} {(map.Assemblies.Count == 1 ? "assembly" : "assemblies")}, {methods} methods{(request.Output is null ? "" : $" -> {request.Output.FullName}")}";
         if (token is null || bsid is null)
         {
             stderr.WriteLine($"sl-images scan: {summary}");

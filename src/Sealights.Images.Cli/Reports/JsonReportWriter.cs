@@ -10,7 +10,7 @@ public static class JsonReportWriter
 {
     public static void Write(Stream stream, CoverageReport report, IReadOnlyList<CoverageReport> executions, string generatedBy)
     {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteString("generatedBy", generatedBy);
         json.WriteString("granularity", "method");

@@ -14,6 +14,9 @@ public sealed class HitsDumpFile(string path) : IMethodHitSink
 {
     private int _flushes;
 
+    // People read this file: method ids keep their '<' and '>' (<Main>$, <>c), not \u003C.
+    private static readonly JsonWriterOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public async Task WriteAsync(IReadOnlyList<MethodHit> hits, bool isFinal, CancellationToken cancellationToken)
     {
         var flush = Interlocked.Increment(ref _flushes);
@@ -21,7 +24,7 @@ public sealed class HitsDumpFile(string path) : IMethodHitSink
         foreach (var hit in hits)
         {
             using var buffer = new MemoryStream();
-            using (var json = new Utf8JsonWriter(buffer))
+            using (var json = new Utf8JsonWriter(buffer, Readable))
             {
                 json.WriteStartObject();
                 json.WriteString("method", hit.Method.Id);
