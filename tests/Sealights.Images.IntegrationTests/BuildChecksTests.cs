@@ -72,6 +72,22 @@ public sealed class BuildChecksTests(PackageFixture package, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Net9_rolled_forward_onto_the_net10_image_as_the_error_says_answers_its_invokes()
+    {
+        var (registry, repository) = StandInImages.ContainerTarget("it/build-checks");
+        var publish = await PublishAsync("net9.0", "<SealightsBaseImageTag>10</SealightsBaseImageTag><RollForward>Major</RollForward>", [$"-p:ContainerRegistry={registry}", "-p:ContainerImageTag=net9-rolled"]);
+        publish.EnsureSuccess("dotnet publish -t:PublishContainer (net9.0, RollForward Major, :10)");
+
+        var image = $"{registry}/{repository}:net9-rolled";
+        TestRun.RecordPulled(image);
+        (await DockerCli.RunAsync(["pull", "--quiet", image])).EnsureSuccess("docker pull");
+        await using var container = await LambdaContainer.StartAsync(image);
+        var answer = await container.InvokeAsync("""{"action":"info"}""");
+        Assert.Null(answer.FunctionError);
+        Assert.Contains("\"framework\":\".NET 10.", answer.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_base_registry_that_cannot_be_reached_names_the_registry_property()
     {
         var registry = $"127.0.0.1:{FreePorts.Next()}";
