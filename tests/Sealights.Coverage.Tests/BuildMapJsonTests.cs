@@ -32,6 +32,21 @@ public class BuildMapJsonTests
     }
 
     [Fact]
+    public void Compiler_generated_names_are_written_as_people_read_them()
+    {
+        var map = new BuildMap("1", "test",
+        [
+            new BuildMapAssembly("App", MvidA, "App.dll", [new BuildMapMethod("App|Program|<Main>$(System.String[])", "/src/Program.cs", 1, 9)]),
+        ]);
+
+        var text = BuildMapJson.Serialize(map);
+
+        Assert.Contains("\"App|Program|<Main>$(System.String[])\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u003C", text, StringComparison.Ordinal);
+        Assert.Equal("App|Program|<Main>$(System.String[])", BuildMapJson.Deserialize(text).Assemblies[0].Methods[0].Id);
+    }
+
+    [Fact]
     public void Sorts_assemblies_and_methods_ordinally()
     {
         var map = new BuildMap("1", "test",

@@ -92,7 +92,7 @@ public sealed class ScriptInputTests
         Assert.True(File.Exists(Path.Combine(feed, $"Sealights.Lambda.Containers.{version}.nupkg")));
         Assert.True(File.Exists(Path.Combine(feed, $"sl-images.{version}.nupkg")));
 
-        var second = await PipelineScript.RunAsync("pack-release.sh", ["--out", feed], TimeSpan.FromMinutes(2));
+        var second = await PipelineScript.RunAsync("pack-release.sh", ["--out", feed], TimeSpan.FromMinutes(10));
         Assert.True(second.ExitCode == 0, second.Output);
         Assert.Contains($"Sealights.Lambda.Containers {version} (packed before, reused)", second.StdOut, StringComparison.Ordinal);
         Assert.Equal(2, Directory.GetFiles(feed, "*.nupkg").Length);

@@ -1,0 +1,42 @@
+using Sealights.Images.IntegrationTests.Infrastructure;
+using Sealights.Images.Testing;
+using Xunit.Abstractions;
+
+namespace Sealights.Images.IntegrationTests;
+
+/// <summary>
+/// The Dockerfile recipe's commonest mistake, end to end: a Release publish without PDBs
+/// (DebugType=none) on the coverage-ready image. The function works; the agent's last lines say
+/// why it collected nothing and what to change.
+/// </summary>
+[Collection(CoverageCollection.Name)]
+public sealed class ZeroCoverageEndToEndTests(CoverageFixture images, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_publish_without_PDBs_is_named_at_shutdown_with_the_publish_setting_that_fixes_it()
+    {
+        var publish = Directory.CreateTempSubdirectory("sl-no-pdb-").FullName;
+        (await BuildLock.RunAsync(() => ProcessRunner.RunAsync(
+            "dotnet",
+            ["publish", RepositoryPaths.Combine("samples", "SampleFunction"), "-c", "Release", "-f", "net10.0", "-o", publish, "--nologo", "-p:DebugType=none",
+             // Its own build folders: the other tests' builds of the sample keep their PDBs.
+             $"-p:BaseIntermediateOutputPath={publish}-obj/", $"-p:BaseOutputPath={publish}-bin/"],
+            TimeSpan.FromMinutes(5)))).EnsureSuccess("dotnet publish SampleFunction -p:DebugType=none");
+        Assert.Empty(Directory.GetFiles(publish, "*.pdb"));
+        var image = await ImageBuilder.BuildAsync(images.CoverageImage, [], cmd: StandInImages.SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: publish);
+
+        await using var container = await LambdaContainer.StartAsync(image, new Dictionary<string, string> { ["SL_TOKEN"] = SealightsTokens.Create(), ["SL_DEBUG_HITS_FILE"] = "/tmp/hits.jsonl" });
+        var answer = await container.InvokeAsync(SampleCalls.Echo);
+        Assert.Null(answer.FunctionError);
+        await container.StopAsync();
+        var logs = await container.LogsAsync();
+        output.WriteLine(logs);
+
+        Assert.Contains("collected 0 application methods", logs, StringComparison.Ordinal);
+        Assert.Contains(
+            "no coverage from this environment: the assemblies under /var/task have no PDB (SampleFunction.dll): publish with portable PDBs (dotnet publish -p:DebugType=portable; "
+            + "Release builds and DebugType=none leave them out) and copy the .pdb files next to the .dll files in /var/task",
+            logs,
+            StringComparison.Ordinal);
+    }
+}
