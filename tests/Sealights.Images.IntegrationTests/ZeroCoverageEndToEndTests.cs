@@ -15,12 +15,18 @@ public sealed class ZeroCoverageEndToEndTests(CoverageFixture images, ITestOutpu
     [Fact]
     public async Task A_publish_without_PDBs_is_named_at_shutdown_with_the_publish_setting_that_fixes_it()
     {
-        var publish = Directory.CreateTempSubdirectory("sl-no-pdb-").FullName;
+        // A copy of the sample (its own bin and obj: the other tests' builds of the sample keep their PDBs),
+        // under artifacts/ so that the repository's build settings and package versions still apply.
+        var project = Path.Combine(RepositoryPaths.Artifacts, "it-no-pdb", TestRun.Id, "SampleFunction");
+        Directory.CreateDirectory(project);
+        foreach (var file in Directory.EnumerateFiles(RepositoryPaths.Combine("samples", "SampleFunction")).Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".csproj", StringComparison.Ordinal)))
+        {
+            File.Copy(file, Path.Combine(project, Path.GetFileName(file)), overwrite: true);
+        }
+        var publish = Path.Combine(project, "..", "publish");
         (await BuildLock.RunAsync(() => ProcessRunner.RunAsync(
             "dotnet",
-            ["publish", RepositoryPaths.Combine("samples", "SampleFunction"), "-c", "Release", "-f", "net10.0", "-o", publish, "--nologo", "-p:DebugType=none",
-             // Its own build folders: the other tests' builds of the sample keep their PDBs.
-             $"-p:BaseIntermediateOutputPath={publish}-obj/", $"-p:BaseOutputPath={publish}-bin/"],
+            ["publish", project, "-c", "Release", "-f", "net10.0", "-o", publish, "--nologo", "-p:DebugType=none"],
             TimeSpan.FromMinutes(5)))).EnsureSuccess("dotnet publish SampleFunction -p:DebugType=none");
         Assert.Empty(Directory.GetFiles(publish, "*.pdb"));
         var image = await ImageBuilder.BuildAsync(images.CoverageImage, [], cmd: StandInImages.SampleHandler, copyDirectoryTo: "/var/task/", copyDirectoryFrom: publish);

@@ -509,9 +509,10 @@ public sealed class AgentHost(
             $"collected {total} application methods from {statistics.RuntimesConnected} runtime process(es): "
             + $"{statistics.EventsRead} events, {statistics.BytesRead / 1024.0:0} KB, {statistics.Rotations} rotations, {statistics.EventsLost} events lost; "
             + $"agent peak RSS {PeakResidentMegabytes():0.0} MB");
-        if (total == 0 && source.IsCollecting)
+        if (total == 0)
         {
-            // A zero is never left unexplained: the reason and its fix, in one line.
+            // A zero is never left unexplained: the reason and its fix, in one line (the source is
+            // stopped by now: IsCollecting no longer tells anything).
             log.Warn($"no coverage from this environment: {ZeroCoverageReason.Explain(options.TaskRoot, invocations, statistics.RuntimesConnected)}");
         }
         try
