@@ -21,7 +21,7 @@ internal static partial class AccuracyFigures
     public static async Task<(ModeAccuracy FirstExecution, ModeAccuracy Probes)> MeasureAsync(TextWriter log)
     {
         var agent = await RunTestsAsync("Sealights.Lambda.Agent.Tests",
-            "FullyQualifiedName~AccuracyTests.JitBuild|FullyQualifiedName~AccuracyTests.ReadyToRunBuild|FullyQualifiedName~ProbeModeTests.Instrumented", log);
+            "FullyQualifiedName~AccuracyTests.JitBuild|FullyQualifiedName~AccuracyTests.ReadyToRunBuild|FullyQualifiedName~InstrumentedAccuracyTests.Instrumented", log);
         var warm = await RunTestsAsync("Sealights.Images.IntegrationTests",
             "FullyQualifiedName~WarmAttributionTests.Each_warm_invocation_reports_exactly", log);
 
@@ -102,7 +102,7 @@ internal static partial class AccuracyFigures
     [GeneratedRegex(@"(?<flavor>JIT|R2R) \(first-execution mode\): precision (?<precision>[0-9.]+),? recall (?<recall>[0-9.]+)")]
     private static partial Regex FirstExecutionLine();
 
-    // Printed by ProbeModeTests: "instrumented ReadyToRun build, inlining on: precision 1.00 recall 1.00 …".
+    // Printed by InstrumentedAccuracyTests: "instrumented ReadyToRun build, inlining on: precision 1.00 recall 1.00 …".
     [GeneratedRegex(@"instrumented (?<flavor>JIT|ReadyToRun) build, inlining on: precision (?<precision>[0-9.]+),? recall (?<recall>[0-9.]+)")]
     private static partial Regex ProbeLine();
 }
