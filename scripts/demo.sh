@@ -196,8 +196,8 @@ echo "   build map ${build_map} ($(jq '[.assemblies[].methods | length] | add' "
 
 if [ -n "$sealights_token_file" ]; then
   # A real server: no local collector; the build session is the one the publish created.
-  bsid="$(jq -r '.buildSessionId // empty' "$(dirname "$build_map")/sealights.json" 2>/dev/null || true)"
-  [ -n "$bsid" ] || { echo "the publish created no build session (no buildSessionId in sealights.json); see ${publish_log}" >&2; exit 1; }
+  bsid="$(jq -r '.SL_BUILD_SESSION_ID // empty' "$(dirname "$build_map")/sealights.json" 2>/dev/null || true)"
+  [ -n "$bsid" ] || { echo "the publish created no build session (no SL_BUILD_SESSION_ID in sealights.json); see ${publish_log}" >&2; exit 1; }
   step "6/8 build session ${bsid} on the token's server"
   collector_port=""
   SL_TOKEN="$(tr -d '\r\n' <"$token_file")"
