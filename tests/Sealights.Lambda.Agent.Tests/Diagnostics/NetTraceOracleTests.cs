@@ -26,29 +26,36 @@ public sealed class NetTraceOracleTests(RecordedStreams streams, ITestOutputHelp
         ("Microsoft-Windows-DotNETRuntimeRundown", 142), ("Microsoft-Windows-DotNETRuntimeRundown", 144), ("Microsoft-Windows-DotNETRuntimeRundown", 154),
     ];
 
-    [Fact]
-    public async Task ColdStart_BothReadersSeeTheSameEvents()
+    [Theory]
+    [InlineData(".NET 10")]
+    [InlineData(".NET 8")]
+    public async Task ColdStart_BothReadersSeeTheSameEvents(string runtime)
     {
-        var recorded = await streams.GetAsync();
-        var compared = AssertSameEvents("cold start (.NET 10, JIT + ReadyToRun keywords)", recorded.ColdStart);
+        var recorded = await streams.GetAsync(runtime);
+        var compared = AssertSameEvents($"cold start ({runtime}, JIT + ReadyToRun keywords)", recorded.ColdStart);
         // The whole "all" scenario ran traced: its jitted methods are in, and so are the framework's ReadyToRun entry points.
         Assert.Contains(compared, e => e.EventId == 145);
+        Assert.Contains(compared, e => e.EventId == 152);
         Assert.Contains(compared, e => e.EventId == 159);
         Assert.Contains(compared, e => e.EventId == 72);
     }
 
-    [Fact]
-    public async Task Rotation_BothReadersSeeTheSameEvents()
+    [Theory]
+    [InlineData(".NET 10")]
+    [InlineData(".NET 8")]
+    public async Task Rotation_BothReadersSeeTheSameEvents(string runtime)
     {
-        var recorded = await streams.GetAsync();
-        AssertSameEvents("after a rotation (.NET 10)", recorded.Rotated);
+        var recorded = await streams.GetAsync(runtime);
+        AssertSameEvents($"after a rotation ({runtime})", recorded.Rotated);
     }
 
-    [Fact]
-    public async Task Rundown_BothReadersSeeTheSameEvents()
+    [Theory]
+    [InlineData(".NET 10")]
+    [InlineData(".NET 8")]
+    public async Task Rundown_BothReadersSeeTheSameEvents(string runtime)
     {
-        var recorded = await streams.GetAsync();
-        var compared = AssertSameEvents("rundown (.NET 10)", recorded.Rundown);
+        var recorded = await streams.GetAsync(runtime);
+        var compared = AssertSameEvents($"rundown ({runtime})", recorded.Rundown);
         Assert.Contains(compared, e => e.Provider == "Microsoft-Windows-DotNETRuntimeRundown" && e.EventId == 144);
         Assert.Contains(compared, e => e.Provider == "Microsoft-Windows-DotNETRuntimeRundown" && e.EventId == 154);
     }
@@ -56,15 +63,16 @@ public sealed class NetTraceOracleTests(RecordedStreams streams, ITestOutputHelp
     [Fact]
     public async Task LostEvents_BothReadersCountTheSameLoss()
     {
-        var recorded = await streams.GetAsync();
-        var agent = TraceReaders.Agent(recorded.WithLostEvents);
-        var oracle = TraceReaders.TraceEvent(recorded.WithLostEvents);
+        var withLostEvents = await streams.WithLostEventsAsync();
+        var agent = TraceReaders.Agent(withLostEvents);
+        var oracle = TraceReaders.TraceEvent(withLostEvents);
         Print($"lost events: agent {agent.EventsLost} lost of {agent.EventsRead + agent.EventsLost}; TraceEvent {oracle.EventsLost} lost");
 
         Assert.Null(agent.Error);
         Assert.True(agent.EventsLost > 0, "the runtime dropped nothing: this stream does not test loss");
         Assert.Equal(oracle.EventsLost, agent.EventsLost);
-        AssertSameEvents("with lost events (.NET 10)", recorded.WithLostEvents);
+        Assert.Equal(oracle.EventsRead, agent.EventsRead);
+        AssertSameEvents("with lost events (.NET 10)", withLostEvents);
     }
 
     /// <summary>
@@ -79,7 +87,7 @@ public sealed class NetTraceOracleTests(RecordedStreams streams, ITestOutputHelp
     [InlineData(0.9)]
     public async Task TruncatedStream_TheAgentKeepsWhatPrecedesTheCut(double keep)
     {
-        var recorded = await streams.GetAsync();
+        var recorded = await streams.GetAsync(".NET 10");
         var cut = recorded.ColdStart[..(int)(recorded.ColdStart.Length * keep)];
         var agent = TraceReaders.Agent(cut);
         var oracleCut = TraceReaders.TraceEvent(cut);
@@ -137,32 +145,35 @@ public sealed class RecordedStreams
 {
     public const string Name = "Recorded NetTrace streams";
 
-    private readonly Lazy<Task<Recordings>> _recordings = new(RecordAsync);
+    private readonly Lazy<Task<Recordings>> _net10 = new(() => RecordFixtureAsync(FixtureBuilds.JitAssembly));
+    private readonly Lazy<Task<Recordings>> _net8 = new(async () => await RecordFixtureAsync(await FixtureBuilds.Net8ExecutableAsync()));
+    private readonly Lazy<Task<byte[]>> _withLostEvents = new(RecordWithLostEventsAsync);
 
-    internal Task<Recordings> GetAsync() => _recordings.Value;
-
-    private static async Task<Recordings> RecordAsync()
+    internal Task<Recordings> GetAsync(string runtime) => runtime switch
     {
-        var (coldStart, rotated, rundown) = await RecordFixtureAsync();
-        return new Recordings(coldStart, rotated, rundown, await RecordWithLostEventsAsync());
-    }
+        ".NET 10" => _net10.Value,
+        ".NET 8" => _net8.Value,
+        _ => throw new ArgumentOutOfRangeException(nameof(runtime), runtime, null),
+    };
+
+    internal Task<byte[]> WithLostEventsAsync() => _withLostEvents.Value;
 
     /// <summary>
     /// The fixture function under the agent's session configurations: suspended at start until the
     /// first session runs (its whole cold start is in that stream), rotated as the agent rotates
     /// (the next session starts before the current one stops), then a rundown session.
     /// </summary>
-    private static async Task<(byte[] ColdStart, byte[] Rotated, byte[] Rundown)> RecordFixtureAsync()
+    private static async Task<Recordings> RecordFixtureAsync(string fixtureBuild)
     {
         var directory = Path.Combine(Path.GetTempPath(), "sl-agent-tests", Guid.NewGuid().ToString("N")[..12]);
         await using var listener = await DiagnosticPortListener.StartAsync(directory, CancellationToken.None);
-        await using var fixture = FixtureProcess.Start(FixtureBuilds.JitAssembly, "all", listener.SocketPath + ",connect,suspend");
+        await using var fixture = FixtureProcess.Start(fixtureBuild, "all", listener.SocketPath + ",connect,suspend");
         using var accept = new CancellationTokenSource(FixtureProcess.Timeout);
         var connector = await listener.AcceptAsync(accept.Token) ?? throw new TimeoutException("the fixture's runtime did not connect");
         await using (connector)
         {
             var client = connector.Instance;
-            var live = RuntimeEventProviders.Sessions(rundown: false, readyToRun: true)[0];
+            var live = RuntimeEventProviders.Sessions(rundown: false, readyToRun: true);
             using var first = await RecordedSession.StartAsync(client, live);
             client.ResumeRuntime();
             await fixture.WaitForLineAsync("ready");
@@ -173,10 +184,10 @@ public sealed class RecordedStreams
             await fixture.RunAsync("all");
             var rotated = await second.StopAsync();
 
-            using var rundownSession = await RecordedSession.StartAsync(client, RuntimeEventProviders.Sessions(rundown: true, readyToRun: true)[0]);
+            using var rundownSession = await RecordedSession.StartAsync(client, RuntimeEventProviders.Sessions(rundown: true, readyToRun: true));
             var rundown = await rundownSession.StopAsync();
             await fixture.ExitAsync();
-            return (coldStart, rotated, rundown);
+            return new Recordings(coldStart, rotated, rundown);
         }
     }
 
@@ -206,7 +217,7 @@ public sealed class RecordedStreams
         return await session.StopAsync();
     }
 
-    internal sealed record Recordings(byte[] ColdStart, byte[] Rotated, byte[] Rundown, byte[] WithLostEvents);
+    internal sealed record Recordings(byte[] ColdStart, byte[] Rotated, byte[] Rundown);
 
     [EventSource(Name = ProviderName)]
     private sealed class BurstSource : EventSource

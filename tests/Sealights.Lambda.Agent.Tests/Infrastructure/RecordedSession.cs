@@ -30,10 +30,23 @@ internal sealed class RecordedSession : IDisposable
         });
     }
 
-    public static async Task<RecordedSession> StartAsync(DiagnosticsClient client, EventPipeSessionConfiguration configuration, bool holdReading = false)
+    public static Task<RecordedSession> StartAsync(DiagnosticsClient client, EventPipeSessionConfiguration configuration, bool holdReading = false) =>
+        StartAsync(client, [configuration], holdReading);
+
+    /// <summary>Starts the first of <paramref name="configurations"/> the runtime accepts, as the agent does (.NET 8 refuses the newer commands).</summary>
+    public static async Task<RecordedSession> StartAsync(DiagnosticsClient client, IReadOnlyList<EventPipeSessionConfiguration> configurations, bool holdReading = false)
     {
         using var timeout = new CancellationTokenSource(FixtureProcess.Timeout);
-        return new RecordedSession(await client.StartEventPipeSessionAsync(configuration, timeout.Token), holdReading);
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                return new RecordedSession(await client.StartEventPipeSessionAsync(configurations[i], timeout.Token), holdReading);
+            }
+            catch (DiagnosticsClientException) when (i < configurations.Count - 1)
+            {
+            }
+        }
     }
 
     public void ReleaseReading() => _release.TrySetResult();
