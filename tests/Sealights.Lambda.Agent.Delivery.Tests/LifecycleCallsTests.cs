@@ -124,11 +124,17 @@ public sealed class LifecycleCallsTests(ITestOutputHelper output) : IAsyncLifeti
         await delivery.WriteBatchAsync(1);
         delivery.MarkFirstInvoke(DateTimeOffset.UtcNow);
         await delivery.Lifecycle!.Concluded.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(delivery.Lifecycle.FootprintsOff);
+        // By the delivery's own decisions, not by waiting for a request that does not come:
+        // a write after the answer is not spooled, and neither a send nor the drain has anything to do.
+        var spooled = delivery.Statistics.BatchesSpooled;
         await delivery.WriteBatchAsync(2);
+        Assert.Equal(spooled, delivery.Statistics.BatchesSpooled);
         delivery.Invoked();
-        await delivery.SendPendingAsync(TimeSpan.FromSeconds(1));
-        await Task.Delay(300);
-        await delivery.DrainAsync(DateTimeOffset.UtcNow.AddSeconds(2));
+        Assert.Equal(SendOutcome.Nothing, await delivery.SendPendingAsync(TimeSpan.FromSeconds(1)));
+        Assert.Equal(SendOutcome.Nothing, await delivery.DrainAsync(DateTimeOffset.UtcNow.AddSeconds(2)));
+        // Stopped: no background work is left to send anything after the records are read.
+        await delivery.DisposeAsync();
 
         Assert.Equal(["buildsession-get", "remote-config"], backend.Records().Select(Route));
         Assert.Equal(1, _scope.Log.Count("turns this agent off (enabled: false)"));

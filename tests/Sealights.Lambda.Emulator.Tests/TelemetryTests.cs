@@ -35,13 +35,16 @@ public sealed partial class TelemetryTests(ITestOutputHelper output) : IDisposab
         await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, new EmulatorStart
         {
             Environment = new Dictionary<string, string> { ["AWS_LAMBDA_FUNCTION_NAME"] = "observed", ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "256" },
+            Flags = ["--log-level", "debug"],
         }, output);
 
         await emulator.InvokeAsync("one", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "t-1" });
         await emulator.WaitForReportAsync("t-1");
         await emulator.InvokeAsync("two!", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "t-2" });
         await emulator.WaitForReportAsync("t-2");
-        await Task.Delay(300); // frozen: the last report must not arrive now
+        // Frozen after t-2 (the second freeze): the emulator says the batch with its report is
+        // held for the thaw; until then it cannot have arrived.
+        await emulator.WaitForStderrAsync(l => l.Contains("event(s) for telemetry-ext wait for the thaw (freeze 2)", StringComparison.Ordinal));
         Assert.DoesNotContain(listener.Events, e => IsReportOf(e.Event, "t-2"));
         var sigterm = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Assert.Equal(0, await emulator.StopAsync());
