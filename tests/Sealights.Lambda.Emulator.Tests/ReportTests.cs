@@ -34,7 +34,7 @@ public sealed partial class ReportTests(ITestOutputHelper output) : IDisposable
 
         var cold = await emulator.InvokeAsync("first", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-cold" });
         await emulator.WaitForReportAsync("r-cold");
-        await emulator.InvokeAsync("sleep", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-sleep" });
+        var slept = await emulator.InvokeAsync("sleep", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-sleep" });
         var grown = await emulator.InvokeAsync("grow", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-grow" });
         await emulator.WaitForReportAsync("r-grow");
 
@@ -55,14 +55,17 @@ public sealed partial class ReportTests(ITestOutputHelper output) : IDisposable
         var growReport = Parse(await emulator.WaitForReportAsync("r-grow"));
 
         Assert.NotNull(coldReport.Init);
-        Assert.InRange(coldReport.Init!.Value, 200, 5000); // the runtime's 200 ms setup is init
+        // Measured, not made up: at least what the scripts sleep, and within what the caller waited
+        // (a cold start's init and invocation both fall inside its call); no limit on a slow machine.
+        Assert.True(coldReport.Init!.Value >= 200, $"init {coldReport.Init} ms: the runtime's 200 ms setup is init");
+        Assert.True(coldReport.Init.Value + coldReport.Duration <= cold.Latency.TotalMilliseconds + 1, $"init + duration beyond the caller's {cold.Latency}");
         Assert.Null(sleepReport.Init);
         Assert.Null(growReport.Init);
         // Billed: the duration rounded up, plus the init rounded up on a cold start.
         Assert.Equal((long)Math.Ceiling(coldReport.Duration) + (long)Math.Ceiling(coldReport.Init.Value), coldReport.Billed);
         Assert.Equal((long)Math.Ceiling(sleepReport.Duration), sleepReport.Billed);
-        Assert.InRange(sleepReport.Duration, 300, 5000);
-        Assert.InRange(coldReport.Duration, 0.01, 3000);
+        Assert.InRange(sleepReport.Duration, 300, slept.Latency.TotalMilliseconds + 1);
+        Assert.True(coldReport.Duration > 0);
         Assert.All(new[] { coldReport, sleepReport, growReport }, r => Assert.Equal(512, r.MemorySize));
         // Measured, not made up: small bash processes, then 64 MB more once bash holds the string.
         Assert.InRange(coldReport.MaxMemory, 1, 60);
