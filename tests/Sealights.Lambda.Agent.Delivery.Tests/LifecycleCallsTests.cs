@@ -43,9 +43,13 @@ public sealed class LifecycleCallsTests(ITestOutputHelper output) : IAsyncLifeti
         var options = _scope.Options();
         var delivery = _scope.AnnouncedDelivery(options, Function);
 
-        // Init: hits are spooled, nothing is sent (not even footprints) before the first INVOKE.
+        // Init: hits are spooled, nothing is sent (not even footprints) before the first INVOKE:
+        // by the delivery's own state (no start calls begun, footprints may not go, so the write
+        // kicks no send), and below by the order of what the backend got, not by a wait.
         await delivery.WriteBatchAsync(1);
-        await Task.Delay(500);
+        Assert.False(delivery.Lifecycle!.Concluded.IsCompleted);
+        Assert.False(delivery.Lifecycle.FootprintsMayGo);
+        Assert.Equal(0, delivery.Statistics.RequestsSent);
         Assert.Empty(backend.Records());
 
         delivery.MarkFirstInvoke(DateTimeOffset.UtcNow);
