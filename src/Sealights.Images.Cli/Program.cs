@@ -12,6 +12,7 @@ var root = new RootCommand("sl-images: coverage-ready AWS Lambda .NET images - s
     CollectCommand.Create(),
     LocalTokenCommand.Create(),
     ReportCommand.Create(),
+    ExecutionCommand.Create(),
 };
 var parsed = root.Parse(args);
 var exitCode = await parsed.InvokeAsync();

@@ -38,21 +38,26 @@ internal sealed class FixtureProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts the fixture.</summary>
-    /// <param name="assemblyPath">The fixture build to run.</param>
+    /// <param name="assemblyPath">The fixture build to run: a .dll under the machine's dotnet, else a self-contained app host.</param>
     /// <param name="scenario">What it runs at start (all, late, idle).</param>
     /// <param name="runtimePortSetting">DOTNET_DiagnosticPorts, as the exec wrapper sets it; null for none.</param>
     /// <param name="noInline">DOTNET_JitNoInline=1, which the exec wrapper sets for coverage.</param>
     /// <param name="environment">More variables, e.g. <c>AWS_LAMBDA_RUNTIME_API</c> for the probes' invocation boundary.</param>
     public static FixtureProcess Start(string assemblyPath, string scenario, string? runtimePortSetting, bool noInline = true, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var appHost = !assemblyPath.EndsWith(".dll", StringComparison.Ordinal);
+        var start = new ProcessStartInfo(appHost ? assemblyPath : "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(assemblyPath);
+        if (!appHost)
+        {
+            start.ArgumentList.Add(assemblyPath);
+        }
+
         start.ArgumentList.Add(scenario);
         start.Environment.Remove("DOTNET_DiagnosticPorts");
         if (runtimePortSetting is not null)
