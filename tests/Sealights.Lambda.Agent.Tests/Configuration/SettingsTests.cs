@@ -176,6 +176,25 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void Without_a_writer_the_log_goes_to_stderr()
+    {
+        var original = Console.Error;
+        var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            new AgentLog(AgentLogLevel.Info).Warn("to stderr " + Environment.ProcessId);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        // Contains: other tests running meanwhile may write to stderr too.
+        Assert.Contains("[sealights-agent] WARN to stderr " + Environment.ProcessId, captured.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_closed_log_pipe_does_not_throw()
     {
         var log = new AgentLog(AgentLogLevel.Info, new BrokenWriter());

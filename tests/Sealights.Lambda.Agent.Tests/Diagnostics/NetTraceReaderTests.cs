@@ -451,6 +451,9 @@ public sealed class NetTraceReaderTests
         { "metadata cut after the provider", new NetTraceStream().Metadata(Compressed(MetadataRecord(1, Runtime, 1, 0)[..^20], 0)).End() },
         { "metadata cut in the version", new NetTraceStream().Metadata(Compressed(MetadataRecord(1, Runtime, 1, 0)[..^9], 0)).End() },
         { "sequence point of 11 bytes", new NetTraceStream().Block("SPBlock", new byte[11]).End() },
+        // A provider name that runs to the record's end without its NUL: nothing is left for the event id.
+        { "provider name without its terminator", new NetTraceStream().Metadata(Compressed([1, 0, 0, 0, .. System.Text.Encoding.Unicode.GetBytes(Runtime)], 0)).End() },
+        { "event name without its terminator", new NetTraceStream().Metadata(Compressed([.. MetadataRecord(1, Runtime, 1, 0)[..72], .. System.Text.Encoding.Unicode.GetBytes("Name")], 0)).End() },
     };
 
     [Theory]
