@@ -20,6 +20,7 @@ public class ApplicationAssemblyFinderTests
         Assert.Equal(
             [(framework, ExclusionReason.FrameworkAssembly), (garbage, ExclusionReason.NotManagedAssembly)],
             scan.Excluded.Select(e => (e.Path, e.Reason)));
+        Assert.Equal("System.Text.Json is a framework or platform assembly", scan.Excluded[0].Detail);
     }
 
     [Fact]

@@ -17,6 +17,14 @@ public class CompilerGeneratedNameTests
     [InlineData("<>c__DisplayClass4_0`1", "DisplayClass", "", "", "4_0")]
     [InlineData("<>c", "Other", "", "", "")]
     [InlineData("<Name>k__BackingField", "Other", "Name", "", "BackingField")]
+    // The module's own type: nothing after the brackets.
+    [InlineData("<Module>", "Other", "Module", "", "")]
+    // A local function name without an ordinal is read, not cut.
+    [InlineData("<Run>g__Helper", "LocalFunction", "Run", "Helper", "")]
+    // Without a container there is no source method to name a lambda, local function or state machine by.
+    [InlineData("<>b__0_1", "Other", "", "", "0_1")]
+    [InlineData("<>g__F|0_1", "Other", "", "", "F|0_1")]
+    [InlineData("<>d__2", "Other", "", "", "2")]
     public void Parses_roslyn_names(string metadataName, string kind, string container, string name, string ordinal)
     {
         Assert.True(CompilerGeneratedName.TryParse(metadataName, out var parsed));
@@ -40,5 +48,7 @@ public class CompilerGeneratedNameTests
         Assert.True(CompilerGeneratedName.TryParse("<>c__DisplayClass12_3", out var closure));
 
         Assert.Equal("12", closure.MethodOrdinal());
+        Assert.True(CompilerGeneratedName.TryParse("<>c__DisplayClass7", out var unnumbered));
+        Assert.Equal("7", unnumbered.MethodOrdinal());
     }
 }

@@ -13,10 +13,12 @@ internal static class Fixture
 
     public static string PdbPath { get; } = Path.Combine(AppContext.BaseDirectory, AssemblyName + ".pdb");
 
-    public static SourceMethodCatalog Catalog => SharedCatalog.Value;
-
-    // Declared after the paths it reads: static fields initialise in textual order.
-    private static readonly Lazy<SourceMethodCatalog> SharedCatalog = new(() => SourceMethodCatalog.Read(AssemblyPath));
+    /// <summary>
+    /// The fixture's catalog, read at each use (a few ms): a catalog cached for the whole run
+    /// would be read once, under whichever mutant was active first, and hide every later mutant
+    /// of the reader from the tests (mutation testing reuses the test process; tests/MUTATION.md).
+    /// </summary>
+    public static SourceMethodCatalog Catalog => SourceMethodCatalog.Read(AssemblyPath);
 
     /// <summary>The id of a fixture method, from the part after the assembly name.</summary>
     public static string Id(string typeAndMember) => AssemblyName + "|" + typeAndMember;

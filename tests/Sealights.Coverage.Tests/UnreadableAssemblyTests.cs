@@ -48,6 +48,8 @@ public class UnreadableAssemblyTests
 
         var error = Assert.Throws<AssemblyReadException>(() => SourceMethodCatalog.Read(path));
         Assert.Equal(path, error.FilePath);
+        // The CLI prints the message alone: it names the file and what is wrong with it.
+        Assert.StartsWith(path + ": not a readable managed assembly (", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
