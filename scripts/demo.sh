@@ -14,16 +14,28 @@
 #   --emulator-flags  start the emulator itself as the entrypoint with its addresses as flags (the
 #                     command line AWS's emulator needs: it reads no address from the environment)
 #                     instead of the image's entrypoint with SL_EMULATOR_* variables
+#   --sealights FILE  the same against a real Sealights server: FILE holds an agent token (never
+#                     printed, never on a command line). The build session and build map go to
+#                     the token's server, each test is a test stage opened and ended with
+#                     `sl-images execution start|end`, the footprints go there too: the coverage is
+#                     then in Sealights, not in a local report. Never used by the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
 addressing=environment
-for arg in "$@"; do
-  case "$arg" in
+sealights_token_file=""
+usage() { echo "usage: scripts/demo.sh [--emulator-flags] [--sealights TOKEN_FILE]" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
     --emulator-flags) addressing=flags ;;
-    *) echo "usage: scripts/demo.sh [--emulator-flags]" >&2; exit 2 ;;
+    --sealights)
+      [ $# -ge 2 ] || usage
+      sealights_token_file="$(realpath -- "$2")"; shift
+      [ -r "$sealights_token_file" ] || { echo "--sealights: cannot read the token file $2" >&2; exit 2; } ;;
+    *) usage ;;
   esac
+  shift
 done
 
 registry="${SL_REGISTRY:-localhost:5000}"
@@ -100,6 +112,10 @@ rm -rf "$work"
 mkdir -p "$work"
 backend_port="$(free_port)"
 backend="http://127.0.0.1:${backend_port}"
+if [ -n "$sealights_token_file" ]; then
+  step "4/8 Sealights server: the token's (--sealights)"
+  token_file="$sealights_token_file"
+else
 step "4/8 stand-in Sealights server on ${backend}/api for the build side (tests/Sealights.TestBackend)"
 # `sl-images collect` answers what the agent calls, but creates no build session and takes no build
 # map: the package's build side (and `sl-images config`/`scan --upload`) talks to this stand-in.
@@ -121,6 +137,7 @@ agent_token() {
 token_file="$work/sl-token"
 (umask 077; agent_token "$backend" >"$token_file")
 echo "   build-side token (server ${backend}/api) in ${token_file#"$repo"/}"
+fi
 
 step "5/8 dotnet publish -t:PublishContainer -> ${image}"
 lambda_core="$(find artifacts/local-feed -name 'Amazon.Lambda.Core.*.nupkg' | head -n 1)"
@@ -177,6 +194,16 @@ echo "   build map ${build_map} ($(jq '[.assemblies[].methods | length] | add' "
 
 # --- 2. collect and test ----------------------------------------------------------------------------
 
+if [ -n "$sealights_token_file" ]; then
+  # A real server: no local collector; the build session is the one the publish created.
+  bsid="$(jq -r '.SL_BUILD_SESSION_ID // empty' "$(dirname "$build_map")/sealights.json" 2>/dev/null || true)"
+  [ -n "$bsid" ] || { echo "the publish created no build session (no SL_BUILD_SESSION_ID in sealights.json); see ${publish_log}" >&2; exit 1; }
+  step "6/8 build session ${bsid} on the token's server"
+  collector_port=""
+  SL_TOKEN="$(tr -d '\r\n' <"$token_file")"
+  export SL_TOKEN
+  agent_env=(--env SL_TOKEN --env SL_FLUSH_INTERVAL_SECONDS=0)
+else
 collector_port="$(free_port)"
 while [ "$collector_port" = "$backend_port" ]; do collector_port="$(free_port)"; done
 collector="http://127.0.0.1:${collector_port}"
@@ -186,16 +213,19 @@ dotnet "$cli" collect --listen "127.0.0.1:${collector_port}" --out "$work/footpr
   --execution startup >"$work/collector.log" 2>&1 &
 collector_pid=$!
 wait_for_health "$collector/health" "$collector_pid" "$work/collector.log"
+fi
 
 invoke_port="$(free_port)"
 api_port="$(free_port)"
 taken() { [ "$1" = "$collector_port" ] || [ "$1" = "$backend_port" ]; }
 while taken "$invoke_port"; do invoke_port="$(free_port)"; done
 while taken "$api_port" || [ "$api_port" = "$invoke_port" ]; do api_port="$(free_port)"; done
+if [ -z "$sealights_token_file" ]; then
 SL_TOKEN="$(agent_token "$collector")"
 export SL_TOKEN
 # The build session comes with the image (/var/task/sealights.json); footprints go to the collector.
 agent_env=(--env SL_TOKEN --env "SL_COLLECTOR_URL=${collector}" --env SL_FLUSH_INTERVAL_SECONDS=0)
+fi
 
 docker pull --quiet "$image" >/dev/null
 
@@ -237,7 +267,21 @@ invoke() {
 
 # A test: a named execution on the collector, its payloads, then its footprints delivered (the
 # agent sends after every invocation) before the next test starts.
+# Against a real server: a test stage opened and ended with sl-images. The agent asks for the lab's
+# execution at most every 10 s (as Sealights' agents do), so each side waits that long: hits before
+# it knows the stage would go to the previous one.
+run_sealights_test() {
+  local name="$1"; shift
+  echo "-- test \"${name}\""
+  sl_images execution start --token-file "$token_file" --bsid "$bsid" --test-stage "$name"
+  echo "   (11 s: until the agent has asked for the lab's execution)"; sleep 11
+  for payload in "$@"; do invoke "$payload"; done
+  echo "   (11 s: the footprints out before the stage ends)"; sleep 11
+  sl_images execution end --token-file "$token_file" --bsid "$bsid"
+}
+
 run_test() {
+  [ -z "$sealights_token_file" ] || { run_sealights_test "$@"; return; }
   local name="$1" before; shift
   echo "-- test \"${name}\""
   curl -sf -X POST "${collector}/v3/testExecution/" -H 'Content-Type: application/json' \
@@ -261,10 +305,24 @@ run_test quote '{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":
 run_test info '{"action":"info"}' '{"action":"fail"}'
 
 docker stop --time 10 "$container" >/dev/null
-curl -sf -X DELETE "${collector}/v3/testExecution/" >/dev/null || true
-kill "$collector_pid"; wait "$collector_pid" || true; collector_pid=""
+if [ -z "$sealights_token_file" ]; then
+  curl -sf -X DELETE "${collector}/v3/testExecution/" >/dev/null || true
+  kill "$collector_pid"; wait "$collector_pid" || true; collector_pid=""
+fi
 echo "-- the emulator's REPORT lines"
 docker logs "$container" 2>&1 | grep -E '^REPORT RequestId|^INIT_REPORT |INIT REPORT\(' | sed 's/^/   /' || true
+echo "-- the agent's lines"
+docker logs "$container" 2>&1 | grep -F '[sealights-agent]' | sed 's/^/   /' | tail -n 20 || true
+
+if [ -n "$sealights_token_file" ]; then
+  step "8/8 the coverage is in Sealights"
+  echo "   app sample-function, branch demo, build session ${bsid}: test stages echo, quote, info"
+  step "sl-images check ${image}"
+  check_status=0
+  sl_images check "$image" || check_status=$?
+  echo "(exit ${check_status})"
+  exit 0
+fi
 
 # --- 3. report --------------------------------------------------------------------------------------
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Sealights.Images.Bench;
 using Sealights.Images.Testing;
 
@@ -34,6 +33,7 @@ using Sealights.Images.Testing;
 //        stress [--starts N] [--parallel P] [--load L]
 //        hotloop [--rounds N] [--repetitions M]
 //        collect [--requests N] [--clients C] [--methods M]
+//        report [--cold N] [--warm M] [--cpus none,1,0.5] [--out DIR] [--plots] [--accuracy false]
 // "stress" is its own command: many enabled cold starts beside a CPU load (ColdStartStress).
 // "hotloop" too: tight application loops plain, with JitNoInline and with probes (HotLoopBench).
 if (args.Length > 0 && args[0] == "stress")
@@ -44,6 +44,12 @@ if (args.Length > 0 && args[0] == "stress")
 if (args.Length > 0 && args[0] == "hotloop")
 {
     return await HotLoopBench.RunAsync(args[1..]);
+}
+
+// "report": P1–P6 for both collection modes at several CPU settings, written to bench/results (ReportBench).
+if (args.Length > 0 && args[0] == "report")
+{
+    return await ReportBench.RunAsync(args[1..]);
 }
 
 // "collect": sl-images collect under 8 concurrent clients on loopback (CollectorBench).
@@ -151,31 +157,9 @@ if (rows is not null)
     configurations.RemoveAll(c => c.Name != "off" && !rows.Contains(c.Name) && (slow is null || (c != slow && c.Name != "on")));
 }
 string[] runArguments = cpus is null ? [] : ["--cpus", cpus];
-const string Payload = """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}""";
+const string Payload = Rounds.Payload;
 
-for (var run = 0; run < cold; run++)
-{
-    foreach (var configuration in run % 2 == 0 ? configurations : Enumerable.Reverse(configurations))
-    {
-        // The previous container's teardown (docker, overlay unmount) must not land in this cold start.
-        await Task.Delay(300);
-        await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments, addressing: addressing);
-        var result = await container.InvokeAsync(Payload);
-        var cpu = await ContainerCpu.MillisecondsAsync(container.Name);
-        await container.StopAsync();
-        var logs = await container.LogsAsync();
-        var report = ReportLine.ParseAll(logs).Single();
-        configuration.InitMs.Add(ColdStartInit.Milliseconds(logs) ?? double.NaN);
-        configuration.ColdLatencyMs.Add(result.Latency.TotalMilliseconds);
-        configuration.MemoryMb.Add(report.MaxMemoryUsedMb);
-        configuration.ColdCpuMs.Add(cpu ?? double.NaN);
-        if (report.PostRuntimeExtensionsDurationMs is { } coldPostRuntime)
-        {
-            configuration.ColdPostRuntimeMs.Add(coldPostRuntime);
-        }
-        AgentFigures.Read(logs, configuration);
-    }
-}
+await Rounds.ColdAsync(configurations, cold, runArguments, addressing);
 
 // With a slow backend, "on" and "on/slow-backend" take turns invoke by invoke (two containers at once).
 var fastOn = configurations.SingleOrDefault(c => c.Name == "on");
@@ -221,29 +205,7 @@ if (slow is not null && fastOn is not null)
     }
 }
 
-foreach (var configuration in configurations.Where(c => slow is null || (c != slow && c != fastOn)))
-{
-    await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments, addressing: addressing);
-    await container.InvokeAsync(Payload);
-    for (var i = 0; i < warm; i++)
-    {
-        configuration.WarmLatencyMs.Add((await container.InvokeAsync(Payload)).Latency.TotalMilliseconds);
-    }
-    var logs = await container.WaitForLogAsync(l => ReportLine.ParseAll(l).Count >= warm + 1, TimeSpan.FromSeconds(30));
-    await container.StopAsync();
-    // Post-runtime time of each invocation in order (the first is the cold one): a warm invocation
-    // sent right after the previous response waits for the previous one's post-runtime work.
-    configuration.PostRuntimeInOrder.AddRange(ReportLine.ParseAll(logs).Select(r => r.PostRuntimeExtensionsDurationMs ?? double.NaN));
-    foreach (var report in ReportLine.ParseAll(logs).Skip(1))
-    {
-        configuration.WarmDurationMs.Add(report.DurationMs);
-        // AWS's emulator has no such field: the column stays empty ("-") rather than 0.
-        if (report.PostRuntimeExtensionsDurationMs is { } postRuntime)
-        {
-            configuration.PostRuntimeMs.Add(postRuntime);
-        }
-    }
-}
+await Rounds.WarmAsync(configurations.Where(c => slow is null || (c != slow && c != fastOn)), warm, runArguments, addressing);
 
 static string Ms(double value) => double.IsNaN(value) ? "-" : value.ToString("0.00", CultureInfo.InvariantCulture);
 static string Whole(double value) => double.IsNaN(value) ? "-" : value.ToString("0", CultureInfo.InvariantCulture);
@@ -343,65 +305,3 @@ internal static class Variant
     }
 }
 
-/// <summary>One measured configuration and its samples.</summary>
-internal sealed class Configuration(string name, string image, IReadOnlyDictionary<string, string> environment)
-{
-    public string Name { get; } = name;
-    public string Image { get; } = image;
-    public IReadOnlyDictionary<string, string> Environment { get; } = environment;
-    public List<double> InitMs { get; } = [];
-    public List<double> ColdLatencyMs { get; } = [];
-    public List<double> ColdCpuMs { get; } = [];
-    public List<double> MemoryMb { get; } = [];
-    public List<double> WarmLatencyMs { get; } = [];
-    public List<double> WarmDurationMs { get; } = [];
-    public List<double> PostRuntimeMs { get; } = [];
-    public List<double> ColdPostRuntimeMs { get; } = [];
-    public List<double> PostRuntimeInOrder { get; } = [];
-    public List<double> AgentReadyMs { get; } = [];
-    public List<double> AgentRssMb { get; } = [];
-    public List<double> Events { get; } = [];
-    public List<double> Kilobytes { get; } = [];
-    public List<double> Methods { get; } = [];
-}
-
-/// <summary>The agent's own figures, from its log lines (this revision's and older ones').</summary>
-internal static partial class AgentFigures
-{
-    public static void Read(string logs, Configuration configuration)
-    {
-        // Agent ready: registered with the Extensions API (Lambda starts the runtime after that),
-        // or listening when the launcher registered for it (the runtime can connect from then on).
-        if (Registered().Match(logs) is { Success: true } registered)
-        {
-            configuration.AgentReadyMs.Add(double.Parse(registered.Groups[1].Value, CultureInfo.InvariantCulture));
-        }
-        else if (Listening().Match(logs) is { Success: true } listening)
-        {
-            configuration.AgentReadyMs.Add(double.Parse(listening.Groups[1].Value, CultureInfo.InvariantCulture));
-        }
-        else if (Ready().Match(logs) is { Success: true } ready)
-        {
-            configuration.AgentReadyMs.Add(double.Parse(ready.Groups[1].Value, CultureInfo.InvariantCulture));
-        }
-        if (Collected().Match(logs) is { Success: true } collected)
-        {
-            configuration.Methods.Add(double.Parse(collected.Groups["methods"].Value, CultureInfo.InvariantCulture));
-            configuration.Events.Add(double.Parse(collected.Groups["events"].Value, CultureInfo.InvariantCulture));
-            configuration.Kilobytes.Add(double.Parse(collected.Groups["kb"].Value, CultureInfo.InvariantCulture));
-            configuration.AgentRssMb.Add(double.Parse(collected.Groups["rss"].Value, CultureInfo.InvariantCulture));
-        }
-    }
-
-    [GeneratedRegex(@"and registered ([0-9.]+) ms after")]
-    private static partial Regex Registered();
-
-    [GeneratedRegex(@"and listening ([0-9.]+) ms after the launcher started, which registered")]
-    private static partial Regex Listening();
-
-    [GeneratedRegex(@"\[sealights-agent\] INFO ready (\d+) ms after the process started")]
-    private static partial Regex Ready();
-
-    [GeneratedRegex(@"collected (?<methods>\d+) application methods .*?: (?<events>\d+) events, (?<kb>\d+) KB, .*agent peak RSS (?<rss>[0-9.]+) MB")]
-    private static partial Regex Collected();
-}

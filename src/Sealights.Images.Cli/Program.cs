@@ -10,6 +10,7 @@ var root = new RootCommand("sl-images: coverage-ready AWS Lambda .NET images - s
     InstrumentCommand.Create(),
     CollectCommand.Create(),
     ReportCommand.Create(),
+    ExecutionCommand.Create(),
 };
 var parsed = root.Parse(args);
 var exitCode = await parsed.InvokeAsync();

@@ -290,6 +290,81 @@ public sealed class BuildSideTests(PublishedSample sample, ITestOutputHelper out
         Assert.Equal("A|T|M()", (string?)(await _backend.BuildMapAsync("b1"))!["buildMap"]!["files"]![0]!["methods"]![0]!["uniqueId"]);
     }
 
+    [Fact]
+    public async Task Execution_start_and_end_send_what_slnodejs_start_and_end_send_and_the_agents_see_the_execution()
+    {
+        var bsid = (await CliAsync("config", "--token-file", TokenFile, "--app", "calc-app", "--branch", "main", "--build", "1")).StdOut.Trim();
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + Token);
+        async Task<JsonNode?> ActiveAsync() => JsonNode.Parse(await http.GetStringAsync($"{_backend.Server}/v4/testExecution/{bsid}/"))!["execution"];
+        Assert.Null(await ActiveAsync());
+
+        var started = await CliAsync("execution", "start", "--token-file", TokenFile, "--bsid", bsid, "--test-stage", "Functional Tests");
+
+        Assert.True(started.ExitCode == 0, started.Output);
+        Assert.Contains("test stage \"Functional Tests\" open in lab " + bsid, started.StdErr);
+        var start = _backend.AllRequests().Single(r => (string?)r["route"] == "execution-start");
+        Assert.Equal("POST", (string?)start["method"]);
+        Assert.Equal("/api/v3/testExecution/", (string?)start["path"]);
+        Assert.Equal("gzip+json", (string?)start["bodyKind"]);
+        // The body slnodejs 6.1.1133 sends (Conformance/README.md): the service names the execution.
+        var expected = new JsonObject
+        {
+            ["isValidToken"] = true, ["server"] = _backend.Server.AbsoluteUri, ["appName"] = "calc-app", ["branchName"] = "main", ["buildName"] = "1",
+            ["customerId"] = "customer", ["environment"] = bsid, ["newEnvironment"] = "Functional Tests", ["testStage"] = "Functional Tests",
+        };
+        Assert.True(JsonNode.DeepEquals(expected, start["body"]), start["body"]!.ToJsonString());
+        var headers = start["headers"]!.AsObject();
+        Assert.Equal(bsid, (string?)headers["x-sl-bsid"]);
+        Assert.Equal("TestListener", (string?)JsonNode.Parse((string)headers["sl-metadata"]!)!["agentType"]);
+        var active = await ActiveAsync();
+        Assert.Equal("Functional Tests", (string?)active?["testStage"]);
+        Assert.Equal(bsid, (string?)active?["buildSessionId"]);
+
+        var ended = await CliAsync("execution", "end", "--token-file", TokenFile, "--bsid", bsid);
+
+        Assert.True(ended.ExitCode == 0, ended.Output);
+        var end = _backend.AllRequests().Single(r => (string?)r["route"] == "execution-end");
+        Assert.Equal("DELETE", (string?)end["method"]);
+        Assert.Equal($"/api/v3/testExecution/?customerId=customer&appName=calc-app&buildName=1&branchName=main&environment={bsid}", (string?)end["rawTarget"]);
+        Assert.Equal("empty", (string?)end["bodyKind"]);
+        Assert.Null(await ActiveAsync());
+        Assert.DoesNotContain(Token, started.Output + ended.Output);
+    }
+
+    [Fact]
+    public async Task Execution_start_for_an_unknown_build_session_says_so_and_opens_nothing()
+    {
+        var result = await CliAsync("execution", "start", "--token-file", TokenFile, "--bsid", "no-such-session", "--test-stage", "Functional Tests");
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("sl-images execution start:", result.StdErr);
+        Assert.Contains("no-such-session", result.StdErr);
+        Assert.Equal(["buildsession-get"], _backend.AllRequests().Select(r => (string?)r["route"]));
+    }
+
+    [Theory]
+    [InlineData("start", "--bsid=a b", "--bsid contains spaces")]
+    [InlineData("start", "--lab-id=x/y", "--lab-id contains spaces, slashes")]
+    [InlineData("start", "--test-stage= ", "--test-stage must be a non-empty name")]
+    public async Task Execution_with_bad_ids_is_bad_input_and_sends_nothing(string verb, string argument, string message)
+    {
+        var arguments = new List<string> { "execution", verb, "--token-file", TokenFile, "--bsid", "b1", "--test-stage", "T" };
+        var name = argument[..argument.IndexOf('=')];
+        var at = arguments.IndexOf(name);
+        if (at >= 0)
+        {
+            arguments.RemoveRange(at, 2);
+        }
+        arguments.Add(argument);
+
+        var result = await CliAsync([.. arguments]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.StdErr);
+        Assert.Empty(_backend.AllRequests());
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_directory, name);

@@ -43,9 +43,13 @@ public sealed class LifecycleCallsTests(ITestOutputHelper output) : IAsyncLifeti
         var options = _scope.Options();
         var delivery = _scope.AnnouncedDelivery(options, Function);
 
-        // Init: hits are spooled, nothing is sent (not even footprints) before the first INVOKE.
+        // Init: hits are spooled, nothing is sent (not even footprints) before the first INVOKE:
+        // by the delivery's own state (no start calls begun, footprints may not go, so the write
+        // kicks no send), and below by the order of what the backend got, not by a wait.
         await delivery.WriteBatchAsync(1);
-        await Task.Delay(500);
+        Assert.False(delivery.Lifecycle!.Concluded.IsCompleted);
+        Assert.False(delivery.Lifecycle.FootprintsMayGo);
+        Assert.Equal(0, delivery.Statistics.RequestsSent);
         Assert.Empty(backend.Records());
 
         delivery.MarkFirstInvoke(DateTimeOffset.UtcNow);
@@ -124,11 +128,17 @@ public sealed class LifecycleCallsTests(ITestOutputHelper output) : IAsyncLifeti
         await delivery.WriteBatchAsync(1);
         delivery.MarkFirstInvoke(DateTimeOffset.UtcNow);
         await delivery.Lifecycle!.Concluded.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(delivery.Lifecycle.FootprintsOff);
+        // By the delivery's own decisions, not by waiting for a request that does not come:
+        // a write after the answer is not spooled, and neither a send nor the drain has anything to do.
+        var spooled = delivery.Statistics.BatchesSpooled;
         await delivery.WriteBatchAsync(2);
+        Assert.Equal(spooled, delivery.Statistics.BatchesSpooled);
         delivery.Invoked();
-        await delivery.SendPendingAsync(TimeSpan.FromSeconds(1));
-        await Task.Delay(300);
-        await delivery.DrainAsync(DateTimeOffset.UtcNow.AddSeconds(2));
+        Assert.Equal(SendOutcome.Nothing, await delivery.SendPendingAsync(TimeSpan.FromSeconds(1)));
+        Assert.Equal(SendOutcome.Nothing, await delivery.DrainAsync(DateTimeOffset.UtcNow.AddSeconds(2)));
+        // Stopped: no background work is left to send anything after the records are read.
+        await delivery.DisposeAsync();
 
         Assert.Equal(["buildsession-get", "remote-config"], backend.Records().Select(Route));
         Assert.Equal(1, _scope.Log.Count("turns this agent off (enabled: false)"));
@@ -213,9 +223,11 @@ public sealed class LifecycleCallsTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal(SendOutcome.Busy, await delivery.SendPendingAsync(TimeSpan.FromMilliseconds(300)));
         Assert.False(delivery.Lifecycle!.Concluded.IsCompleted);
 
-        var deadline = DateTimeOffset.UtcNow.AddMilliseconds(1500);
-        await delivery.DrainAsync(deadline).WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.True(DateTimeOffset.UtcNow < deadline.AddMilliseconds(500), "the drain outlived its deadline");
+        // Every answer takes 2 s, the deadline is 1.5 s away: a drain that kept to it leaves the
+        // batch undelivered and says it ran out of time (one that waited would have delivered it).
+        var outcome = await delivery.DrainAsync(DateTimeOffset.UtcNow.AddMilliseconds(1500)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(SendOutcome.OutOfTime, outcome);
         Assert.Equal(1, delivery.Statistics.UndeliveredAtShutdown);
+        Assert.Empty(backend.FootprintsRecords());
     }
 }

@@ -11,7 +11,7 @@ namespace Sealights.Lambda.Agent.Tests;
 /// start (mostly before the agent's first session: recovered from rundown) and "late" while
 /// traced (live events); the flush happens while the process is alive, as in a warm Lambda
 /// environment, then the process exits. This is first-execution mode (method events): the truth
-/// is <see cref="ExpectedMethods.AllAndLate"/>, and its one known difference, an iterator created
+/// is <see cref="ExpectedMethods.AllAndLate"/> (written by hand, not derived from the agent's catalog), and its one known difference, an iterator created
 /// but never enumerated, reports as executed (<see cref="ExpectedMethods.FirstExecutionFalsePositives"/>);
 /// the printed precision counts it against the mode.
 /// </summary>
@@ -38,6 +38,21 @@ public sealed class AccuracyTests(ITestOutputHelper output)
     public async Task ReadyToRunBuild_ReportsExactlyTheCalledMethods()
     {
         await AssertExactAsync("R2R", await FixtureBuilds.ReadyToRunAssemblyAsync());
+    }
+
+    /// <summary>
+    /// The hand-written truth names every source method of the fixture, each once: a method
+    /// added to the fixture without a line in it, or a catalog that spells an id differently from
+    /// the documented format, fails here (and in the accuracy tests), not on both sides alike.
+    /// </summary>
+    [Fact]
+    public void TheHandWrittenTruth_NamesEverySourceMethodOfTheFixture()
+    {
+        string[] written = [.. ExpectedMethods.All, .. ExpectedMethods.Late, .. ExpectedMethods.CalledNeverEnumerated, .. ExpectedMethods.NeverExecuted];
+        var catalog = Sealights.Coverage.SourceMethodCatalog.Read(FixtureBuilds.JitAssembly).Methods.Select(m => m.Identity.Id);
+
+        Assert.Equal(written.Length, written.Distinct().Count());
+        Assert.Equal(written.Select(ExpectedMethods.Id).Order(StringComparer.Ordinal), catalog.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Sealights.Lambda.Agent.Tests.Infrastructure;
@@ -13,10 +12,8 @@ namespace Sealights.Lambda.Agent.Tests;
 /// </summary>
 public sealed class FaultTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(300);
-
     [Fact]
-    public async Task NoRuntimeEverConnects_FlushAndStopReturnNothingWithinTheirBudgets()
+    public async Task NoRuntimeEverConnects_FlushStopAndDisposeReturnNothingWithoutWaiting()
     {
         var scope = await CollectorScope.StartAsync(output, FixtureBuilds.JitAssembly);
         await using (scope)
@@ -27,21 +24,12 @@ public sealed class FaultTests(ITestOutputHelper output)
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(scope.SocketDirectory));
             Assert.Equal(collector.DiagnosticPortPath + ",connect,nosuspend", collector.RuntimePortSetting);
 
-            var clock = Stopwatch.StartNew();
-            using (var budget = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
-            {
-                Assert.Empty(await collector.FlushAsync(budget.Token));
-            }
-
-            Assert.True(clock.Elapsed < Slack, $"flush took {clock.Elapsed}");
-
-            clock.Restart();
-            Assert.Empty(await collector.StopAsync(TimeSpan.FromMilliseconds(500)));
-            Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500) + Slack, $"stop took {clock.Elapsed}");
-
-            clock.Restart();
-            await collector.DisposeAsync();
-            Assert.True(clock.Elapsed < Slack, $"dispose took {clock.Elapsed}");
+            // Nothing to wait for: each call returns on its own, with budgets far beyond the hang
+            // bound, so a call that waited for a runtime (or for its budget) fails here.
+            Assert.Empty(await collector.FlushAsync(CancellationToken.None).WaitAsync(FixtureProcess.Timeout));
+            Assert.Empty(await collector.StopAsync(TimeSpan.FromHours(1)).WaitAsync(FixtureProcess.Timeout));
+            await collector.DisposeAsync().AsTask().WaitAsync(FixtureProcess.Timeout);
+            Assert.DoesNotContain(scope.LogLines, l => l.Contains("shutdown budget", StringComparison.Ordinal));
         }
 
         Assert.False(File.Exists(scope.Collector.DiagnosticPortPath));
@@ -139,7 +127,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task StopWithATinyBudget_ReturnsInTime()
+    public async Task StopWithATinyBudget_IsCutByItAndSaysSo_AndDisposeDoesNotWaitForTheRuntime()
     {
         var assembly = FixtureBuilds.JitAssembly;
         await using var scope = await CollectorScope.StartAsync(output, assembly);
@@ -147,15 +135,15 @@ public sealed class FaultTests(ITestOutputHelper output)
         await fixture.WaitForLineAsync("ready");
         await scope.WaitForRuntimeAsync();
 
-        var clock = Stopwatch.StartNew();
-        await scope.Collector.StopAsync(TimeSpan.FromMilliseconds(10));
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(10) + Slack, $"stop took {clock.Elapsed}");
+        // The budget cut the stop (its own line says so), rather than a stop that happened to be quick.
+        await scope.Collector.StopAsync(TimeSpan.FromMilliseconds(10)).WaitAsync(FixtureProcess.Timeout);
+        Assert.Contains(scope.LogLines, l => l.Contains("the final session did not stop within the shutdown budget", StringComparison.Ordinal));
 
-        // The runtime is still attached, its session never stopped: closing must not wait on it.
-        clock.Restart();
-        await scope.Collector.DisposeAsync();
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1) + Slack, $"dispose took {clock.Elapsed}");
-        output.WriteLine($"dispose with a live runtime took {clock.Elapsed.TotalMilliseconds:0} ms");
+        // The runtime is still attached, its session never stopped: closing must not wait on it
+        // (the fixture only exits when told, so a dispose that waited for it would hang).
+        await scope.Collector.DisposeAsync().AsTask().WaitAsync(FixtureProcess.Timeout);
+        Assert.False(fixture.HasExited);
+        Assert.False(File.Exists(scope.Collector.DiagnosticPortPath));
     }
 
     [Fact]

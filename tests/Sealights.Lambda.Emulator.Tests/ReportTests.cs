@@ -34,7 +34,7 @@ public sealed partial class ReportTests(ITestOutputHelper output) : IDisposable
 
         var cold = await emulator.InvokeAsync("first", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-cold" });
         await emulator.WaitForReportAsync("r-cold");
-        await emulator.InvokeAsync("sleep", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-sleep" });
+        var slept = await emulator.InvokeAsync("sleep", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-sleep" });
         var grown = await emulator.InvokeAsync("grow", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "r-grow" });
         await emulator.WaitForReportAsync("r-grow");
 
@@ -55,14 +55,17 @@ public sealed partial class ReportTests(ITestOutputHelper output) : IDisposable
         var growReport = Parse(await emulator.WaitForReportAsync("r-grow"));
 
         Assert.NotNull(coldReport.Init);
-        Assert.InRange(coldReport.Init!.Value, 200, 5000); // the runtime's 200 ms setup is init
+        // Measured, not made up: at least what the scripts sleep, and within what the caller waited
+        // (a cold start's init and invocation both fall inside its call); no limit on a slow machine.
+        Assert.True(coldReport.Init!.Value >= 200, $"init {coldReport.Init} ms: the runtime's 200 ms setup is init");
+        Assert.True(coldReport.Init.Value + coldReport.Duration <= cold.Latency.TotalMilliseconds + 1, $"init + duration beyond the caller's {cold.Latency}");
         Assert.Null(sleepReport.Init);
         Assert.Null(growReport.Init);
         // Billed: the duration rounded up, plus the init rounded up on a cold start.
         Assert.Equal((long)Math.Ceiling(coldReport.Duration) + (long)Math.Ceiling(coldReport.Init.Value), coldReport.Billed);
         Assert.Equal((long)Math.Ceiling(sleepReport.Duration), sleepReport.Billed);
-        Assert.InRange(sleepReport.Duration, 300, 5000);
-        Assert.InRange(coldReport.Duration, 0.01, 3000);
+        Assert.InRange(sleepReport.Duration, 300, slept.Latency.TotalMilliseconds + 1);
+        Assert.True(coldReport.Duration > 0);
         Assert.All(new[] { coldReport, sleepReport, growReport }, r => Assert.Equal(512, r.MemorySize));
         // Measured, not made up: small bash processes, then 64 MB more once bash holds the string.
         Assert.InRange(coldReport.MaxMemory, 1, 60);
@@ -76,21 +79,26 @@ public sealed partial class ReportTests(ITestOutputHelper output) : IDisposable
         // The extension is still busy with the invoke when the container is stopped.
         _sandbox.AddExtension("busy", """
             ext_register "$NAME" '["INVOKE","SHUTDOWN"]'
-            while true; do ext_next; case "$EVENT" in *SHUTDOWN*) exit 0;; esac; sleep 3; done
+            while true; do ext_next; case "$EVENT" in *SHUTDOWN*) exit 0;; esac; echo "busy: started"; sleep 3; echo "busy: finished"; done
             """);
         var runtime = _sandbox.AddRuntime("echo_loop");
         await using var emulator = await EmulatorProcess.StartAsync(_sandbox, runtime, output: output);
 
         var response = await emulator.InvokeAsync("x", new Dictionary<string, string> { ["X-Amzn-RequestId"] = "cut-1" });
-        await Task.Delay(300);
+        // The extension says it is at work on the invoke (its stdout is the emulator's).
+        await emulator.WaitForStdoutAsync(l => l == "busy: started");
         Assert.Equal(0, await emulator.StopAsync());
 
         Assert.Equal("x", response.Body);
-        Assert.Contains("END RequestId: cut-1", emulator.Stdout);
+        // Cut short: END came while the extension was still at work (before it finished, if it ever did).
+        var stdout = emulator.Stdout.ToList();
+        var end = stdout.IndexOf("END RequestId: cut-1");
+        Assert.True(end > stdout.IndexOf("busy: started"), string.Join('\n', stdout));
+        Assert.True(stdout.IndexOf("busy: finished") is var finished && (finished < 0 || finished > end), string.Join('\n', stdout));
         var report = Parse(await emulator.WaitForReportAsync("cut-1", TimeSpan.FromSeconds(1)));
         Assert.NotNull(report.Init);
-        // The extension's work counts up to the signal: at least the 300 ms waited, far from its 3 s.
-        Assert.InRange(report.PostRuntime, 250, 2900);
+        // The extension's work counts up to the signal: some, and less than its whole 3 s.
+        Assert.InRange(report.PostRuntime, double.Epsilon, 3000);
     }
 
     [Fact]

@@ -73,6 +73,39 @@ public sealed class SealightsClient
         return bsid;
     }
 
+    /// <summary>
+    /// <c>POST /v3/testExecution/</c>: opens a test execution (a "test stage" run) in lab
+    /// <paramref name="labId"/>, as <c>slnodejs start --teststage</c> does; the service names it,
+    /// and the agents in that lab attribute their footprints to it until it ends.
+    /// </summary>
+    public async Task StartTestExecutionAsync(BuildSession session, string labId, string testStage, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["isValidToken"] = true,
+            ["server"] = _token.Server.AbsoluteUri.TrimEnd('/'),
+            ["appName"] = session.AppName,
+            ["branchName"] = session.BranchName,
+            ["buildName"] = session.BuildName,
+            ["customerId"] = _token.CustomerId,
+            ["environment"] = labId,
+            ["newEnvironment"] = testStage,
+            ["testStage"] = testStage,
+        };
+        await SendAsync(HttpMethod.Post, "v3/testExecution/", body, Known.Of(session), cancellationToken);
+    }
+
+    /// <summary><c>DELETE /v3/testExecution/?…&amp;environment={labId}</c>: ends the lab's open execution, as <c>slnodejs end</c> does.</summary>
+    public async Task EndTestExecutionAsync(BuildSession session, string labId, CancellationToken cancellationToken)
+    {
+        var query = string.Join('&', new[]
+        {
+            ("customerId", _token.CustomerId), ("appName", session.AppName), ("buildName", session.BuildName),
+            ("branchName", session.BranchName), ("environment", labId),
+        }.Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2)}"));
+        await SendAsync(HttpMethod.Delete, "v3/testExecution/?" + query, null, Known.Of(session), cancellationToken);
+    }
+
     /// <summary><c>GET /v2/agents/buildsession/{bsid}/</c>: validates the bsid and gives its names.</summary>
     public async Task<BuildSession> GetBuildSessionAsync(string bsid, CancellationToken cancellationToken)
     {

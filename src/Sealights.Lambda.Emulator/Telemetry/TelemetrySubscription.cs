@@ -131,7 +131,13 @@ internal sealed class TelemetrySubscription
         for (var attempt = 1; ; attempt++)
         {
             // Nothing is delivered into a frozen environment: the subscriber could not read it.
-            await _dispatcher.WaitUntilThawedAsync(cancellationToken).ConfigureAwait(false);
+            var thawed = _dispatcher.WaitUntilThawedAsync(cancellationToken);
+            if (!thawed.IsCompleted)
+            {
+                // Said so that tests can check the hold by this event rather than by waiting.
+                _dispatcher.Log.Debug($"telemetry: {batch.Count} event(s) for {_name} wait for the thaw (freeze {_dispatcher.FreezeEpoch})");
+            }
+            await thawed.ConfigureAwait(false);
             var epoch = _dispatcher.FreezeEpoch;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(SendTimeout);

@@ -10,6 +10,8 @@ internal static class FixtureBuilds
 
     private static readonly Lazy<Task<string>> ReadyToRun = new(PublishReadyToRunAsync);
 
+    private static readonly Lazy<Task<string>> Net8 = new(PublishNet8Async);
+
     /// <summary>The fixture as built with the solution (IL only: every method is jitted).</summary>
     public static string JitAssembly { get; } = Metadata("FixtureAssembly");
 
@@ -20,9 +22,33 @@ internal static class FixtureBuilds
     /// </summary>
     public static Task<string> ReadyToRunAssemblyAsync() => ReadyToRun.Value;
 
+    /// <summary>
+    /// The fixture built for net8.0 and published self-contained with the .NET 8 runtime pack
+    /// (the package mirror has it; the machine need not have a .NET 8 install): a real .NET 8
+    /// runtime to record streams from. Returns the app host executable.
+    /// </summary>
+    public static Task<string> Net8ExecutableAsync() => Net8.Value;
+
+    private static async Task<string> PublishNet8Async()
+    {
+        var output = await PublishAsync("net8", "-p:AppTargetFramework=net8.0", "--self-contained", "true");
+        return Path.Combine(output, AssemblyName);
+    }
+
     private static async Task<string> PublishReadyToRunAsync()
     {
-        var root = Path.Combine(Path.GetTempPath(), "sl-agent-tests", "r2r-" + Guid.NewGuid().ToString("N")[..8]);
+        var output = await PublishAsync(
+            "r2r",
+            "--self-contained", "false",
+            "-p:PublishReadyToRun=true",
+            "-p:PublishReadyToRunCrossgen2ExtraArgs=--codegenopt:JitNoInline=1");
+        return Path.Combine(output, AssemblyName + ".dll");
+    }
+
+    /// <summary>Publishes the fixture for linux-x64 into a temp folder of its own (obj/bin included); returns the output folder.</summary>
+    private static async Task<string> PublishAsync(string flavor, params string[] arguments)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "sl-agent-tests", flavor + "-" + Guid.NewGuid().ToString("N")[..8]);
         var output = Path.Combine(root, "out");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteQuietly(root);
         var start = new ProcessStartInfo("dotnet")
@@ -34,15 +60,13 @@ internal static class FixtureBuilds
         foreach (var argument in new[]
         {
             "publish", Metadata("FixtureProject"),
-            "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
-            "-p:PublishReadyToRun=true",
-            "-p:PublishReadyToRunCrossgen2ExtraArgs=--codegenopt:JitNoInline=1",
+            "-c", "Release", "-r", "linux-x64",
             $"-p:BaseIntermediateOutputPath={root}/obj/",
             $"-p:BaseOutputPath={root}/bin/",
             // The project folder's own obj/ would otherwise be globbed as sources.
             "-p:DefaultItemExcludes=obj/**",
             "-o", output,
-        })
+        }.Concat(arguments))
         {
             start.ArgumentList.Add(argument);
         }
@@ -62,10 +86,10 @@ internal static class FixtureBuilds
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"ReadyToRun publish of the fixture failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+            throw new InvalidOperationException($"{flavor} publish of the fixture failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
         }
 
-        return Path.Combine(output, AssemblyName + ".dll");
+        return output;
     }
 
     private static void DeleteQuietly(string directory)

@@ -43,7 +43,7 @@ internal sealed class FixtureProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts the fixture.</summary>
-    /// <param name="assemblyPath">The fixture build to run.</param>
+    /// <param name="assemblyPath">The fixture build to run: a .dll under the machine's dotnet, else a self-contained app host.</param>
     /// <param name="scenario">What it runs at start (all, late, idle).</param>
     /// <param name="runtimePortSetting">DOTNET_DiagnosticPorts, as the exec wrapper sets it; null for none.</param>
     /// <param name="noInline">DOTNET_JitNoInline=1, which the exec wrapper sets for coverage.</param>
@@ -54,14 +54,19 @@ internal sealed class FixtureProcess : IAsyncDisposable
     /// </param>
     public static FixtureProcess Start(string assemblyPath, string scenario, string? runtimePortSetting, bool noInline = true, IReadOnlyDictionary<string, string>? environment = null, string? arm64Root = null)
     {
-        var start = new ProcessStartInfo(arm64Root is null ? "dotnet" : Path.Combine(arm64Root, "var", "lang", "bin", "dotnet"))
+        var appHost = !assemblyPath.EndsWith(".dll", StringComparison.Ordinal);
+        var start = new ProcessStartInfo(arm64Root is not null ? Path.Combine(arm64Root, "var", "lang", "bin", "dotnet") : appHost ? assemblyPath : "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(assemblyPath);
+        if (!appHost)
+        {
+            start.ArgumentList.Add(assemblyPath);
+        }
+
         start.ArgumentList.Add(scenario);
         start.Environment.Remove("DOTNET_DiagnosticPorts");
         if (runtimePortSetting is not null)

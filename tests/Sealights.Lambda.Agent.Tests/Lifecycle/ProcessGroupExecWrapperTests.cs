@@ -44,13 +44,12 @@ public sealed class ProcessGroupExecWrapperTests : IDisposable
             trap 'if [ -e "$STATE/flushed" ]; then echo "runtime: SIGTERM after the flush" >> "$LOG"; else echo "runtime: SIGTERM before the flush" >> "$LOG"; fi; exit 0' TERM
             """);
 
-        var sent = Stopwatch.StartNew();
         Kill($"-{wrapper.Id}", "TERM");
         await wrapper.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
 
+        // The order is the point (the flush before the runtime's SIGTERM), and the log shows it.
         Assert.Equal(["agent: SIGUSR1", "runtime: SIGTERM after the flush"], ReadLog().Where(l => !l.StartsWith("runtime: ready", StringComparison.Ordinal)));
         Assert.Equal(0, wrapper.ExitCode);
-        Assert.InRange(sent.ElapsedMilliseconds, 100, 2000);
     }
 
     [Fact]
@@ -67,9 +66,10 @@ public sealed class ProcessGroupExecWrapperTests : IDisposable
         await wrapper.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
 
         Assert.Equal(137, wrapper.ExitCode);
-        Assert.Contains("runtime: SIGTERM ignored", ReadLog());
-        // 100 ms of flush, then at most 350 ms more (with room for a loaded machine).
-        Assert.InRange(sent.ElapsedMilliseconds, 400, 1500);
+        Assert.Equal(["agent: SIGUSR1", "runtime: SIGTERM ignored"], ReadLog().Where(l => !l.StartsWith("runtime: ready", StringComparison.Ordinal)));
+        // The flush's 100 ms, then the wrapper's grace for the runtime, before its SIGKILL: a lower
+        // bound only (load makes it longer, never shorter); how long it takes is the bench's business.
+        Assert.True(sent.ElapsedMilliseconds >= 400, $"killed after {sent.ElapsedMilliseconds} ms: no grace was given");
     }
 
     /// <summary>

@@ -1,0 +1,70 @@
+using Sealights.Images.Testing;
+
+namespace Sealights.Images.Bench;
+
+/// <summary>
+/// The two measuring phases every cold/warm run shares: cold starts interleaved across the
+/// configurations (the order reversed every other round, so a slow moment of the machine hits
+/// all alike), then one warm container per configuration.
+/// </summary>
+internal static class Rounds
+{
+    /// <summary>The sample function's payload: its "quote" path (pricing, a coupon, a few helpers).</summary>
+    public const string Payload = """{"action":"quote","items":[{"sku":"A","qty":2},{"sku":"B","qty":12}],"coupon":"TEN"}""";
+
+    public static async Task ColdAsync(IReadOnlyList<Configuration> configurations, int cold, string[] runArguments, EmulatorAddressing addressing = EmulatorAddressing.Environment)
+    {
+        for (var run = 0; run < cold; run++)
+        {
+            foreach (var configuration in run % 2 == 0 ? configurations : configurations.Reverse())
+            {
+                // The previous container's teardown (docker, overlay unmount) must not land in this cold start.
+                await Task.Delay(300);
+                await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments, addressing: addressing);
+                var result = await container.InvokeAsync(Payload);
+                var cpu = await ContainerCpu.MillisecondsAsync(container.Name);
+                await container.StopAsync();
+                var logs = await container.LogsAsync();
+                var report = ReportLine.ParseAll(logs).Single();
+                configuration.InitMs.Add(ColdStartInit.Milliseconds(logs) ?? double.NaN);
+                configuration.ColdLatencyMs.Add(result.Latency.TotalMilliseconds);
+                configuration.MemoryMb.Add(report.MaxMemoryUsedMb);
+                configuration.ColdCpuMs.Add(cpu ?? double.NaN);
+                if (report.PostRuntimeExtensionsDurationMs is { } coldPostRuntime)
+                {
+                    configuration.ColdPostRuntimeMs.Add(coldPostRuntime);
+                }
+                AgentFigures.Read(logs, configuration);
+            }
+        }
+    }
+
+    public static async Task WarmAsync(IEnumerable<Configuration> configurations, int warm, string[] runArguments, EmulatorAddressing addressing = EmulatorAddressing.Environment)
+    {
+        foreach (var configuration in configurations)
+        {
+            await using var container = await LambdaContainer.StartAsync(configuration.Image, configuration.Environment, runArguments, addressing: addressing);
+            await container.InvokeAsync(Payload);
+            for (var i = 0; i < warm; i++)
+            {
+                configuration.WarmLatencyMs.Add((await container.InvokeAsync(Payload)).Latency.TotalMilliseconds);
+            }
+            var logs = await container.WaitForLogAsync(l => ReportLine.ParseAll(l).Count >= warm + 1, TimeSpan.FromSeconds(30));
+            await container.StopAsync();
+            // Post-runtime time of each invocation in order (the first is the cold one): a warm invocation
+            // sent right after the previous response waits for the previous one's post-runtime work.
+            var reports = ReportLine.ParseAll(logs);
+            configuration.PostRuntimeInOrder.AddRange(reports.Select(r => r.PostRuntimeExtensionsDurationMs ?? double.NaN));
+            foreach (var report in reports.Skip(1))
+            {
+                configuration.WarmDurationMs.Add(report.DurationMs);
+                configuration.WarmMemoryMb.Add(report.MaxMemoryUsedMb);
+                // AWS's emulator has no such field: the column stays empty ("-") rather than 0.
+                if (report.PostRuntimeExtensionsDurationMs is { } postRuntime)
+                {
+                    configuration.PostRuntimeMs.Add(postRuntime);
+                }
+            }
+        }
+    }
+}
