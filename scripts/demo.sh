@@ -90,7 +90,7 @@ step "1/8 stand-in AWS base ${registry}/lambda/dotnet:10"
 bash images/lambda-dotnet-local/build.sh 10
 
 step "2/8 coverage-ready image ${registry}/sealights/lambda-dotnet:10 (agent NativeAOT, linux/amd64)"
-bash images/lambda-dotnet/build.sh --tag 10 --base "${registry}/lambda/dotnet:10" --registry "$registry"
+bash images/lambda-dotnet/build.sh --tag 10 --arch x86_64 --base "${registry}/lambda/dotnet:10" --registry "$registry"
 
 step "3/8 MSBuild package Sealights.Lambda.Containers and the sl-images tool (./run pack)"
 # The documented install command: a new version whenever the sources change (never taken from

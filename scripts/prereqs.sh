@@ -4,6 +4,9 @@
 #     node + npm (the conformance test installs Sealights' Node.js agent, pinned, with npm ci),
 #     tinyproxy (the HTTPS tests' CONNECT proxy), apache2-utils (htpasswd for the check tests' registry),
 #     jq and ShellCheck (the AWS tests: every shell script linted; scripts/rebuild-image.sh reads JSON)
+#   - arm64 (Graviton) builds and runs: clang, lld and the aarch64 GNU toolchain (NativeAOT
+#     cross-publish of the agent and emulator for linux-arm64), qemu-user-static with its aarch64
+#     interpreter registered in binfmt_misc (arm64 binaries and linux/arm64 containers run here)
 #   - the pinned npm tools of the AWS tests (scripts/aws-tools.sh: CloudFormation spec, workflow validator)
 #   - a Docker engine without a bridge (container traffic stays on loopback: --network host)
 #   - a registry bound to loopback only, storing under $SL_STATE_DIR
@@ -40,10 +43,28 @@ command -v tinyproxy >/dev/null 2>&1 || need_packages+=(tinyproxy)
 command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
 command -v shellcheck >/dev/null 2>&1 || need_packages+=(shellcheck)
 command -v jq >/dev/null 2>&1 || need_packages+=(jq)
+# arm64: NativeAOT cross-publish for linux-arm64 (clang drives lld; the aarch64 gcc brings its libc
+# and crt files, binutils its objcopy) and QEMU to run what it produces.
+command -v clang >/dev/null 2>&1 || need_packages+=(clang)
+command -v ld.lld >/dev/null 2>&1 || need_packages+=(lld)
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need_packages+=(gcc-aarch64-linux-gnu)
+command -v aarch64-linux-gnu-objcopy >/dev/null 2>&1 || need_packages+=(binutils-aarch64-linux-gnu)
+[ -f /usr/lib/binfmt.d/qemu-aarch64.conf ] || need_packages+=(qemu-user-static)
 if [ "${#need_packages[@]}" -gt 0 ]; then
   log "installing ${need_packages[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+# The kernel runs arm64 ELF binaries (and linux/arm64 containers) through QEMU once its
+# interpreter is registered; the F flag in Debian's conf keeps it usable inside containers.
+if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+  log "mounting binfmt_misc"
+  as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+fi
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  log "registering qemu-aarch64 in binfmt_misc"
+  as_root bash -c 'cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register'
 fi
 
 # The Docker engine: no bridge, no iptables (this workplace allows loopback traffic only).

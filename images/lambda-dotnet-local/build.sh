@@ -4,7 +4,11 @@
 # registry. Idempotent and fast when nothing changed: every image carries a content key (label
 # io.sealights.local.content-key) and is rebuilt only when the key differs.
 #
-# Usage: build.sh [10] [8]            (default: both tags)
+# Usage: build.sh [10] [8] [10-arm64]  (default: all three)
+#   10-arm64 is the linux/arm64 image of public.ecr.aws/lambda/dotnet:10 (AWS's per-architecture
+#   tag has the same name): a Debian arm64 rootfs (debootstrap's second stage runs through QEMU,
+#   scripts/prereqs.sh registers it), the .NET 10 linux-arm64 runtime packs, the emulator
+#   cross-compiled NativeAOT for linux-arm64 and muxer/dotnet.c as /var/lang/bin/dotnet.
 # Env:   SL_REGISTRY         registry to push to, optionally with a path (default localhost:5000;
 #                            e.g. localhost:5000/team keeps one checkout's images apart); loopback only unless
 #                            SL_ALLOW_NONLOCAL_REGISTRY=1: these images must never leave the machine)
@@ -59,11 +63,11 @@ trap cleanup EXIT
 tags=()
 for arg in "$@"; do
   case "$arg" in
-    10 | 8) tags+=("$arg") ;;
-    *) die "unknown tag '$arg' (supported: 10, 8)" ;;
+    10 | 8 | 10-arm64) tags+=("$arg") ;;
+    *) die "unknown tag '$arg' (supported: 10, 8, 10-arm64)" ;;
   esac
 done
-[ "${#tags[@]}" -gt 0 ] || tags=(10 8)
+[ "${#tags[@]}" -gt 0 ] || tags=(10 8 10-arm64)
 
 case "${registry_host%:*}" in
   localhost | 127.* | "[::1]") ;;
@@ -87,7 +91,9 @@ if [ ! -x "$host_dotnet_root/dotnet" ] || [ -z "$hostfxr_version" ]; then
   die "no dotnet muxer or hostfxr under $host_dotnet_root"
 fi
 
-runtime_version() { if [ "$1" = 10 ]; then echo "$dotnet10_version"; else echo "$dotnet8_version"; fi; }
+runtime_version() { if [ "${1%-*}" = 10 ]; then echo "$dotnet10_version"; else echo "$dotnet8_version"; fi; }
+# The tag's Debian/Docker architecture: 10-arm64 is arm64, the plain tags amd64.
+tag_arch() { if [ "${1#*-}" = arm64 ]; then echo arm64; else echo amd64; fi; }
 
 # Hash of the files that go into the images (paths relative to the repo, so the key does not
 # depend on where the checkout lives). The Directory.* files and global.json change how the
@@ -105,13 +111,16 @@ hash_sources() {
 }
 sources_key=$(hash_sources images/lambda-dotnet-local src/Sealights.Lambda.Emulator standins)
 emulator_key=$(printf 'sdk=%s\nsources=%s\n' "$sdk_version" "$(hash_sources src/Sealights.Lambda.Emulator)" | sha)
-rootfs_key=$(printf 'suite=%s\nvariant=minbase\npackages=%s\nrecipe=%s\n' \
-  "$debian_suite" "${debian_packages[*]}" "$rootfs_recipe" | sha)
-base_image=sealights-local/rootfs:$debian_suite-${rootfs_key:0:16}
+# amd64 keeps its key as it was (no arch line), so its cached rootfs and images stay valid.
+rootfs_key_of() {
+  { printf 'suite=%s\nvariant=minbase\npackages=%s\nrecipe=%s\n' "$debian_suite" "${debian_packages[*]}" "$rootfs_recipe"
+    if [ "$1" != amd64 ]; then printf 'arch=%s\n' "$1"; fi; } | sha
+}
+base_image_of() { local key; key=$(rootfs_key_of "$1"); echo "sealights-local/rootfs:$debian_suite-${key:0:16}"; }
 
 content_key() {
   printf 'tag=%s\nruntime=%s\nhostfxr=%s\nsdk=%s\nrootfs=%s\nsources=%s\n' \
-    "$1" "$(runtime_version "$1")" "$hostfxr_version" "$sdk_version" "$rootfs_key" "$sources_key" | sha
+    "$1" "$(runtime_version "$1")" "$hostfxr_version" "$sdk_version" "$(rootfs_key_of "$(tag_arch "$1")")" "$sources_key" | sha
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -119,16 +128,27 @@ content_key() {
 
 # Debian minbase plus the runtime's libraries, as a tarball under the state dir.
 make_rootfs() {
-  local tarball=$1 tmp
+  local tarball=$1 arch=$2 tmp foreign=()
   tmp=$(as_root mktemp -d "$state_dir/rootfs/build.XXXXXX")
   cleanup_dirs+=("$tmp")
-  log "debootstrap $debian_suite (minbase + ${debian_packages[*]}) from $debian_mirror"
-  if ! as_root debootstrap --variant=minbase --include="$(
+  # Another architecture: debootstrap unpacks (first stage), then its second stage runs inside the
+  # rootfs, each arm64 binary through the qemu-aarch64 interpreter registered in binfmt_misc.
+  [ "$arch" = amd64 ] || foreign=(--arch "$arch" --foreign)
+  log "debootstrap $debian_suite $arch (minbase + ${debian_packages[*]}) from $debian_mirror"
+  if ! as_root debootstrap "${foreign[@]}" --variant=minbase --include="$(
     IFS=,
     echo "${debian_packages[*]}"
   )" "$debian_suite" "$tmp/root" "$debian_mirror" >"$tmp/debootstrap.log" 2>&1; then
     tail -n 30 "$tmp/debootstrap.log" >&2
     die "debootstrap failed (log above)"
+  fi
+  if [ "$arch" != amd64 ]; then
+    [ -e "/proc/sys/fs/binfmt_misc/qemu-aarch64" ] || die "no qemu-aarch64 in binfmt_misc: run scripts/prereqs.sh"
+    log "debootstrap second stage ($arch, through QEMU)"
+    if ! as_root chroot "$tmp/root" /debootstrap/debootstrap --second-stage >"$tmp/debootstrap2.log" 2>&1; then
+      tail -n 30 "$tmp/debootstrap2.log" >&2
+      die "debootstrap's second stage failed (log above)"
+    fi
   fi
   as_root chroot "$tmp/root" apt-get clean
   # Caches, package lists and logs are dead weight in an image; docs go too (copyrights stay).
@@ -144,28 +164,68 @@ make_rootfs() {
 }
 
 ensure_base_image() {
+  local arch=$1 base_image key
+  base_image=$(base_image_of "$arch")
   docker image inspect "$base_image" >/dev/null 2>&1 && return
-  local tarball=$state_dir/rootfs/$debian_suite-${rootfs_key:0:16}.tar
+  key=$(rootfs_key_of "$arch")
+  local tarball=$state_dir/rootfs/$debian_suite-${key:0:16}.tar
   as_root mkdir -p "$state_dir/rootfs"
-  [ -s "$tarball" ] || make_rootfs "$tarball"
+  [ -s "$tarball" ] || make_rootfs "$tarball" "$arch"
   log "importing $tarball as $base_image"
+  if [ "$arch" != amd64 ]; then
+    load_foreign_rootfs "$tarball" "$base_image" "$arch" "$key"
+    return
+  fi
   docker import \
-    --change "LABEL io.sealights.local.rootfs-key=$rootfs_key" \
+    --change "LABEL io.sealights.local.rootfs-key=$key" \
     --change "LABEL io.sealights.local.debian-suite=$debian_suite" \
     --change "LABEL io.sealights.local.debian-packages=\"${debian_packages[*]}\"" \
     "$tarball" "$base_image" >/dev/null
 }
 
-# The project's emulator, NativeAOT, cached per source content.
+# docker import records the engine's own architecture (its --platform needs an experimental
+# daemon), and the legacy builder gives every step the architecture of the image it starts from:
+# another architecture's rootfs goes in through docker load instead, as a one-layer image whose
+# config names its platform (the rootfs tarball is the layer, its sha256 the diff id).
+load_foreign_rootfs() {
+  local tarball=$1 image=$2 arch=$3 key=$4 dir diff_id config config_digest
+  dir=$(mktemp -d "$work_dir/load.XXXXXX")
+  cleanup_dirs+=("$dir")
+  ln -s "$tarball" "$dir/layer.tar"
+  diff_id=$(sha < "$tarball")
+  config=$(jq -cn --arg arch "$arch" --arg diff "sha256:$diff_id" --arg key "$key" --arg suite "$debian_suite" --arg packages "${debian_packages[*]}" \
+    '{architecture: $arch, os: "linux", variant: (if $arch == "arm64" then "v8" else null end),
+      config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+               Labels: {"io.sealights.local.rootfs-key": $key, "io.sealights.local.debian-suite": $suite, "io.sealights.local.debian-packages": $packages}},
+      rootfs: {type: "layers", diff_ids: [$diff]}, history: [{created_by: "lambda-dotnet-local/build.sh: debootstrap rootfs"}]} | del(..|nulls)')
+  config_digest=$(printf '%s' "$config" | sha)
+  printf '%s' "$config" >"$dir/$config_digest.json"
+  jq -cn --arg config "$config_digest.json" --arg tag "$image" '[{Config: $config, RepoTags: [$tag], Layers: ["layer.tar"]}]' >"$dir/manifest.json"
+  tar -C "$dir" -ch manifest.json "$config_digest.json" layer.tar | docker load -q >/dev/null ||
+    die "docker load of the $arch rootfs ($tarball) failed"
+  [ "$(docker image inspect --format '{{.Architecture}}' "$image")" = "$arch" ] || die "$image did not load as $arch"
+}
+
+# The project's emulator, NativeAOT, cached per source content. arm64: cross-compiled (clang, lld,
+# the aarch64 GNU toolchain) and on net10.0, the NativeAOT toolchain with an arm64 runtime pack on
+# the package mirror (there is no .NET 8 arm64 runtime pack there); its own artifacts path keeps
+# the project's obj/ (net8.0, linux-x64) untouched for builds running next to it.
 emulator_binary=""
 ensure_emulator() {
-  [ -z "$emulator_binary" ] || return 0
-  local out=$work_dir/emulator/${emulator_key:0:16}
+  local arch=$1 out publish_args
+  out=$work_dir/emulator/${emulator_key:0:16}
+  publish_args=(-r linux-x64)
+  if [ "$arch" = arm64 ]; then
+    out=$work_dir/emulator/arm64-${emulator_key:0:16}
+    publish_args=(-r linux-arm64 -p:NativeTargetFramework=net10.0 --artifacts-path "$work_dir/emulator/arm64-build"
+      -p:CppCompilerAndLinker=clang -p:SysRoot=/ -p:LinkerFlavor=lld -p:ObjCopyName=aarch64-linux-gnu-objcopy)
+  fi
+  emulator_binary=$out/aws-lambda-rie
   if [ ! -x "$out/aws-lambda-rie" ]; then
-    log "publishing src/Sealights.Lambda.Emulator (NativeAOT)"
+    log "publishing src/Sealights.Lambda.Emulator (NativeAOT, $arch)"
     rm -rf "$out.tmp"
     mkdir -p "$work_dir/emulator"
-    if ! dotnet publish "$repo/src/Sealights.Lambda.Emulator" -c Release -r linux-x64 -o "$out.tmp" --nologo >"$work_dir/emulator/publish.log" 2>&1; then
+    if ! dotnet publish "$repo/src/Sealights.Lambda.Emulator" -c Release "${publish_args[@]}" -o "$out.tmp" --nologo >"$work_dir/emulator/publish.log" 2>&1; then
       tail -n 40 "$work_dir/emulator/publish.log" >&2
       die "the emulator did not publish (src/Sealights.Lambda.Emulator; log above)"
     fi
@@ -173,7 +233,16 @@ ensure_emulator() {
     rm -rf "$out"
     mv "$out.tmp" "$out"
   fi
-  emulator_binary=$out/aws-lambda-rie
+}
+
+# arm64's /var/lang/bin/dotnet (muxer/dotnet.c: no arm64 muxer on the package mirror).
+muxer_arm64() {
+  local out=$work_dir/muxer-arm64/dotnet
+  mkdir -p "$(dirname "$out")"
+  aarch64-linux-gnu-gcc -O2 -Wall -Wextra -Werror -o "$out" "$here/muxer/dotnet.c" ||
+    die "muxer/dotnet.c did not compile (aarch64-linux-gnu-gcc: scripts/prereqs.sh installs it)"
+  aarch64-linux-gnu-strip "$out"
+  echo "$out"
 }
 
 runtime_client_dir=""
@@ -195,6 +264,18 @@ layout_dotnet() {
   local tag=$1 dest=$2 version
   version=$(runtime_version "$tag")
   mkdir -p "$dest/host/fxr" "$dest/shared/Microsoft.NETCore.App" "$dest/shared/Microsoft.AspNetCore.App"
+  if [ "$(tag_arch "$tag")" = arm64 ]; then
+    # Everything from the linux-arm64 runtime packs; hostfxr is the pack's own.
+    layout_runtime_packs "$version" "$dest" linux-arm64
+    mkdir -p "$dest/host/fxr/$version"
+    cp "$(packages_dir)/microsoft.netcore.app.runtime.linux-arm64/$version/runtimes/linux-arm64/native/libhostfxr.so" "$dest/host/fxr/$version/"
+    cp "$(muxer_arm64)" "$dest/dotnet"
+    for f in LICENSE.txt ThirdPartyNotices.txt; do
+      if [ -f "$host_dotnet_root/$f" ]; then cp -a "$host_dotnet_root/$f" "$dest/"; fi
+    done
+    chmod -R u+rwX,go+rX,go-w "$dest"
+    return
+  fi
   cp -a "$host_dotnet_root/dotnet" "$dest/"
   cp -a "$host_dotnet_root/host/fxr/$hostfxr_version" "$dest/host/fxr/"
   for f in LICENSE.txt ThirdPartyNotices.txt; do
@@ -213,18 +294,20 @@ layout_dotnet() {
 # A shared framework directory is the runtime pack's lib/<tfm> (managed assemblies plus the
 # framework's own .deps.json and .runtimeconfig.json, which hostfxr and hostpolicy read) merged
 # with its native/ files, minus libhostfxr.so (that one lives in host/fxr).
+packages_dir() { echo "$state_dir/nuget-packages"; }
 layout_runtime_packs() {
-  local version=$1 dest=$2 packages=$state_dir/nuget-packages tfm
+  local version=$1 dest=$2 rid=${3:-linux-x64} packages tfm
+  packages=$(packages_dir)
   tfm=net${version%%.*}.0
   mkdir -p "$packages"
-  log "restoring the $version runtime packs"
-  if ! dotnet restore "$here/runtime-packs/runtime-packs.proj" -p:RuntimePackVersion="$version" \
+  log "restoring the $version $rid runtime packs"
+  if ! dotnet restore "$here/runtime-packs/runtime-packs.proj" -p:RuntimePackVersion="$version" -p:RuntimePackRid="$rid" \
     --packages "$packages" --nologo >"$work_dir/runtime-packs.log" 2>&1; then
     tail -n 20 "$work_dir/runtime-packs.log" >&2
-    die "could not restore the $version runtime packs (log above)"
+    die "could not restore the $version $rid runtime packs (log above)"
   fi
-  local netcore=$packages/microsoft.netcore.app.runtime.linux-x64/$version/runtimes/linux-x64
-  local aspnet=$packages/microsoft.aspnetcore.app.runtime.linux-x64/$version/runtimes/linux-x64
+  local netcore=$packages/microsoft.netcore.app.runtime.$rid/$version/runtimes/$rid
+  local aspnet=$packages/microsoft.aspnetcore.app.runtime.$rid/$version/runtimes/$rid
   local fx=$dest/shared/Microsoft.NETCore.App/$version asp=$dest/shared/Microsoft.AspNetCore.App/$version
   mkdir -p "$fx" "$asp"
   cp -a "$netcore/lib/$tfm/." "$netcore/native/." "$fx/"
@@ -238,10 +321,12 @@ layout_runtime_packs() {
 }
 
 build_image() {
-  local tag=$1 image=$2 key=$3
+  local tag=$1 image=$2 key=$3 arch major
   local ctx=$work_dir/context-$tag
-  ensure_base_image
-  ensure_emulator
+  arch=$(tag_arch "$tag")
+  major=${tag%-*}
+  ensure_base_image "$arch"
+  ensure_emulator "$arch"
   ensure_runtime_client
   rm -rf "$ctx"
   mkdir -p "$ctx/runtime" "$ctx/opt/extensions"
@@ -252,19 +337,19 @@ build_image() {
   # AWS's layout (VERSION is the .NET version plus a build stamp: here a fixed one, the image
   # being keyed by content). The .NET 8 bootstrap points SSL_CERT_FILE at the empty file.
   printf 'NAME=dotnet\nVERSION=%s-standin\nLOGGING=amzn-stdout-tlv\nLAMBDA_RUNTIME_NAME=dotnet%s\n' \
-    "$(runtime_version "$tag")" "$tag" >"$ctx/runtime/runtime-release"
+    "$(runtime_version "$tag")" "$major" >"$ctx/runtime/runtime-release"
   if [ "$tag" = 8 ]; then : >"$ctx/runtime/empty-certificates.crt"; fi
   cp "$emulator_binary" "$ctx/aws-lambda-rie"
   chmod 755 "$ctx/lambda-entrypoint.sh" "$ctx/update-ca-trust" "$ctx/runtime/bootstrap" "$ctx/aws-lambda-rie"
   chmod -R go+rX "$ctx/runtime" "$ctx/opt"
 
   # The legacy builder: this engine has no BuildKit client, and nothing here needs one.
-  if ! DOCKER_BUILDKIT=0 docker build --network host \
-    --build-arg BASE="$base_image" \
-    --build-arg TAG="$tag" \
+  if ! DOCKER_BUILDKIT=0 docker build --network host --platform "linux/$arch" \
+    --build-arg BASE="$(base_image_of "$arch")" \
+    --build-arg TAG="$major" \
     --build-arg DOTNET_VERSION="$(runtime_version "$tag")" \
     --label "$key_label=$key" \
-    --label "io.sealights.local.base-rootfs=$base_image" \
+    --label "io.sealights.local.base-rootfs=$(base_image_of "$arch")" \
     -t "$image" "$ctx" >"$work_dir/docker-build-$tag.log" 2>&1; then
     tail -n 30 "$work_dir/docker-build-$tag.log" >&2
     die "docker build of $image failed (log above)"

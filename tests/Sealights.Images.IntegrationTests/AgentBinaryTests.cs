@@ -6,7 +6,8 @@ namespace Sealights.Images.IntegrationTests;
 
 /// <summary>
 /// The published agent must load on Amazon Linux 2023 (glibc 2.34), not just on this Debian
-/// build machine (glibc 2.36): no newer symbol versions, no library the AWS base lacks.
+/// build machine (glibc 2.36): no newer symbol versions, no library the AWS base lacks; on
+/// x86_64 and on arm64 (cross-compiled against Debian's aarch64 glibc, also 2.36).
 /// </summary>
 public sealed partial class AgentBinaryTests(ITestOutputHelper output)
 {
@@ -15,10 +16,12 @@ public sealed partial class AgentBinaryTests(ITestOutputHelper output)
     private static readonly HashSet<string> AllowedLibraries =
         ["libc.so.6", "libm.so.6", "libz.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"];
 
-    [Fact]
-    public async Task The_agent_needs_nothing_newer_than_Amazon_Linux_2023_has()
+    [Theory]
+    [InlineData("linux-x64")]
+    [InlineData("linux-arm64")]
+    public async Task The_agent_needs_nothing_newer_than_Amazon_Linux_2023_has(string rid)
     {
-        var binary = await CoverageImages.PublishAgentAsync();
+        var binary = await CoverageImages.PublishAgentAsync(rid);
 
         var symbols = (await ProcessRunner.RunAsync("readelf", ["--dyn-syms", "--wide", binary], TimeSpan.FromMinutes(1))).EnsureSuccess("readelf --dyn-syms");
         var dynamic = (await ProcessRunner.RunAsync("readelf", ["--dynamic", binary], TimeSpan.FromMinutes(1))).EnsureSuccess("readelf --dynamic");

@@ -143,7 +143,89 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         { "token file missing", "net10.0", "<SealightsTokenFile>/nonexistent/sl-token</SealightsTokenFile><SealightsBuildSessionId>bsid-1</SealightsBuildSessionId>", "SLC008" },
         { "token but no build session", "net10.0", "<SealightsTokenFile>$(MSBuildProjectFullPath)</SealightsTokenFile><SealightsAppName>app</SealightsAppName>", "SLC008" },
         { "probes with EventSources off", "net10.0", "<EventSourceSupport>false</EventSourceSupport>", "SLC010" },
+        { "arm64 with net8.0 (no .NET 8 arm64 image)", "net8.0", "<LambdaArchitecture>arm64</LambdaArchitecture>", "SLC005" },
+        { "arm64 on an amd64-only base", "net10.0", "<LambdaArchitecture>arm64</LambdaArchitecture><ContainerBaseImage>$(SealightsBaseImageRegistry)/sealights/lambda-dotnet:8</ContainerBaseImage>", "SLC005" },
     };
+
+    [Theory]
+    [InlineData("linux/amd64", "10", "10-x86_64")]
+    [InlineData("linux/arm64", "10-arm64", "10-arm64")]
+    public async Task Each_platform_of_the_10_index_is_labelled_with_its_own_platforms_base(string platform, string standIn, string platformTag)
+    {
+        var image = $"{StandInImages.Registry}/sealights/lambda-dotnet:10";
+        using var inspected = await InspectAsync(image, platform);
+        var root = inspected.RootElement;
+        var labels = root.GetProperty("labels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        output.WriteLine(root.ToString());
+
+        // An index, whose entry for the platform is the per-platform image pushed before it.
+        Assert.StartsWith("sha256:", root.GetProperty("indexDigest").GetString());
+        Assert.NotEqual(root.GetProperty("indexDigest").GetString(), root.GetProperty("digest").GetString());
+        Assert.Equal(await DigestAsync($"{StandInImages.Registry}/sealights/lambda-dotnet:{platformTag}", platform), root.GetProperty("digest").GetString());
+        // Its base: the stand-in of that platform, by the registry's digest of that platform's manifest.
+        Assert.Equal(StandInImages.Base(standIn), labels["org.opencontainers.image.base.name"]);
+        Assert.Equal(await DigestAsync(StandInImages.Base(standIn), platform), labels["org.opencontainers.image.base.digest"]);
+        Assert.Equal("0.1.0", labels["io.sealights.agent.version"]);
+        // The versioned tag is the same index.
+        using var versioned = await InspectAsync($"{image}-0.1.0", platform);
+        Assert.Equal(root.GetProperty("indexDigest").GetString(), versioned.RootElement.GetProperty("indexDigest").GetString());
+    }
+
+    [Fact]
+    public async Task The_10_index_holds_two_different_platform_images_and_8_stays_amd64_only()
+    {
+        var image = $"{StandInImages.Registry}/sealights/lambda-dotnet";
+        using var amd64 = await InspectAsync($"{image}:10", "linux/amd64");
+        using var arm64 = await InspectAsync($"{image}:10", "linux/arm64");
+
+        Assert.Equal(amd64.RootElement.GetProperty("indexDigest").GetString(), arm64.RootElement.GetProperty("indexDigest").GetString());
+        Assert.NotEqual(amd64.RootElement.GetProperty("digest").GetString(), arm64.RootElement.GetProperty("digest").GetString());
+        Assert.NotEqual(amd64.RootElement.GetProperty("configDigest").GetString(), arm64.RootElement.GetProperty("configDigest").GetString());
+        var eight = await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", $"{image}:8", "--platform", "linux/arm64"], TimeSpan.FromMinutes(1));
+        Assert.NotEqual(0, eight.ExitCode);
+        Assert.Contains("is a single amd64 image, not linux/arm64", eight.StdErr);
+    }
+
+    [Fact]
+    public async Task A_function_published_for_arm64_is_a_linux_arm64_image_on_the_arm64_manifest_and_runs()
+    {
+        var project = LambdaContainersPackage.CreateConsumer(package.PackageVersion, "net10.0", "<LambdaArchitecture>arm64</LambdaArchitecture>");
+        var (registry, repository) = StandInImages.ContainerTarget("it/publish-container");
+        var publish = await ProcessRunner.RunAsync(
+            "dotnet",
+            ["publish", project, "-t:PublishContainer", "-c", "Release", "--nologo",
+             $"-p:ContainerRegistry={registry}", $"-p:ContainerRepository={repository}", "-p:ContainerImageTag=net100-arm64"],
+            TimeSpan.FromMinutes(10));
+        output.WriteLine(publish.Output);
+        publish.EnsureSuccess("dotnet publish -t:PublishContainer (arm64)");
+
+        var image = $"{StandInImages.Registry}/it/publish-container:net100-arm64";
+        var baseImage = $"{StandInImages.Registry}/sealights/lambda-dotnet:10";
+        var arm64Base = await DigestAsync(baseImage, "linux/arm64");
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(project, "bin", "Release", "net10.0", "lambda-container.json")));
+        Assert.Equal("arm64", manifest.RootElement.GetProperty("architecture").GetString());
+        Assert.Equal(await DigestAsync(image, "linux/arm64"), manifest.RootElement.GetProperty("digest").GetString());
+        Assert.Equal(arm64Base, manifest.RootElement.GetProperty("baseDigest").GetString());
+
+        (await DockerCli.RunAsync(["pull", "--quiet", "--platform", "linux/arm64", image])).EnsureSuccess("docker pull");
+        Assert.Equal("linux/arm64", await DockerCli.InspectAsync(image, "{{.Os}}/{{.Architecture}}"));
+        Assert.Equal(arm64Base, await DockerCli.InspectAsync(image, "{{index .Config.Labels \"org.opencontainers.image.base.digest\"}}"));
+
+        // It runs (through QEMU), and the arm64 agent in its base sees what ran.
+        var hits = Directory.CreateTempSubdirectory("sl-pc-arm64-hits-").FullName;
+        await using (var container = await LambdaContainer.StartAsync(
+            image,
+            new Dictionary<string, string> { ["SL_TOKEN"] = SealightsTokens.Create(), ["SL_DEBUG_HITS_FILE"] = "/sl-out/hits.jsonl", ["SL_EMULATOR_INIT_TIMEOUT"] = "120", ["SL_AGENT_VERDICT_WAIT_MS"] = "60000" },
+            ["--platform", "linux/arm64", "--volume", $"{hits}:/sl-out"]))
+        {
+            var echo = await container.InvokeAsync("""{"action":"echo","message":"published"}""", TimeSpan.FromMinutes(2));
+            await container.StopAsync(graceSeconds: 30);
+            output.WriteLine(await container.LogsAsync());
+            Assert.Equal("""{"action":"echo","message":"published","length":9}""", echo.Body);
+        }
+        Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", DebugHitsFile.ReadMethods(Path.Combine(hits, "hits.jsonl")));
+    }
+
 
     public static TheoryData<string, string> UnreachableBackend => new()
     {
@@ -200,4 +282,12 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
 
     private static async Task<string> DigestAsync(string image) =>
         (await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", image, "--digest"], TimeSpan.FromMinutes(1))).EnsureSuccess($"sl-images inspect {image}").StdOut.Trim();
+
+    private static async Task<string> DigestAsync(string image, string platform) =>
+        (await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", image, "--platform", platform, "--digest"], TimeSpan.FromMinutes(1)))
+            .EnsureSuccess($"sl-images inspect {image} --platform {platform}").StdOut.Trim();
+
+    private static async Task<JsonDocument> InspectAsync(string image, string platform) =>
+        JsonDocument.Parse((await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", image, "--platform", platform], TimeSpan.FromMinutes(1)))
+            .EnsureSuccess($"sl-images inspect {image} --platform {platform}").StdOut);
 }

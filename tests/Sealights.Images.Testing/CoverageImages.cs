@@ -6,33 +6,45 @@ namespace Sealights.Images.Testing;
 /// </summary>
 public static class CoverageImages
 {
-    /// <summary>The published agent (sealights-lambda-agent), rebuilt only when its sources change.</summary>
-    public static async Task<string> PublishAgentAsync()
+    /// <summary>
+    /// The published agent (sealights-lambda-agent) for linux-x64 or linux-arm64, rebuilt only when
+    /// its sources change. linux-arm64 is cross-compiled as images/lambda-dotnet/build.sh does it.
+    /// </summary>
+    public static async Task<string> PublishAgentAsync(string rid = "linux-x64")
     {
         var key = ContentKey.Of(
             [RepositoryPaths.Combine("src", "Sealights.Lambda.Agent"), RepositoryPaths.Combine("src", "Sealights.Coverage")],
             File.ReadAllText(RepositoryPaths.Combine("Directory.Build.props")),
             File.ReadAllText(RepositoryPaths.Combine("Directory.Packages.props")));
-        var output = Path.Combine(RepositoryPaths.Artifacts, "agent-publish", key);
+        var output = Path.Combine(RepositoryPaths.Artifacts, "agent-publish", rid == "linux-x64" ? key : $"{rid}-{key}");
         var binary = Path.Combine(output, "sealights-lambda-agent");
+        List<string> arguments = ["publish", RepositoryPaths.Combine("src", "Sealights.Lambda.Agent"), "-c", "Release", "-r", rid, "-o", output, "--nologo"];
+        if (rid == "linux-arm64")
+        {
+            // Its own artifacts path: the project's obj/ stays the linux-x64 restore other builds use.
+            arguments.AddRange(CrossPublishArm64);
+            arguments.AddRange(["--artifacts-path", Path.Combine(RepositoryPaths.Artifacts, "agent-publish", "arm64-build")]);
+        }
         return await BuildLock.RunAsync(async () =>
         {
             if (!File.Exists(binary))
             {
-                (await ProcessRunner.RunAsync(
-                    "dotnet",
-                    ["publish", RepositoryPaths.Combine("src", "Sealights.Lambda.Agent"), "-c", "Release", "-r", "linux-x64", "-o", output, "--nologo"],
-                    TimeSpan.FromMinutes(10)))
-                    .EnsureSuccess("dotnet publish (NativeAOT) of the agent");
+                (await ProcessRunner.RunAsync("dotnet", arguments, TimeSpan.FromMinutes(10)))
+                    .EnsureSuccess($"dotnet publish (NativeAOT, {rid}) of the agent");
             }
             return binary;
         });
     }
 
-    /// <summary>Builds the coverage-ready image on a base and returns its tag.</summary>
-    public static async Task<string> BuildAsync(string baseImage, string agentVersion = "0.0.0-test")
+    /// <summary>NativeAOT for linux-arm64 on this x64 machine: Debian's clang, lld and aarch64 GNU toolchain.</summary>
+    public static readonly string[] CrossPublishArm64 =
+        ["-p:CppCompilerAndLinker=clang", "-p:SysRoot=/", "-p:LinkerFlavor=lld", "-p:ObjCopyName=aarch64-linux-gnu-objcopy"];
+
+    /// <summary>Builds the coverage-ready image on a base and returns its tag (arm64: the agent for linux-arm64, the image linux/arm64).</summary>
+    public static async Task<string> BuildAsync(string baseImage, string agentVersion = "0.0.0-test", string architecture = "x86_64")
     {
-        var agent = await PublishAgentAsync();
+        var arm64 = architecture == "arm64";
+        var agent = await PublishAgentAsync(arm64 ? "linux-arm64" : "linux-x64");
         var context = Path.Combine(RepositoryPaths.Artifacts, "coverage-image-context", Guid.NewGuid().ToString("N")[..8]);
         var layer = Path.Combine(context, "layer");
         CopyTree(RepositoryPaths.Combine("src", "Sealights.Lambda.Agent", "layer"), layer);
@@ -48,25 +60,35 @@ public static class CoverageImages
         {
             ["BASE_IMAGE"] = baseImage,
             ["AGENT_VERSION"] = agentVersion,
-        });
+        }, platform: arm64 ? "linux/arm64" : null);
         Directory.Delete(context, recursive: true);
         return tag;
     }
 
-    /// <summary>The product build (images/lambda-dotnet/build.sh) on a stand-in base, pushed as {registry}/sealights/lambda-dotnet:{tag}.</summary>
+    /// <summary>
+    /// The product build (images/lambda-dotnet/build.sh) on a stand-in base, pushed as
+    /// {registry}/sealights/lambda-dotnet:{tag}: for 10 a multi-platform index (linux/amd64 on the
+    /// stand-in :10, linux/arm64 on the stand-in 10-arm64), for 8 a linux/amd64 image.
+    /// </summary>
     public static async Task<string> BuildAndPushAsync(string tag)
     {
-        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync(
-            "bash",
-            [RepositoryPaths.Combine("images", "lambda-dotnet", "build.sh"), "--tag", tag, "--base", StandInImages.Base(tag), "--registry", StandInImages.Registry],
-            TimeSpan.FromMinutes(15))).EnsureSuccess($"images/lambda-dotnet/build.sh --tag {tag}"));
-        var image = $"{StandInImages.Registry}/sealights/lambda-dotnet:{tag}";
-        // build.sh leaves its local image (both tags) in the engine: the run removes it at its end.
-        foreach (var reference in (await DockerCli.InspectAsync(image, "{{join .RepoTags \"\\n\"}}")).Split('\n'))
+        List<string> arguments = [RepositoryPaths.Combine("images", "lambda-dotnet", "build.sh"), "--tag", tag, "--base", StandInImages.Base(tag), "--registry", StandInImages.Registry];
+        if (tag == "10")
         {
-            if (reference.StartsWith($"{StandInImages.Registry}/sealights/lambda-dotnet:", StringComparison.Ordinal))
+            arguments.AddRange(["--base-arm64", StandInImages.Base("10-arm64")]);
+        }
+        await BuildLock.RunAsync(async () => (await ProcessRunner.RunAsync("bash", arguments, TimeSpan.FromMinutes(20)))
+            .EnsureSuccess($"images/lambda-dotnet/build.sh --tag {tag}"));
+        var image = $"{StandInImages.Registry}/sealights/lambda-dotnet:{tag}";
+        // build.sh leaves its local images (every tag, both platforms) in the engine: the run removes them at its end.
+        foreach (var local in tag == "10" ? new[] { image, $"{image}-arm64" } : [image])
+        {
+            foreach (var reference in (await DockerCli.InspectAsync(local, "{{join .RepoTags \"\\n\"}}")).Split('\n'))
             {
-                TestRun.RecordPulled(reference);
+                if (reference.StartsWith($"{StandInImages.Registry}/sealights/lambda-dotnet:", StringComparison.Ordinal))
+                {
+                    TestRun.RecordPulled(reference);
+                }
             }
         }
         return image;

@@ -25,9 +25,14 @@ public static class DockerCli
         return result;
     }
 
-    public static async Task BuildAsync(string contextDirectory, string tag, IReadOnlyDictionary<string, string>? buildArgs = null)
+    /// <param name="platform">e.g. linux/arm64 (built through QEMU); null: the engine's own.</param>
+    public static async Task BuildAsync(string contextDirectory, string tag, IReadOnlyDictionary<string, string>? buildArgs = null, string? platform = null)
     {
         var arguments = new List<string> { "build", "--network", "host", "--quiet", "--tag", tag };
+        if (platform is not null)
+        {
+            arguments.AddRange(["--platform", platform]);
+        }
         foreach (var (key, value) in buildArgs ?? new Dictionary<string, string>())
         {
             arguments.AddRange(["--build-arg", $"{key}={value}"]);

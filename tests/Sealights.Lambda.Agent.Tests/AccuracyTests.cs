@@ -24,6 +24,16 @@ public sealed class AccuracyTests(ITestOutputHelper output)
         await AssertExactAsync("JIT", FixtureBuilds.JitAssembly);
     }
 
+    /// <summary>
+    /// The same fixture build on the arm64 stand-in's .NET runtime (its arm64 JIT and event
+    /// stream), run through QEMU, against the same collector: the same exactness as on x64.
+    /// </summary>
+    [Fact]
+    public async Task JitBuild_OnArm64_ReportsExactlyTheCalledMethods()
+    {
+        await AssertExactAsync("JIT on arm64 (QEMU)", FixtureBuilds.JitAssembly, await Sealights.Images.Testing.Arm64Runtime.EnsureRootAsync());
+    }
+
     [Fact]
     public async Task ReadyToRunBuild_ReportsExactlyTheCalledMethods()
     {
@@ -63,10 +73,10 @@ public sealed class AccuracyTests(ITestOutputHelper output)
             accuracy.Missed);
     }
 
-    private async Task AssertExactAsync(string flavor, string assembly)
+    private async Task AssertExactAsync(string flavor, string assembly, string? arm64Root = null)
     {
         var expected = ExpectedMethods.AllAndLate(assembly);
-        var run = await RunAsync(assembly, noInline: true);
+        var run = await RunAsync(assembly, noInline: true, arm64Root);
         var accuracy = Accuracy.Of(run.Hits, expected);
         var whileAlive = Accuracy.Of(run.WhileAlive, expected);
         var statistics = run.Statistics;
@@ -89,13 +99,13 @@ public sealed class AccuracyTests(ITestOutputHelper output)
         Assert.Equal(0, statistics.EventsLost);
     }
 
-    private async Task<Run> RunAsync(string assembly, bool noInline)
+    private async Task<Run> RunAsync(string assembly, bool noInline, string? arm64Root = null)
     {
         var started = DateTimeOffset.UtcNow;
         var scope = await CollectorScope.StartAsync(output, assembly);
         await using (scope)
         {
-            await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting, noInline);
+            await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting, noInline, arm64Root: arm64Root);
             await fixture.WaitForLineAsync("ready");
             await scope.WaitForRuntimeAsync();
             await fixture.RunAsync("late");

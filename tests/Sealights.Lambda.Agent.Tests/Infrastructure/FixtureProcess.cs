@@ -12,12 +12,17 @@ internal sealed class FixtureProcess : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>How long an arm64 fixture (through QEMU, several times slower) may take for what takes <see cref="Timeout"/> natively.</summary>
+    public static readonly TimeSpan Arm64Timeout = TimeSpan.FromMinutes(3);
+
     private readonly Process _process;
+    private readonly TimeSpan _timeout;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
 
-    private FixtureProcess(Process process)
+    private FixtureProcess(Process process, TimeSpan timeout)
     {
         _process = process;
+        _timeout = timeout;
         _process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
@@ -43,10 +48,14 @@ internal sealed class FixtureProcess : IAsyncDisposable
     /// <param name="runtimePortSetting">DOTNET_DiagnosticPorts, as the exec wrapper sets it; null for none.</param>
     /// <param name="noInline">DOTNET_JitNoInline=1, which the exec wrapper sets for coverage.</param>
     /// <param name="environment">More variables, e.g. <c>AWS_LAMBDA_RUNTIME_API</c> for the probes' invocation boundary.</param>
-    public static FixtureProcess Start(string assemblyPath, string scenario, string? runtimePortSetting, bool noInline = true, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="arm64Root">
+    /// An unpacked arm64 stand-in (Sealights.Images.Testing.Arm64Runtime): the fixture then runs on
+    /// its arm64 .NET runtime, through QEMU; null: on this machine's dotnet.
+    /// </param>
+    public static FixtureProcess Start(string assemblyPath, string scenario, string? runtimePortSetting, bool noInline = true, IReadOnlyDictionary<string, string>? environment = null, string? arm64Root = null)
     {
         var appHost = !assemblyPath.EndsWith(".dll", StringComparison.Ordinal);
-        var start = new ProcessStartInfo(appHost ? assemblyPath : "dotnet")
+        var start = new ProcessStartInfo(arm64Root is not null ? Path.Combine(arm64Root, "var", "lang", "bin", "dotnet") : appHost ? assemblyPath : "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -75,13 +84,20 @@ internal sealed class FixtureProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        return new FixtureProcess(Process.Start(start)!);
+        if (arm64Root is not null)
+        {
+            // The image's arm64 libraries; the test host's DOTNET_ROOT would point at x64 frameworks.
+            start.Environment["QEMU_LD_PREFIX"] = arm64Root;
+            start.Environment.Remove("DOTNET_ROOT");
+        }
+
+        return new FixtureProcess(Process.Start(start)!, arm64Root is null ? Timeout : Arm64Timeout);
     }
 
     /// <summary>Waits until the fixture printed <paramref name="expected"/>.</summary>
     public async Task WaitForLineAsync(string expected)
     {
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(_timeout);
         try
         {
             while (await _lines.Reader.WaitToReadAsync(timeout.Token))
@@ -105,7 +121,7 @@ internal sealed class FixtureProcess : IAsyncDisposable
     /// <summary>Waits for a line starting with <paramref name="prefix"/> and returns it (e.g. a figure the fixture printed).</summary>
     public async Task<string> WaitForLineStartingAsync(string prefix)
     {
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(_timeout);
         try
         {
             while (await _lines.Reader.WaitToReadAsync(timeout.Token))
@@ -139,7 +155,7 @@ internal sealed class FixtureProcess : IAsyncDisposable
     {
         await _process.StandardInput.WriteLineAsync("exit");
         await _process.StandardInput.FlushAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(_timeout);
         await _process.WaitForExitAsync(timeout.Token);
     }
 
@@ -151,7 +167,7 @@ internal sealed class FixtureProcess : IAsyncDisposable
             await kill.WaitForExitAsync();
         }
 
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(_timeout);
         await _process.WaitForExitAsync(timeout.Token);
         return _process.ExitCode;
     }
@@ -160,7 +176,7 @@ internal sealed class FixtureProcess : IAsyncDisposable
     public async Task KillAsync()
     {
         _process.Kill();
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(_timeout);
         await _process.WaitForExitAsync(timeout.Token);
     }
 
