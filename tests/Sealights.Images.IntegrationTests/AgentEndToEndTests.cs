@@ -18,18 +18,6 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
     private const string QuoteAnswer =
         """{"currency":"USD","lines":[{"sku":"A","qty":2,"unitPrice":5.00,"lineTotal":10.00}],"subtotal":10.00,"discounts":[{"code":"TEN","amount":1.00}],"shipping":4.99,"total":13.99}""";
 
-    // Kills the agent as soon as it has said it collects, about when Lambda starts the runtime.
-    // (The agent's standard input, the launcher's pipe with the extension identifier, is passed on:
-    // a background command's is otherwise /dev/null.)
-    private const string KillAfterRegister = """
-        #!/bin/bash
-        /opt/sealights/bin/sealights-lambda-agent "$@" <&0 &
-        pid=$!
-        for _ in $(seq 1 500); do [ "$(cat /tmp/.sealights-agent.status 2>/dev/null)" = on ] && break; sleep 0.01; done
-        kill -9 "$pid"
-        wait "$pid"
-        """;
-
     private readonly string _outputDirectory = Directory.CreateTempSubdirectory("sl-agent-out-").FullName;
     private readonly string _token = SealightsTokens.Create();
 
@@ -79,35 +67,12 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
         Assert.DoesNotContain(_token, logs);
     }
 
-    public static TheoryData<string> Faults => ["binary missing", "token absent", "token malformed", "killed before the runtime starts"];
-
     [Theory]
-    [MemberData(nameof(Faults))]
+    [MemberData(nameof(AgentFaults.All), MemberType = typeof(AgentFaults))]
     public async Task A_faulty_agent_never_reaches_the_function(string fault)
     {
-        var image = images.SampleImage;
         var environment = new Dictionary<string, string> { ["SL_TOKEN"] = _token, ["SL_DEBUG_HITS_FILE"] = HitsFile };
-        string expectedLog;
-        switch (fault)
-        {
-            case "binary missing":
-                environment["SL_AGENT_BINARY"] = "/opt/sealights/bin/not-there";
-                expectedLog = "is missing or not executable: the function runs without coverage";
-                break;
-            case "token absent":
-                environment.Remove("SL_TOKEN");
-                expectedLog = "inactive (no token: set SL_TOKEN or SL_TOKEN_FILE on the function)";
-                break;
-            case "token malformed":
-                environment["SL_TOKEN"] = "not-a-jwt-" + _token[..12];
-                expectedLog = "inactive (SL_TOKEN is not usable: the token is not a JWT";
-                break;
-            default:
-                image = await ImageBuilder.BuildAsync(images.SampleImage, [new ImageFile("/var/task/kill-after-register.sh", KillAfterRegister, Executable: true)]);
-                environment["SL_AGENT_BINARY"] = "/var/task/kill-after-register.sh";
-                expectedLog = "agent stopped (exit status 137): the function continues without coverage";
-                break;
-        }
+        var (image, expectedLog) = await AgentFaults.ArrangeAsync(fault, images.SampleImage, environment);
         await using var container = await LambdaContainer.StartAsync(image, environment, Mount);
 
         foreach (var (payload, answer) in new[] { (Echo, EchoAnswer), (Quote, QuoteAnswer), (Echo, EchoAnswer) })

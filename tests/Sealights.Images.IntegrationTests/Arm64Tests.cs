@@ -1,3 +1,4 @@
+using Sealights.Images.IntegrationTests.Infrastructure;
 using Sealights.Images.Testing;
 using Xunit.Abstractions;
 using static Sealights.Images.Testing.SampleCalls;
@@ -113,46 +114,14 @@ public sealed class Arm64Tests(Arm64Fixture images, ITestOutputHelper output) : 
         Assert.DoesNotContain(token, logs);
     }
 
-    public static TheoryData<string> Faults => ["binary missing", "token absent", "token malformed", "killed before the runtime starts"];
-
-    // As AgentEndToEndTests.A_faulty_agent_never_reaches_the_function, on arm64.
-    private const string KillAfterRegister = """
-        #!/bin/bash
-        /opt/sealights/bin/sealights-lambda-agent "$@" <&0 &
-        pid=$!
-        for _ in $(seq 1 3000); do [ "$(cat /tmp/.sealights-agent.status 2>/dev/null)" = on ] && break; sleep 0.01; done
-        kill -9 "$pid"
-        wait "$pid"
-        """;
-
     [Theory]
-    [MemberData(nameof(Faults))]
+    [MemberData(nameof(AgentFaults.All), MemberType = typeof(AgentFaults))]
     public async Task A_faulty_agent_never_reaches_the_function(string fault)
     {
         var token = SealightsTokens.Create();
-        var image = images.SampleImage;
         var environment = new Dictionary<string, string> { ["SL_TOKEN"] = token, ["SL_DEBUG_HITS_FILE"] = HitsFile, ["SL_EMULATOR_INIT_TIMEOUT"] = InitTimeoutSeconds, ["SL_AGENT_VERDICT_WAIT_MS"] = VerdictWaitMs };
-        string expectedLog;
-        switch (fault)
-        {
-            case "binary missing":
-                environment["SL_AGENT_BINARY"] = "/opt/sealights/bin/not-there";
-                expectedLog = "is missing or not executable: the function runs without coverage";
-                break;
-            case "token absent":
-                environment.Remove("SL_TOKEN");
-                expectedLog = "inactive (no token: set SL_TOKEN or SL_TOKEN_FILE on the function)";
-                break;
-            case "token malformed":
-                environment["SL_TOKEN"] = "not-a-jwt-" + token[..12];
-                expectedLog = "inactive (SL_TOKEN is not usable: the token is not a JWT";
-                break;
-            default:
-                image = await ImageBuilder.BuildAsync(images.SampleImage, [new ImageFile("/var/task/kill-after-register.sh", KillAfterRegister, Executable: true)]);
-                environment["SL_AGENT_BINARY"] = "/var/task/kill-after-register.sh";
-                expectedLog = "agent stopped (exit status 137): the function continues without coverage";
-                break;
-        }
+        // Polled 30 s for the agent's "on": under QEMU it starts in seconds.
+        var (image, expectedLog) = await AgentFaults.ArrangeAsync(fault, images.SampleImage, environment, statusPolls: 3000);
         await using var container = await LambdaContainer.StartAsync(image, environment, RunArguments);
 
         foreach (var (payload, answer) in new[] { (Echo, EchoAnswer), (Quote, QuoteAnswer) })
