@@ -27,35 +27,48 @@ internal static class ImageSizes
         try
         {
             (await DockerCli.RunAsync(["save", "-o", archive, image], TimeSpan.FromMinutes(5))).EnsureSuccess("docker save " + image);
+            // Two passes: the manifest (written last) names the layers; only the added ones are gzipped.
             string[]? order = null;
-            var sizes = new Dictionary<string, long>();
-            await using (var file = File.OpenRead(archive))
-            using (var reader = new TarReader(file))
+            await ForEachFileAsync(archive, async (name, data) =>
             {
-                while (await reader.GetNextEntryAsync() is { } entry)
+                if (name == "manifest.json")
                 {
-                    if (entry.Name == "manifest.json" && entry.DataStream is { } manifest)
-                    {
-                        using var json = await JsonDocument.ParseAsync(manifest);
-                        order = [.. json.RootElement[0].GetProperty("Layers").EnumerateArray().Select(l => l.GetString()!)];
-                    }
-                    else if (entry.DataStream is { } data && entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
-                    {
-                        sizes[entry.Name] = await GzippedLengthAsync(data);
-                    }
+                    using var json = await JsonDocument.ParseAsync(data);
+                    order = [.. json.RootElement[0].GetProperty("Layers").EnumerateArray().Select(l => l.GetString()!)];
                 }
-            }
-
+            });
             if (order is null || order.Length != layers.Length)
             {
                 throw new InvalidOperationException($"docker save of {image}: no manifest.json with {layers.Length} layers");
             }
 
-            return order.Skip(order.Length - added).Sum(path => sizes[path]);
+            var wanted = order.Skip(order.Length - added).ToHashSet();
+            long total = 0;
+            await ForEachFileAsync(archive, async (name, data) =>
+            {
+                if (wanted.Contains(name))
+                {
+                    total += await GzippedLengthAsync(data);
+                }
+            });
+            return total;
         }
         finally
         {
             File.Delete(archive);
+        }
+    }
+
+    private static async Task ForEachFileAsync(string archive, Func<string, Stream, Task> visit)
+    {
+        await using var file = File.OpenRead(archive);
+        using var reader = new TarReader(file);
+        while (await reader.GetNextEntryAsync() is { } entry)
+        {
+            if (entry.DataStream is { } data && entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
+            {
+                await visit(entry.Name, data);
+            }
         }
     }
 
