@@ -158,6 +158,19 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
+    public async Task A_query_with_time_to_spare_ends_at_the_request_timeout()
+    {
+        // The shorter of SL_REQUEST_TIMEOUT_MS and the time left: here the request timeout.
+        var cache = Cache(("SL_REQUEST_TIMEOUT_MS", "300"));
+        _server.Answer(200, Execution("e-1"), hold: TimeSpan.FromSeconds(20));
+
+        var lookup = await Ask(cache, within: TimeSpan.FromSeconds(30));
+
+        Assert.Equal("active execution query timed out after 300 ms", lookup.Failure);
+        Assert.Equal(0, cache.Generation);
+    }
+
+    [Fact]
     public async Task No_time_left_means_no_query()
     {
         var cache = Cache();
