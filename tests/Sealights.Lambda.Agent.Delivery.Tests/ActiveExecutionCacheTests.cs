@@ -171,6 +171,40 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
+    public async Task A_body_that_is_not_json_is_warned_about_once_in_three_answers()
+    {
+        var cache = Cache();
+        _server.Answer(200, "<html>maintenance</html>");
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(ExecutionLookup.None, await Ask(cache));
+            _scope.Clock.Advance(Refresh);
+        }
+
+        Assert.Equal(1, _scope.Log.Count("WARN the active execution answer from"));
+    }
+
+    [Fact]
+    public async Task The_same_execution_twice_then_none_is_no_execution_and_said_once()
+    {
+        var cache = Cache();
+        _server.Answer(200, Execution("e-1"));
+        await Ask(cache);
+        _scope.Clock.Advance(Refresh);
+        await Ask(cache);
+        _scope.Clock.Advance(Refresh);
+        _server.Answer(404);
+        await Ask(cache);
+        _scope.Clock.Advance(Refresh);
+        await Ask(cache);
+
+        // An execution was seen (twice): flushes now are dropped, not held for a first one.
+        Assert.Equal(new ExecutionStamp(StampKind.NoExecution, FlushId: 1), cache.Stamp(1));
+        Assert.Equal(1, _scope.Log.Count("has no active test execution any more"));
+    }
+
+    [Fact]
     public async Task No_time_left_means_no_query()
     {
         var cache = Cache();
