@@ -133,10 +133,16 @@ public sealed class RebuildScriptTests(ITestOutputHelper output)
         Assert.Equal("false", second.Outputs["updated"]);
         Assert.Contains("nothing pushed", second.Log, StringComparison.Ordinal);
 
-        // One architecture rebuilt: the index follows it and keeps the other.
-        var rebuilt = await RebuildAsync(registry, baseImage, "--arch", "x86_64", "--force");
+        // AWS patches one platform's base: only that architecture is rebuilt, and the index follows
+        // it and keeps the other.
+        await DockerBuildAsync($"{baseImage}-x86_64", $"FROM {baseImage}-x86_64\nLABEL io.sealights.test.moved=\"{Guid.NewGuid():N}\"\n");
+        await Docker("push", "--quiet", $"{baseImage}-x86_64");
+        await Docker("manifest", "create", "--insecure", "--amend", baseImage, $"{baseImage}-x86_64", $"{baseImage}-arm64");
+        await Docker("manifest", "push", "--insecure", "--purge", baseImage);
+        var rebuilt = await RebuildAsync(registry, baseImage, "--arch", "x86_64");
         Assert.Equal("true", rebuilt.Outputs["rebuilt"]);
         Assert.NotEqual(built["x86_64"].Outputs["digest"], rebuilt.Outputs["digest"]);
+        Assert.Equal("false", (await RebuildAsync(registry, baseImage, "--arch", "arm64")).Outputs["rebuilt"]);
         var third = await PublishIndexAsync(registry);
         Assert.Equal(0, third.ExitCode);
         Assert.Equal("true", third.Outputs["updated"]);
