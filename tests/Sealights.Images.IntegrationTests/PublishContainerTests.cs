@@ -265,15 +265,18 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         var backendPort = FreePorts.Next();
         var token = SealightsTokens.Create($"http://127.0.0.1:{backendPort}/api");
         await using var backend = await TestBackendProcess.StartAsync(scratch, backendPort, token, "execution-stamped", output.WriteLine);
+        string logs;
         await using (var container = await LambdaContainer.StartAsync(image, new Dictionary<string, string> { ["SL_TOKEN"] = token, ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }))
         {
             Assert.Null((await container.InvokeAsync("""{"action":"echo","message":"stamped"}""")).FunctionError);
             await container.StopAsync();
-            output.WriteLine(await container.LogsAsync());
+            logs = await container.LogsAsync();
+            output.WriteLine(logs);
         }
+        Assert.Contains("bsid bsid-stamped, lab lab-stamped, test stage Smoke; local", logs);
         Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", backend.DeliveredMethods());
         Assert.NotEmpty(backend.FootprintsRecords());
-        Assert.All(backend.FootprintsRecords(), r => Assert.Contains("/footprints/Smoke; local/bsid-stamped/", Uri.UnescapeDataString((string?)r["rawTarget"] ?? "")));
+        Assert.All(backend.FootprintsRecords(), r => Assert.Contains("/bsid-stamped/", (string?)r["rawTarget"]));
     }
 
     public static TheoryData<string, string> TokenBoundForTheImage => new()
@@ -292,9 +295,10 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         var project = LambdaContainersPackage.CreateConsumer(package.PackageVersion, "net10.0", properties.Replace("TOKEN", token, StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(project, "sealights.settings.json"), $"{{ \"SL_LAB_ID\": \"lab\", \"SL_TOKEN\": \"{token}\" }}");
 
+        var (registry, repository) = StandInImages.ContainerTarget("it/token-bound");
         var publish = await ProcessRunner.RunAsync(
             "dotnet",
-            ["publish", project, "-t:PublishContainer", "-c", "Release", "--nologo", $"-p:ContainerRegistry={StandInImages.Registry}", "-p:ContainerRepository=it/token-bound"],
+            ["publish", project, "-t:PublishContainer", "-c", "Release", "--nologo", $"-p:ContainerRegistry={registry}", $"-p:ContainerRepository={repository}"],
             TimeSpan.FromMinutes(5));
         output.WriteLine($"{name}:\n{publish.Output}");
 
