@@ -281,9 +281,9 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
 
     public static TheoryData<string, string> TokenBoundForTheImage => new()
     {
-        { "the token in the image's environment", "</PropertyGroup><ItemGroup><ContainerEnvironmentVariable Include=\"SL_TOKEN\" Value=\"TOKEN\" /></ItemGroup><PropertyGroup>" },
-        { "a token in another variable", "</PropertyGroup><ItemGroup><ContainerEnvironmentVariable Include=\"MY_SECRET\" Value=\"TOKEN\" /></ItemGroup><PropertyGroup>" },
-        { "a token in a label", "</PropertyGroup><ItemGroup><ContainerLabel Include=\"sealights\" Value=\"TOKEN\" /></ItemGroup><PropertyGroup>" },
+        { "the token in the image's environment", "</PropertyGroup><ItemGroup><ContainerEnvironmentVariable Include=\"SL_TOKEN\" Value=\"{jwt}\" /></ItemGroup><PropertyGroup>" },
+        { "a token in another variable", "</PropertyGroup><ItemGroup><ContainerEnvironmentVariable Include=\"MY_SECRET\" Value=\"{jwt}\" /></ItemGroup><PropertyGroup>" },
+        { "a token in a label", "</PropertyGroup><ItemGroup><ContainerLabel Include=\"sealights\" Value=\"{jwt}\" /></ItemGroup><PropertyGroup>" },
         { "the token in the settings file", "<SealightsSettingsFile>sealights.settings.json</SealightsSettingsFile>" },
     };
 
@@ -292,7 +292,7 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
     public async Task A_token_bound_for_the_image_fails_the_publish_before_the_image_is_built(string name, string properties)
     {
         var token = SealightsTokens.Create();
-        var project = LambdaContainersPackage.CreateConsumer(package.PackageVersion, "net10.0", properties.Replace("TOKEN", token, StringComparison.Ordinal));
+        var project = LambdaContainersPackage.CreateConsumer(package.PackageVersion, "net10.0", properties.Replace("{jwt}", token, StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(project, "sealights.settings.json"), $"{{ \"SL_LAB_ID\": \"lab\", \"SL_TOKEN\": \"{token}\" }}");
 
         var (registry, repository) = StandInImages.ContainerTarget("it/token-bound");
