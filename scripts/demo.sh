@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo, the main job in one command: from source to a coverage report.
-#   1. builds the stand-in AWS base and the coverage-ready image on it (images/lambda-dotnet/build.sh),
+#   1. builds the stand-in AWS bases (linux/amd64 and linux/arm64) and the coverage-ready image on
+#      them, a multi-platform index :10 (images/lambda-dotnet/build.sh),
 #      packs the MSBuild package Sealights.Lambda.Containers and publishes the sample function into
 #      the local registry with `dotnet publish -t:PublishContainer` (probes compiled in, build map;
 #      the package's build side, build session and build-map upload, against the stand-in Sealights
@@ -10,7 +11,11 @@
 #      and runs a few named tests (payload sequences), each as its own execution;
 #   3. prints the coverage per test and in total, writes Cobertura, LCOV and HTML reports, and
 #      prints `sl-images check` for the image.
-# Everything built is reused by the next run (content-keyed package, incremental builds).
+# Everything built is reused by the next run (content-keyed package, incremental builds; the first
+# build of the arm64 stand-in takes about 20 minutes under QEMU, later ones seconds).
+#   --arch ARCH       the function's architecture, x86_64 (default) or arm64 (published with
+#                     LambdaArchitecture=arm64 and run under QEMU: slow, and its timings mean nothing)
+#   --no-arm64        build the coverage-ready image for linux/amd64 only (no arm64 stand-in)
 #   --emulator-flags  start the emulator itself as the entrypoint with its addresses as flags (the
 #                     command line AWS's emulator needs: it reads no address from the environment)
 #                     instead of the image's entrypoint with SL_EMULATOR_* variables
@@ -25,10 +30,17 @@ repo="$(pwd)"
 
 addressing=environment
 sealights_token_file=""
-usage() { echo "usage: scripts/demo.sh [--emulator-flags] [--sealights TOKEN_FILE]" >&2; exit 2; }
+arch=x86_64
+arm64_image=1
+usage() { echo "usage: scripts/demo.sh [--arch x86_64|arm64] [--no-arm64] [--emulator-flags] [--sealights TOKEN_FILE]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --emulator-flags) addressing=flags ;;
+    --no-arm64) arm64_image=0 ;;
+    --arch)
+      [ $# -ge 2 ] || usage
+      case "$2" in x86_64 | arm64) arch="$2" ;; *) echo "--arch: x86_64 or arm64, not '$2'" >&2; exit 2 ;; esac
+      shift ;;
     --sealights)
       [ $# -ge 2 ] || usage
       sealights_token_file="$(realpath -- "$2")"; shift
@@ -37,6 +49,13 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+if [ "$arch" = arm64 ] && [ "$arm64_image" -eq 0 ]; then
+  echo "--arch arm64 needs the arm64 image: drop --no-arm64" >&2
+  exit 2
+fi
+case "$arch" in x86_64) platform=linux/amd64 ;; arm64) platform=linux/arm64 ;; esac
+# Under QEMU everything the function and the agent do takes several times longer.
+[ "$arch" = arm64 ] && slow=6 || slow=1
 
 registry="${SL_REGISTRY:-localhost:5000}"
 # SL_REGISTRY may carry a path (localhost:5000/team): the SDK wants host and repository apart.
@@ -86,11 +105,21 @@ trap cleanup EXIT
 
 # --- 1. build -------------------------------------------------------------------------------------
 
-step "1/8 stand-in AWS base ${registry}/lambda/dotnet:10"
-bash images/lambda-dotnet-local/build.sh 10
-
-step "2/8 coverage-ready image ${registry}/sealights/lambda-dotnet:10 (agent NativeAOT, linux/amd64)"
-bash images/lambda-dotnet/build.sh --tag 10 --arch x86_64 --base "${registry}/lambda/dotnet:10" --registry "$registry"
+if [ "$arm64_image" -eq 1 ]; then
+  step "1/8 stand-in AWS bases ${registry}/lambda/dotnet:10 (linux/amd64) and :10-arm64 (linux/arm64)"
+  if ! docker image inspect "${registry}/lambda/dotnet:10-arm64" >/dev/null 2>&1; then
+    echo "   (the first build of the arm64 stand-in runs debootstrap under QEMU: about 20 minutes; --no-arm64 skips it)"
+  fi
+  bash images/lambda-dotnet-local/build.sh 10 10-arm64
+  step "2/8 coverage-ready image ${registry}/sealights/lambda-dotnet:10 (agent NativeAOT; an index of linux/amd64 and linux/arm64)"
+  bash images/lambda-dotnet/build.sh --tag 10 --arch all --base "${registry}/lambda/dotnet:10" \
+    --base-arm64 "${registry}/lambda/dotnet:10-arm64" --registry "$registry"
+else
+  step "1/8 stand-in AWS base ${registry}/lambda/dotnet:10"
+  bash images/lambda-dotnet-local/build.sh 10
+  step "2/8 coverage-ready image ${registry}/sealights/lambda-dotnet:10 (agent NativeAOT, linux/amd64)"
+  bash images/lambda-dotnet/build.sh --tag 10 --arch x86_64 --base "${registry}/lambda/dotnet:10" --registry "$registry"
+fi
 
 step "3/8 MSBuild package Sealights.Lambda.Containers and the sl-images tool (./run pack)"
 # The documented install command: a new version whenever the sources change (never taken from
@@ -130,7 +159,7 @@ token_file="$work/sl-token"
 echo "   build-side token (server ${backend}/api) in ${token_file#"$repo"/}"
 fi
 
-step "5/8 dotnet publish -t:PublishContainer -> ${image}"
+step "5/8 dotnet publish -t:PublishContainer -> ${image} (${platform})"
 lambda_core="$(find artifacts/local-feed -name 'Amazon.Lambda.Core.*.nupkg' | head -n 1)"
 lambda_core_version="$(basename "$lambda_core" .nupkg)"
 lambda_core_version="${lambda_core_version#Amazon.Lambda.Core.}"
@@ -145,6 +174,7 @@ cat >"$project/SampleFunction.csproj" <<PROJECT
     <ImplicitUsings>enable</ImplicitUsings>
     <LambdaHandler>${handler}</LambdaHandler>
     <SealightsBaseImageRegistry>${registry}</SealightsBaseImageRegistry>
+    <LambdaArchitecture>${arch}</LambdaArchitecture>
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="Sealights.Lambda.Containers" Version="${package_version}" PrivateAssets="all" />
@@ -218,28 +248,28 @@ export SL_TOKEN
 agent_env=(--env SL_TOKEN --env "SL_COLLECTOR_URL=${collector}" --env SL_FLUSH_INTERVAL_SECONDS=0)
 fi
 
-docker pull --quiet "$image" >/dev/null
+docker pull --quiet --platform "$platform" "$image" >/dev/null
 
-step "7/8 the function in the emulator (invoke 127.0.0.1:${invoke_port}, Runtime API 127.0.0.1:${api_port}; addresses by ${addressing})"
+step "7/8 the function in the emulator, ${platform} (invoke 127.0.0.1:${invoke_port}, Runtime API 127.0.0.1:${api_port}; addresses by ${addressing})"
 if [ "$addressing" = flags ]; then
-  docker run --detach --network host --name "$container" "${agent_env[@]}" \
+  docker run --detach --network host --platform "$platform" --name "$container" "${agent_env[@]}" \
     --entrypoint /usr/local/bin/aws-lambda-rie "$image" \
     --runtime-interface-emulator-address "127.0.0.1:${invoke_port}" \
     --runtime-api-address "127.0.0.1:${api_port}" \
     /var/runtime/bootstrap "$handler" >/dev/null
 else
-  docker run --detach --network host --name "$container" "${agent_env[@]}" \
+  docker run --detach --network host --platform "$platform" --name "$container" "${agent_env[@]}" \
     --env "SL_EMULATOR_ADDRESS=127.0.0.1:${invoke_port}" \
     --env "SL_EMULATOR_RUNTIME_API_ADDRESS=127.0.0.1:${api_port}" \
     "$image" >/dev/null
 fi
 listening=false
-for _ in $(seq 1 100); do
+for _ in $(seq 1 $((100 * slow))); do
   if (: >"/dev/tcp/127.0.0.1/${invoke_port}") 2>/dev/null; then listening=true; break; fi
   sleep 0.1
 done
 if [ "$listening" != true ]; then
-  echo "the emulator did not listen on 127.0.0.1:${invoke_port} within 10 s; container state and log:" >&2
+  echo "the emulator did not listen on 127.0.0.1:${invoke_port} within $((10 * slow)) s; container state and log:" >&2
   docker inspect --format '{{.State.Status}} (exit {{.State.ExitCode}})' "$container" >&2 || true
   docker logs "$container" >&2 || true
   exit 1
@@ -279,9 +309,9 @@ run_test() {
     -d "{\"executionId\":\"${name}\"}" >/dev/null
   before="$(stored)"
   for payload in "$@"; do invoke "$payload"; done
-  # Delivered: more stored than before, and nothing new for a second (10 s at most).
+  # Delivered: more stored than before, and nothing new for a second (10 s at most; 60 under QEMU).
   local last=-1 now quiet=0
-  for _ in $(seq 1 50); do
+  for _ in $(seq 1 $((50 * slow))); do
     now="$(stored)"
     if [ "$now" -gt "$before" ] && [ "$now" = "$last" ]; then quiet=$((quiet + 1)); else quiet=0; fi
     [ "$quiet" -ge 5 ] && break
@@ -310,7 +340,7 @@ if [ -n "$sealights_token_file" ]; then
   echo "   app sample-function, branch demo, build session ${bsid}: test stages echo, quote, info"
   step "sl-images check ${image}"
   check_status=0
-  sl_images check "$image" || check_status=$?
+  sl_images check "$image" --platform "$platform" || check_status=$?
   echo "(exit ${check_status})"
   exit 0
 fi
@@ -337,5 +367,5 @@ echo "         per test: ${work}/report/executions/<test>/"
 
 step "sl-images check ${image}"
 check_status=0
-sl_images check "$image" || check_status=$?
+sl_images check "$image" --platform "$platform" || check_status=$?
 echo "(exit ${check_status})"

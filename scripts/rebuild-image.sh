@@ -10,7 +10,9 @@
 # (localhost:5000), --repository sealights/lambda-dotnet.
 #
 # Tags (ecr.yaml makes all but the moving ones immutable):
-#   moving   <tag> on x86_64, <tag>-arm64 on arm64: the newest build, the one compared and checked
+#   moving   <tag>-<arch> (10-x86_64, 10-arm64, 8-x86_64): the newest build of that architecture,
+#            the one compared and checked; scripts/publish-index.sh then points <tag> (a
+#            multi-platform index, as AWS's own) at the moving tags of all architectures
 #   release  <tag>-<agent version>-<arch>-<UTC stamp>: written once, never moved
 #
 # 1. the base's digest for the platform, now (sl-images inspect --digest);
@@ -51,10 +53,15 @@ while [ $# -gt 0 ]; do
 done
 case "$tag" in 10 | 8) ;; *) echo "rebuild-image: --tag must be 10 or 8" >&2; exit 2 ;; esac
 case "$arch" in
-  x86_64) platform=linux/amd64; moving="$tag" ;;
-  arm64) platform=linux/arm64; moving="${tag}-arm64" ;;
+  x86_64) platform=linux/amd64 ;;
+  arm64) platform=linux/arm64 ;;
   *) echo "rebuild-image: --arch must be x86_64 or arm64" >&2; exit 2 ;;
 esac
+if [ "$tag" = 8 ] && [ "$arch" = arm64 ]; then
+  echo "rebuild-image: no arm64 image of :8 (see images/lambda-dotnet/build.sh: no .NET 8 arm64 runtime to build and test it with here)" >&2
+  exit 2
+fi
+moving="${tag}-${arch}"
 base="${base:-public.ecr.aws/lambda/dotnet:${tag}}"
 image="${registry}/${repository}"
 

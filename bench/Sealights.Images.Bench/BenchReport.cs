@@ -27,7 +27,7 @@ internal sealed class BenchReport(MachineFacts machine, int cold, int warm, IRea
     private IEnumerable<Mode> Modes =>
     [
         new("first-execution", "on", "on/every", firstExecution),
-        new("probes", "on/probes", "on/probes", probes),
+        new("probes", "on/probes", "on/probes/every", probes),
     ];
 
     private sealed record Entry(Mode Mode, CpuRun Run)
@@ -114,7 +114,7 @@ internal sealed class BenchReport(MachineFacts machine, int cold, int warm, IRea
         md.AppendLine($"Machine: {machine.Cpu}, {machine.Cores} cores, {machine.MemoryGb} GB, kernel {machine.Kernel}, Docker {machine.Docker}; load average {machine.LoadAtStart} at start, {machine.LoadAtEnd} at the end. "
             + $"{cold} cold starts per row (interleaved, order reversed every other round) and {warm} warm invocations per row, per CPU setting. "
             + "Rows: `off` the plain function on the stand-in AWS base; `on` the coverage-ready image with a token (first-execution mode); "
-            + "`on/every` the same flushed after every invocation; `on/probes` the instrumented function (probe mode). Wall-clock figures compare within this run only.");
+            + "`on/every` the same flushed after every invocation; `on/probes` the instrumented function (probe mode: each invocation harvested at its end, sent at the default interval); `on/probes/every` the same, sent after every invocation. Wall-clock figures compare within this run only.");
         md.AppendLine();
         md.AppendLine("| mode | CPUs | P1 init overhead, median (paired) / ratio | P2 warm caller Δ p50 / p99 | P3 post-runtime per invocation, median (p99) | P4 agent RSS / Max Memory Used Δ | P5 JIT P/R · R2R P/R · warm exact | P6 layer (gzip) / instrumented app Δ |");
         md.AppendLine("|---|---|---|---|---|---|---|---|");

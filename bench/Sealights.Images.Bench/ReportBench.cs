@@ -11,7 +11,8 @@ namespace Sealights.Images.Bench;
 /// <item><c>off</c>: the plain function on the stand-in AWS base (what the user had before);</item>
 /// <item><c>on</c>: on the coverage-ready image with a token, first-execution mode (default flush interval);</item>
 /// <item><c>on/every</c>: the same, flushed after every invocation (first-execution mode's per-invocation flush);</item>
-/// <item><c>on/probes</c>: the function instrumented (compiled-in probes), probe mode: a harvest at every invocation's end.</item>
+/// <item><c>on/probes</c>: the function instrumented (compiled-in probes), probe mode: a harvest at every invocation's end, sent at the default interval;</item>
+/// <item><c>on/probes/every</c>: the same, each invocation's harvest sent right after it (what P3's "a flush after each" means for this mode).</item>
 /// </list>
 /// Cold starts are interleaved across rows (order reversed every other round), then one warm
 /// container per row. P5 comes from the tests that hold the fixtures' ground truth
@@ -75,6 +76,7 @@ internal static class ReportBench
                     new("on", covered, delivering),
                     new("on/every", covered, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }),
                     new("on/probes", probed, delivering),
+                    new("on/probes/every", probed, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }),
                 };
                 string[] runArguments = setting == "none" ? [] : ["--cpus", setting];
                 Console.WriteLine($"{CpuRun.Label(setting)}: {cold} interleaved cold rounds of {string.Join(", ", configurations.Select(c => c.Name))}");

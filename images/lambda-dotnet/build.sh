@@ -128,12 +128,10 @@ build_arch arm64 "${tag}-arm64"
 # index under both names; docker manifest reads each image's platform from its config.
 docker push --quiet "${image}:${tag}-x86_64" >/dev/null
 docker push --quiet "${image}:${tag}-arm64" >/dev/null
-insecure=()
-case "${registry%%/*}" in localhost:* | 127.* | localhost | "[::1]"*) insecure=(--insecure) ;; esac
+# shellcheck source=scripts/lib/manifest-index.sh
+source scripts/lib/manifest-index.sh
 for index in "${image}:${tag}" "${image}:${tag}-${agent_version}"; do
-  docker manifest rm "$index" >/dev/null 2>&1 || true
-  docker manifest create "${insecure[@]}" "$index" "${image}:${tag}-x86_64" "${image}:${tag}-arm64" >/dev/null
-  docker manifest push "${insecure[@]}" --purge "$index" >/dev/null
+  push_index "$index" "${image}:${tag}-x86_64" "${image}:${tag}-arm64"
 done
 for platform in linux/amd64 linux/arm64; do
   echo "== pushed ${image}:${tag} and :${tag}-${agent_version} (index), ${platform}: $("${sl_images[@]}" inspect "${image}:${tag}" --platform "$platform" --digest)"

@@ -8,7 +8,8 @@ namespace Sealights.Images.Aws.Tests;
 /// stand-in of AWS's base in a repository of this test's own: the first run builds, a run on the
 /// same base builds nothing, a new base pushed under the same tag is picked up, labelled with its
 /// per-platform digest and checked fresh; scripts/check-deployed-images.sh (the staleness
-/// workflow's) says stale in between and fresh after.
+/// workflow's) says stale in between and fresh after. scripts/publish-index.sh (the workflow's
+/// next job) makes the line's tag an index of each architecture's newest build.
 /// </summary>
 public sealed class RebuildScriptTests(ITestOutputHelper output)
 {
@@ -21,7 +22,7 @@ public sealed class RebuildScriptTests(ITestOutputHelper output)
         var registry = $"{StandInImages.Registry}/rebuild-{Guid.NewGuid().ToString("N")[..8]}";
         await using var localTags = new LocalTags(registry);
         var baseImage = $"{registry}/lambda/dotnet:10";
-        var published = $"{registry}/sealights/lambda-dotnet:10";
+        var published = $"{registry}/sealights/lambda-dotnet:10-x86_64";
         await Docker("tag", standIn, baseImage);
         await Docker("push", "--quiet", baseImage);
         var firstBase = await DigestAsync(baseImage);
@@ -80,22 +81,106 @@ public sealed class RebuildScriptTests(ITestOutputHelper output)
         // ecr.yaml's rules fit the tags the script really pushes.
         var repository = Templates.Resource(Templates.Ecr, "Repository").Map("Properties");
         var exclusions = repository.List("ImageTagMutabilityExclusionFilters").Items.Cast<CfnMap>().Select(f => f.Text("ImageTagMutabilityExclusionFilterValue")).ToList();
-        Assert.Contains(exclusions, p => EcrWildcard.Matches(p, "10"));
+        Assert.Contains(exclusions, p => EcrWildcard.Matches(p, "10-x86_64"));
         Assert.DoesNotContain(exclusions, p => EcrWildcard.Matches(p, third.Outputs["release_tag"]));
         var lifecycle = Templates.SubstituteDefaults(Templates.Ecr, repository.Map("LifecyclePolicy")["LifecyclePolicyText"]!);
         Assert.Contains("\"10-*-x86_64-*\"", lifecycle, StringComparison.Ordinal);
         Assert.True(EcrWildcard.Matches("10-*-x86_64-*", third.Outputs["release_tag"]));
     }
 
+    [Fact]
+    public async Task The_line_s_index_names_the_newest_build_of_each_architecture_each_on_its_own_base()
+    {
+        var standIns = new Dictionary<string, string> { ["x86_64"] = await StandInBase.EnsureAsync("10"), ["arm64"] = await StandInBase.EnsureAsync("10-arm64") };
+        var platforms = new Dictionary<string, string> { ["x86_64"] = "linux/amd64", ["arm64"] = "linux/arm64" };
+        var registry = $"{StandInImages.Registry}/index-{Guid.NewGuid().ToString("N")[..8]}";
+        await using var localTags = new LocalTags(registry);
+        var index = $"{registry}/sealights/lambda-dotnet:10";
+
+        // AWS's base as AWS publishes it: one index with a manifest per platform.
+        var baseImage = $"{registry}/lambda/dotnet:10";
+        foreach (var (arch, standIn) in standIns)
+        {
+            await Docker("tag", standIn, $"{baseImage}-{arch}");
+            await Docker("push", "--quiet", $"{baseImage}-{arch}");
+        }
+        await Docker("manifest", "create", "--insecure", baseImage, $"{baseImage}-x86_64", $"{baseImage}-arm64");
+        await Docker("manifest", "push", "--insecure", "--purge", baseImage);
+
+        var built = new Dictionary<string, Run>();
+        foreach (var arch in standIns.Keys)
+        {
+            built[arch] = await RebuildAsync(registry, baseImage, "--arch", arch);
+            Assert.Equal(0, built[arch].ExitCode);
+            Assert.Equal($"{registry}/sealights/lambda-dotnet:10-{arch}", built[arch].Outputs["image"]);
+        }
+
+        var first = await PublishIndexAsync(registry);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal("true", first.Outputs["updated"]);
+        foreach (var (arch, platform) in platforms)
+        {
+            // Each platform of the index: that architecture's build, labelled with its own platform's base.
+            Assert.Equal(built[arch].Outputs["digest"], first.Outputs[$"digest_{arch}"]);
+            Assert.Equal(built[arch].Outputs["digest"], await DigestAsync(index, platform));
+            Assert.Equal(await DigestAsync(baseImage, platform), await LabelAsync(index, "org.opencontainers.image.base.digest", platform));
+        }
+        Assert.NotEqual(await DigestAsync(baseImage, "linux/amd64"), await DigestAsync(baseImage, "linux/arm64"));
+
+        // Nothing changed: nothing pushed.
+        var second = await PublishIndexAsync(registry);
+        Assert.Equal(0, second.ExitCode);
+        Assert.Equal("false", second.Outputs["updated"]);
+        Assert.Contains("nothing pushed", second.Log, StringComparison.Ordinal);
+
+        // AWS patches one platform's base: only that architecture is rebuilt, and the index follows
+        // it and keeps the other.
+        await DockerBuildAsync($"{baseImage}-x86_64", $"FROM {baseImage}-x86_64\nLABEL io.sealights.test.moved=\"{Guid.NewGuid():N}\"\n");
+        await Docker("push", "--quiet", $"{baseImage}-x86_64");
+        await Docker("manifest", "create", "--insecure", "--amend", baseImage, $"{baseImage}-x86_64", $"{baseImage}-arm64");
+        await Docker("manifest", "push", "--insecure", "--purge", baseImage);
+        var rebuilt = await RebuildAsync(registry, baseImage, "--arch", "x86_64");
+        Assert.Equal("true", rebuilt.Outputs["rebuilt"]);
+        Assert.NotEqual(built["x86_64"].Outputs["digest"], rebuilt.Outputs["digest"]);
+        Assert.Equal("false", (await RebuildAsync(registry, baseImage, "--arch", "arm64")).Outputs["rebuilt"]);
+        var third = await PublishIndexAsync(registry);
+        Assert.Equal(0, third.ExitCode);
+        Assert.Equal("true", third.Outputs["updated"]);
+        Assert.Equal(rebuilt.Outputs["digest"], await DigestAsync(index, "linux/amd64"));
+        Assert.Equal(built["arm64"].Outputs["digest"], await DigestAsync(index, "linux/arm64"));
+
+        var check = await ProcessRunner.RunAsync("dotnet", [Cli, "check", index, "--platform", "linux/arm64", "--json"], TimeSpan.FromMinutes(2));
+        Assert.True(check.ExitCode == 0, check.Output);
+        Assert.Contains("\"status\": \"fresh\"", check.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_index_is_not_published_before_each_architecture_has_a_build()
+    {
+        var registry = $"{StandInImages.Registry}/noindex-{Guid.NewGuid().ToString("N")[..8]}";
+        var result = await PipelineScript.RunAsync("publish-index.sh", ["--tag", "10", "--registry", registry], TimeSpan.FromMinutes(5));
+        output.WriteLine(result.Output);
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("run scripts/rebuild-image.sh --tag 10 --arch x86_64 first", result.StdErr, StringComparison.Ordinal);
+        var inspected = await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", $"{registry}/sealights/lambda-dotnet:10", "--digest"], TimeSpan.FromMinutes(1));
+        Assert.NotEqual(0, inspected.ExitCode);
+    }
+
     private sealed record Run(int ExitCode, IReadOnlyDictionary<string, string> Outputs, string Log);
 
-    private async Task<Run> RebuildAsync(string registry, string baseImage)
+    private Task<Run> RebuildAsync(string registry, string baseImage, params string[] more) =>
+        RunScriptAsync("rebuild-image.sh", ["--tag", "10", "--base", baseImage, "--registry", registry, .. more]);
+
+    private Task<Run> PublishIndexAsync(string registry) =>
+        RunScriptAsync("publish-index.sh", ["--tag", "10", "--registry", registry]);
+
+    private async Task<Run> RunScriptAsync(string script, string[] arguments)
     {
         var outputs = Path.GetTempFileName();
         try
         {
             var result = await PipelineScript.RunAsync(
-                "rebuild-image.sh", ["--tag", "10", "--base", baseImage, "--registry", registry], TimeSpan.FromMinutes(15),
+                script, arguments, TimeSpan.FromMinutes(15),
                 new Dictionary<string, string> { ["GITHUB_OUTPUT"] = outputs });
             output.WriteLine(result.Output);
             var values = File.ReadAllLines(outputs).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
@@ -114,13 +199,13 @@ public sealed class RebuildScriptTests(ITestOutputHelper output)
         return result;
     }
 
-    private static async Task<string> DigestAsync(string image) =>
-        (await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", image, "--platform", "linux/amd64", "--digest"], TimeSpan.FromMinutes(1)))
+    private static async Task<string> DigestAsync(string image, string platform = "linux/amd64") =>
+        (await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", image, "--platform", platform, "--digest"], TimeSpan.FromMinutes(1)))
             .EnsureSuccess($"sl-images inspect {image}").StdOut.Trim();
 
-    private static async Task<string> LabelAsync(string image, string label)
+    private static async Task<string> LabelAsync(string image, string label, string platform = "linux/amd64")
     {
-        var json = (await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", image, "--platform", "linux/amd64"], TimeSpan.FromMinutes(1)))
+        var json = (await ProcessRunner.RunAsync("dotnet", [Cli, "inspect", image, "--platform", platform], TimeSpan.FromMinutes(1)))
             .EnsureSuccess($"sl-images inspect {image}").StdOut;
         using var document = System.Text.Json.JsonDocument.Parse(json);
         return document.RootElement.GetProperty("labels").GetProperty(label).GetString()!;

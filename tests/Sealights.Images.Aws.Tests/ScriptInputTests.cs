@@ -12,12 +12,25 @@ public sealed class ScriptInputTests
     [InlineData("--tag", "9")]
     [InlineData("--tag", "10", "--arch", "riscv64")]
     [InlineData("--tag", "10", "--bogus")]
+    [InlineData("--tag", "8", "--arch", "arm64")]
     public async Task The_rebuild_script_refuses_bad_arguments_with_exit_2(params string[] arguments)
     {
         var result = await PipelineScript.RunAsync("rebuild-image.sh", arguments, TimeSpan.FromMinutes(1));
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("rebuild-image", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--tag", "9")]
+    [InlineData("--tag", "10", "--arch", "x86_64,riscv64")]
+    [InlineData("--tag", "10", "--bogus")]
+    public async Task The_index_script_refuses_bad_arguments_with_exit_2(params string[] arguments)
+    {
+        var result = await PipelineScript.RunAsync("publish-index.sh", arguments, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("publish-index", result.StdErr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -103,6 +103,7 @@ public sealed class WorkflowTests
     {
         Assert.Contains("bash .ci/run", Workflows.RunText(Workflows.Load("ci.yml")), StringComparison.Ordinal);
         Assert.Contains("scripts/rebuild-image.sh", Workflows.RunText(Workflows.Load("rebuild.yml")), StringComparison.Ordinal);
+        Assert.Contains("scripts/publish-index.sh", Workflows.RunText(Workflows.Load("rebuild.yml")), StringComparison.Ordinal);
         Assert.Contains("scripts/check-deployed-images.sh", Workflows.RunText(Workflows.Load("staleness.yml")), StringComparison.Ordinal);
         Assert.Contains("scripts/pack-release.sh", Workflows.RunText(Workflows.Load("release.yml")), StringComparison.Ordinal);
         foreach (var file in Workflows.Files())
@@ -124,7 +125,17 @@ public sealed class WorkflowTests
         var matrix = workflow.Map("jobs").Map("rebuild").Map("strategy").Map("matrix");
         Assert.Equal(["10", "8"], matrix.List("tag").Items.Select(i => ((CfnScalar)i).Value));
         Assert.Equal(["x86_64", "arm64"], matrix.List("arch").Items.Select(i => ((CfnScalar)i).Value));
+        // build.sh and rebuild-image.sh refuse :8 on arm64; the matrix must not ask for it.
+        var excluded = Assert.IsType<CfnMap>(Assert.Single(matrix.List("exclude").Items));
+        Assert.Equal(("8", "arm64"), (excluded.Text("tag"), excluded.Text("arch")));
         Assert.Equal("false", workflow.Map("jobs").Map("rebuild").Map("strategy").Text("fail-fast"));
+
+        // The index of each line comes after every architecture's job, even a failed one.
+        var index = workflow.Map("jobs").Map("index");
+        Assert.Equal("rebuild", index.Text("needs"));
+        Assert.Equal("${{ !cancelled() }}", index.Text("if"));
+        Assert.Equal(["10", "8"], index.Map("strategy").Map("matrix").List("tag").Items.Select(i => ((CfnScalar)i).Value));
+        Assert.Contains("scripts/publish-index.sh --tag \"$TAG\"", Workflows.RunText(workflow), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -224,9 +224,9 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
             environment["SL_BUILD_SESSION_ID"] = "policy-bsid";
             environment["SL_TELEMETRY_API"] = "false";
         }
-        await using var container = await LambdaContainer.StartAsync(images.SampleImage, environment, Mount);
+        await using var container = await LambdaContainer.StartAsync(images.SampleImage, environment, [.. Mount, "--stop-timeout", "3"]);
         Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
-        await container.StopAsync(graceSeconds: 3);
+        await container.StopAsync();
         var logs = await container.LogsAsync();
         output.WriteLine(logs);
 

@@ -119,6 +119,23 @@ public sealed class LifecycleCallsTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_build_session_without_names_is_said_so_rather_than_as_question_marks()
+    {
+        var backend = await _scope.StartBackendAsync(execution: "execution-1");
+        await backend.SetModeAsync(new { mode = "build-session", buildSessionId = "bsid-1" });
+        var delivery = _scope.AnnouncedDelivery(_scope.Options(), Function);
+
+        delivery.MarkFirstInvoke(DateTimeOffset.UtcNow);
+        delivery.Invoked();
+        // The remote configuration is asked for after the build session's answer was read.
+        await Sending.UntilAsync(() => backend.Records().Any(r => Route(r) == "remote-config"), "the calls after the build session");
+        await delivery.DrainAsync(DateTimeOffset.UtcNow.AddSeconds(3));
+
+        Assert.Contains(_scope.Log.Lines, l => l.Contains("build session bsid-1: known to the server, which names no app, branch or build", StringComparison.Ordinal));
+        Assert.DoesNotContain(_scope.Log.Lines, l => l.Contains("app '?'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Remote_configuration_enabled_false_silences_footprints_and_events_with_one_line()
     {
         var backend = await BackendWithBuildSessionAsync();

@@ -81,11 +81,14 @@ public sealed class AccuracyTests(ITestOutputHelper output)
         var whileAlive = Accuracy.Of(run.WhileAlive, expected);
         var statistics = run.Statistics;
 
-        run.Scope.Print(
+        // To the test's own output (the scope's is closed by now): the bench's P5 reads it from TRX.
+        var figures =
             $"{flavor} (first-execution mode): precision {accuracy.Precision:0.00} recall {accuracy.Recall:0.00} "
             + $"({run.Hits.Count} hits of {expected.Count} executed methods; flush while alive: recall {whileAlive.Recall:0.00}); "
             + $"cold start traced: {statistics.EventsRead} events, {statistics.BytesRead / 1024.0:0} KB, "
-            + $"{statistics.EventsLost} lost, {statistics.SessionsStarted} sessions");
+            + $"{statistics.EventsLost} lost, {statistics.SessionsStarted} sessions";
+        Console.WriteLine(figures);
+        output.WriteLine(figures);
         output.WriteLine(accuracy.ToString());
 
         Assert.Equal(run.Hits.Count, run.Hits.Select(h => h.Method.Id).Distinct().Count());

@@ -223,7 +223,10 @@ public sealed class LifecycleCalls : IDisposable
         {
             // Every later request's headers, and collector footprints' meta.agentConfig, name them.
             _options.Metadata.Learn(session.AppName, session.BranchName, session.BuildName);
-            _log.Info($"build session {_options.BuildSessionId}: app '{session.AppName ?? "?"}', branch '{session.BranchName ?? "?"}', build '{session.BuildName ?? "?"}'");
+            _log.Info(session.AppName is null && session.BranchName is null && session.BuildName is null
+                // `sl-images collect` knows build session ids, not their names.
+                ? $"build session {_options.BuildSessionId}: known to the server, which names no app, branch or build (as a local collector)"
+                : $"build session {_options.BuildSessionId}: app '{session.AppName ?? "?"}', branch '{session.BranchName ?? "?"}', build '{session.BuildName ?? "?"}'");
         }
         else if (status == (int)HttpStatusCode.NotFound)
         {
