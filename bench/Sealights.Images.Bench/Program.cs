@@ -34,6 +34,7 @@ using Sealights.Images.Testing;
 //        hotloop [--rounds N] [--repetitions M]
 //        collect [--requests N] [--clients C] [--methods M]
 //        report [--cold N] [--warm M] [--cpus none,1,0.5] [--out DIR] [--plots] [--accuracy false]
+//        agent-frameworks [--cold N] [--cpus N]
 // "stress" is its own command: many enabled cold starts beside a CPU load (ColdStartStress).
 // "hotloop" too: tight application loops plain, with JitNoInline and with probes (HotLoopBench).
 if (args.Length > 0 && args[0] == "stress")
@@ -44,6 +45,12 @@ if (args.Length > 0 && args[0] == "stress")
 if (args.Length > 0 && args[0] == "hotloop")
 {
     return await HotLoopBench.RunAsync(args[1..]);
+}
+
+// "agent-frameworks": the agent built on net10.0 against net8.0, same run (AgentFrameworkBench).
+if (args.Length > 0 && args[0] == "agent-frameworks")
+{
+    return await AgentFrameworkBench.RunAsync(args[1..]);
 }
 
 // "report": P1–P6 for both collection modes at several CPU settings, written to bench/results (ReportBench).

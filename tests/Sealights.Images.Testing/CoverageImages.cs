@@ -9,16 +9,26 @@ public static class CoverageImages
     /// <summary>
     /// The published agent (sealights-lambda-agent) for linux-x64 or linux-arm64, rebuilt only when
     /// its sources change. linux-arm64 is cross-compiled as images/lambda-dotnet/build.sh does it.
+    /// <paramref name="framework"/> other than the project's net10.0 (the bench's net8.0
+    /// comparison) is restored and published apart, so the project's own obj/ stays as it is.
     /// </summary>
-    public static async Task<string> PublishAgentAsync(string rid = "linux-x64")
+    public static async Task<string> PublishAgentAsync(string rid = "linux-x64", string framework = "net10.0")
     {
         var key = ContentKey.Of(
             [RepositoryPaths.Combine("src", "Sealights.Lambda.Agent"), RepositoryPaths.Combine("src", "Sealights.Coverage")],
             File.ReadAllText(RepositoryPaths.Combine("Directory.Build.props")),
             File.ReadAllText(RepositoryPaths.Combine("Directory.Packages.props")));
-        var output = Path.Combine(RepositoryPaths.Artifacts, "agent-publish", rid == "linux-x64" ? key : $"{rid}-{key}");
+        var flavour = (rid == "linux-x64" ? "" : $"{rid}-") + (framework == "net10.0" ? "" : $"{framework}-");
+        var output = Path.Combine(RepositoryPaths.Artifacts, "agent-publish", flavour + key);
         var binary = Path.Combine(output, "sealights-lambda-agent");
         List<string> arguments = ["publish", RepositoryPaths.Combine("src", "Sealights.Lambda.Agent"), "-c", "Release", "-r", rid, "-o", output, "--nologo"];
+        List<string>? restore = null;
+        if (framework != "net10.0")
+        {
+            var artifacts = Path.Combine(RepositoryPaths.Artifacts, "agent-publish", $"{framework}-build");
+            restore = ["restore", RepositoryPaths.Combine("src", "Sealights.Lambda.Agent"), "-r", rid, $"-p:TargetFramework={framework}", "-p:PublishAot=true", "--artifacts-path", artifacts];
+            arguments.AddRange([$"-p:TargetFramework={framework}", "--no-restore", "--artifacts-path", artifacts]);
+        }
         if (rid == "linux-arm64")
         {
             // Its own artifacts path: the project's obj/ stays the linux-x64 restore other builds use.
@@ -29,8 +39,12 @@ public static class CoverageImages
         {
             if (!File.Exists(binary))
             {
+                if (restore is not null)
+                {
+                    (await ProcessRunner.RunAsync("dotnet", restore, TimeSpan.FromMinutes(10))).EnsureSuccess($"dotnet restore of the agent for {framework}");
+                }
                 (await ProcessRunner.RunAsync("dotnet", arguments, TimeSpan.FromMinutes(10)))
-                    .EnsureSuccess($"dotnet publish (NativeAOT, {rid}) of the agent");
+                    .EnsureSuccess($"dotnet publish (NativeAOT, {rid}, {framework}) of the agent");
             }
             return binary;
         });
@@ -41,10 +55,10 @@ public static class CoverageImages
         ["-p:CppCompilerAndLinker=clang", "-p:SysRoot=/", "-p:LinkerFlavor=lld", "-p:ObjCopyName=aarch64-linux-gnu-objcopy"];
 
     /// <summary>Builds the coverage-ready image on a base and returns its tag (arm64: the agent for linux-arm64, the image linux/arm64).</summary>
-    public static async Task<string> BuildAsync(string baseImage, string agentVersion = "0.0.0-test", string architecture = "x86_64")
+    public static async Task<string> BuildAsync(string baseImage, string agentVersion = "0.0.0-test", string architecture = "x86_64", string agentFramework = "net10.0")
     {
         var arm64 = architecture == "arm64";
-        var agent = await PublishAgentAsync(arm64 ? "linux-arm64" : "linux-x64");
+        var agent = await PublishAgentAsync(arm64 ? "linux-arm64" : "linux-x64", agentFramework);
         var context = Path.Combine(RepositoryPaths.Artifacts, "coverage-image-context", Guid.NewGuid().ToString("N")[..8]);
         var layer = Path.Combine(context, "layer");
         CopyTree(RepositoryPaths.Combine("src", "Sealights.Lambda.Agent", "layer"), layer);
