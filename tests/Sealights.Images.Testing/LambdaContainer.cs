@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DotNet.Testcontainers.Builders;
+using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 
 namespace Sealights.Images.Testing;
@@ -118,19 +119,18 @@ public sealed class LambdaContainer : IAsyncDisposable
     }
 
     /// <summary>Polls the container's log until it satisfies a condition; returns the log either way.</summary>
-    /// <remarks>Not Testcontainers' WaitUntilAsync: after its timeout, its polling goes on.</remarks>
     public async Task<string> WaitForLogAsync(Func<string, bool> condition, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        var logs = "";
+        try
         {
-            var logs = await LogsAsync();
-            if (condition(logs) || DateTime.UtcNow > deadline)
-            {
-                return logs;
-            }
-            await Task.Delay(Poll);
+            await WaitStrategy.WaitUntilAsync(async () => condition(logs = await LogsAsync()), Poll, timeout);
         }
+        catch (TimeoutException)
+        {
+            logs = await LogsAsync();
+        }
+        return logs;
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
