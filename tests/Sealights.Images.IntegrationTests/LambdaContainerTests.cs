@@ -52,26 +52,6 @@ public sealed class LambdaContainerTests(StandInFixture images)
         Assert.Empty((await DockerCli.RunAsync(["ps", "--all", "--quiet", "--filter", $"ancestor={image}"])).EnsureSuccess("docker ps").StdOut.Trim());
     }
 
-    [Fact]
-    public async Task The_docker_run_flags_of_the_callers_reach_the_container()
-    {
-        var directory = Directory.CreateTempSubdirectory("sl-it-flags-").FullName;
-        try
-        {
-            await using var container = await LambdaContainer.StartAsync(
-                images.SampleImage10,
-                extraRunArguments: ["--volume", $"{directory}:/sl-out", "--tmpfs", "/tmp:size=4m", "--cpus", "1.5", "--stop-timeout", "3"]);
-
-            var settings = await DockerCli.InspectAsync(
-                container.Name, "{{.HostConfig.NetworkMode}} {{.HostConfig.NanoCpus}} {{.HostConfig.Tmpfs}} {{.Config.StopTimeout}} {{range .Mounts}}{{.Source}}:{{.Destination}}{{end}}");
-            Assert.Equal($"host 1500000000 map[/tmp:size=4m] 3 {directory}:/sl-out", settings);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
     private static async Task<string> ContainersNamedAsync(string name) =>
         (await DockerCli.RunAsync(["ps", "--all", "--quiet", "--filter", $"name=^{name}$"])).EnsureSuccess("docker ps").StdOut.Trim();
 }
