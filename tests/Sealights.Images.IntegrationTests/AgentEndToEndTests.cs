@@ -224,9 +224,9 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
             environment["SL_BUILD_SESSION_ID"] = "policy-bsid";
             environment["SL_TELEMETRY_API"] = "false";
         }
-        await using var container = await LambdaContainer.StartAsync(images.SampleImage, environment, [.. Mount, "--stop-timeout", "3"]);
+        await using var container = await LambdaContainer.StartAsync(images.SampleImage, environment, Mount);
         Assert.Equal(EchoAnswer, (await container.InvokeAsync(Echo)).Body);
-        await container.StopAsync();
+        await container.StopAsync(graceSeconds: 3);
         var logs = await container.LogsAsync();
         output.WriteLine(logs);
 

@@ -52,8 +52,7 @@ public sealed class Arm64Tests(Arm64Fixture images, ITestOutputHelper output) : 
 
     public void Dispose() => Directory.Delete(_outputDirectory, recursive: true);
 
-    // QEMU is slow: a longer grace for the orderly shutdown (the stop that flushes the hits).
-    private string[] RunArguments => [.. Platform, "--volume", $"{_outputDirectory}:/sl-out", "--stop-timeout", "30"];
+    private string[] RunArguments => [.. Platform, "--volume", $"{_outputDirectory}:/sl-out"];
 
     [Fact]
     public async Task The_images_are_arm64_and_so_is_the_agent_in_them()
@@ -85,7 +84,7 @@ public sealed class Arm64Tests(Arm64Fixture images, ITestOutputHelper output) : 
 
         var echo = await container.InvokeAsync(Echo, InvokeTimeout);
         var quote = await container.InvokeAsync(Quote, InvokeTimeout);
-        await container.StopAsync();
+        await container.StopAsync(graceSeconds: 30);
         var logs = await container.LogsAsync();
         output.WriteLine(logs);
 
@@ -131,7 +130,7 @@ public sealed class Arm64Tests(Arm64Fixture images, ITestOutputHelper output) : 
             Assert.Null(result.FunctionError);
             Assert.Equal(answer, result.Body);
         }
-        await container.StopAsync();
+        await container.StopAsync(graceSeconds: 30);
         var logs = await container.LogsAsync();
         output.WriteLine(logs);
 

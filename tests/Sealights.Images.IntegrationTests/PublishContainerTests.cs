@@ -216,10 +216,10 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
         await using (var container = await LambdaContainer.StartAsync(
             image,
             new Dictionary<string, string> { ["SL_TOKEN"] = SealightsTokens.Create(), ["SL_DEBUG_HITS_FILE"] = "/sl-out/hits.jsonl", ["SL_EMULATOR_INIT_TIMEOUT"] = "120", ["SL_AGENT_VERDICT_WAIT_MS"] = "60000" },
-            ["--platform", "linux/arm64", "--volume", $"{hits}:/sl-out", "--stop-timeout", "30"]))
+            ["--platform", "linux/arm64", "--volume", $"{hits}:/sl-out"]))
         {
             var echo = await container.InvokeAsync("""{"action":"echo","message":"published"}""", TimeSpan.FromMinutes(2));
-            await container.StopAsync();
+            await container.StopAsync(graceSeconds: 30);
             output.WriteLine(await container.LogsAsync());
             Assert.Equal("""{"action":"echo","message":"published","length":9}""", echo.Body);
         }

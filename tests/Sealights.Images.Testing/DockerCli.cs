@@ -1,8 +1,7 @@
 namespace Sealights.Images.Testing;
 
 /// <summary>
-/// The real Docker engine through its CLI: image builds, pulls, inspections and one-shot commands
-/// (function containers go through Testcontainers: <see cref="LambdaContainer"/>).
+/// The real Docker engine through its CLI (Docker.DotNet is not on the package mirror).
 /// Containers always use the host network: this machine has no bridge. Every container and image
 /// made through it carries the run's label, and every image pulled through it is recorded, so the
 /// run removes them at its end (<see cref="TestRun"/>).

@@ -1,10 +1,7 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using DotNet.Testcontainers.Builders;
-using DotNet.Testcontainers.Configurations;
-using DotNet.Testcontainers.Containers;
 
 namespace Sealights.Images.Testing;
 
@@ -14,21 +11,16 @@ public sealed record InvokeResult(int StatusCode, string Body, string? FunctionE
 /// <summary>
 /// A function image running in a container under a Lambda emulator (ours, or AWS's with
 /// <see cref="EmulatorAddressing.Flags"/>), on the host network with its own invoke and Runtime API ports.
-/// Testcontainers starts it, waits for the emulator, reads its logs and stops it; its owner removes it.
 /// </summary>
 public sealed class LambdaContainer : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(6) };
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
-    private readonly IContainer _container;
-
-    private LambdaContainer(string name, int invokePort, int runtimeApiPort, IContainer container)
+    private LambdaContainer(string name, int invokePort, int runtimeApiPort)
     {
         Name = name;
         InvokePort = invokePort;
         RuntimeApiPort = runtimeApiPort;
-        _container = container;
     }
 
     public string Name { get; }
@@ -37,7 +29,6 @@ public sealed class LambdaContainer : IAsyncDisposable
 
     public int RuntimeApiPort { get; }
 
-    /// <param name="extraRunArguments">docker run flags: --volume, --tmpfs, --platform, --cpus, --stop-timeout.</param>
     /// <param name="command">The image's CMD (the handler) instead of its own.</param>
     /// <param name="addressing">
     /// How the emulator gets its addresses: the environment (default, our emulator) or flags
@@ -50,41 +41,35 @@ public sealed class LambdaContainer : IAsyncDisposable
         IEnumerable<string>? command = null,
         EmulatorAddressing addressing = EmulatorAddressing.Environment)
     {
-        await TestcontainersSetup.EnsureAsync();
-        var (name, invokePort, runtimeApiPort) = ($"sl-it-{Guid.NewGuid():N}"[..20], FreePorts.Next(), FreePorts.Next());
-        var invokeAddress = $"127.0.0.1:{invokePort}";
-        var runtimeApiAddress = $"127.0.0.1:{runtimeApiPort}";
-        var builder = new ContainerBuilder(image)
-            .WithName(name)
-            .WithLabel(TestRun.LabelKey, TestRun.Id)
-            // The loopback rule: no bridge, no port mapping (FreePorts keeps containers apart).
-            .WithCreateParameterModifier(p => p.HostConfig!.NetworkMode = "host")
-            .WithEnvironment(environment ?? new Dictionary<string, string>())
-            // The emulator's contract (its README): this line once both APIs listen.
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged(
-                $"Invoke endpoint: http://{Regex.Escape(invokeAddress)}/", w => w.WithInterval(Poll).WithTimeout(TimeSpan.FromSeconds(30))));
+        var container = new LambdaContainer($"sl-it-{Guid.NewGuid():N}"[..20], FreePorts.Next(), FreePorts.Next());
+        var invokeAddress = $"127.0.0.1:{container.InvokePort}";
+        var runtimeApiAddress = $"127.0.0.1:{container.RuntimeApiPort}";
+        var arguments = new List<string> { "run", "--detach", "--network", "host", "--name", container.Name };
         if (addressing == EmulatorAddressing.Environment)
         {
-            builder = builder.WithEnvironment("SL_EMULATOR_ADDRESS", invokeAddress).WithEnvironment("SL_EMULATOR_RUNTIME_API_ADDRESS", runtimeApiAddress);
-            builder = command is null ? builder : builder.WithCommand([.. command]);
+            arguments.AddRange(["--env", $"SL_EMULATOR_ADDRESS={invokeAddress}", "--env", $"SL_EMULATOR_RUNTIME_API_ADDRESS={runtimeApiAddress}"]);
+        }
+        else
+        {
+            arguments.AddRange(["--entrypoint", EmulatorCommandLine.EmulatorPath]);
+        }
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            arguments.AddRange(["--env", $"{key}={value}"]);
+        }
+        arguments.AddRange(extraRunArguments ?? []);
+        arguments.Add(image);
+        if (addressing == EmulatorAddressing.Environment)
+        {
+            arguments.AddRange(command ?? []);
         }
         else
         {
             var handler = command?.ToList() ?? await ImageCommandAsync(image);
-            builder = builder.WithEntrypoint(EmulatorCommandLine.EmulatorPath)
-                .WithCommand([.. EmulatorCommandLine.Arguments(invokeAddress, runtimeApiAddress, handler)]);
+            arguments.AddRange(EmulatorCommandLine.Arguments(invokeAddress, runtimeApiAddress, handler));
         }
-        var container = new LambdaContainer(name, invokePort, runtimeApiPort, RunArguments.Apply(builder, extraRunArguments ?? []).Build());
-        try
-        {
-            // Throws with the container's logs if it exits first (ContainerNotRunningException) or times out.
-            await container._container.StartAsync();
-        }
-        catch
-        {
-            await container.DisposeAsync();
-            throw;
-        }
+        (await DockerCli.RunAsync(arguments)).EnsureSuccess($"docker run {image}");
+        await container.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
         return container;
     }
 
@@ -105,48 +90,64 @@ public sealed class LambdaContainer : IAsyncDisposable
         return new InvokeResult((int)response.StatusCode, body, functionError, stopwatch.Elapsed);
     }
 
-    /// <summary>
-    /// docker stop: SIGTERM to the emulator (PID 1), SIGKILL after the grace period (10 s, or the
-    /// --stop-timeout given at the start).
-    /// </summary>
-    public Task StopAsync() => _container.StopAsync();
+    /// <summary>docker stop: SIGTERM to the emulator (PID 1), SIGKILL after the grace period.</summary>
+    public async Task StopAsync(int graceSeconds = 10) =>
+        (await DockerCli.RunAsync(["stop", "--time", graceSeconds.ToString(), Name])).EnsureSuccess($"docker stop {Name}");
 
-    /// <summary>stdout, then stderr (as docker logs prints them to a pipe).</summary>
     public async Task<string> LogsAsync()
     {
-        var (stdout, stderr) = await _container.GetLogsAsync(timestampsEnabled: false);
-        return stdout + stderr;
+        var result = await DockerCli.RunAsync(["logs", Name]);
+        return result.Output;
     }
 
     /// <summary>Polls the container's log until it satisfies a condition; returns the log either way.</summary>
     public async Task<string> WaitForLogAsync(Func<string, bool> condition, TimeSpan timeout)
     {
-        var logs = "";
-        try
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
         {
-            await WaitStrategy.WaitUntilAsync(async () => condition(logs = await LogsAsync()), Poll, timeout);
+            var logs = await LogsAsync();
+            if (condition(logs) || DateTime.UtcNow > deadline)
+            {
+                return logs;
+            }
+            await Task.Delay(100);
         }
-        catch (TimeoutException)
-        {
-            logs = await LogsAsync();
-        }
-        return logs;
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
-        return (int)await _container.GetExitCodeAsync(cts.Token);
+        var result = await DockerCli.RunAsync(["wait", Name], timeout);
+        return int.Parse(result.EnsureSuccess($"docker wait {Name}").StdOut.Trim());
     }
 
     /// <summary>The image's CMD: with the entrypoint replaced, docker would drop it.</summary>
     private static async Task<List<string>> ImageCommandAsync(string image) =>
         JsonSerializer.Deserialize<List<string>>(await DockerCli.InspectAsync(image, "{{json .Config.Cmd}}")) ?? [];
 
-    /// <summary>Removes the container (killed if running); Testcontainers' dispose then finds nothing to stop.</summary>
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await DockerCli.RemoveContainerAsync(Name);
+
+    private async Task WaitUntilListeningAsync(TimeSpan timeout)
     {
-        await TestcontainersSetup.RemoveContainerAsync(Name);
-        await _container.DisposeAsync();
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", InvokePort);
+                return;
+            }
+            catch (SocketException)
+            {
+                var state = await DockerCli.InspectAsync(Name, "{{.State.Status}}");
+                if (state is "exited" or "dead")
+                {
+                    throw new InvalidOperationException($"container {Name} exited before listening:\n{await LogsAsync()}");
+                }
+                await Task.Delay(50);
+            }
+        }
+        throw new TimeoutException($"container {Name} did not listen on {InvokePort} within {timeout}:\n{await LogsAsync()}");
     }
 }
