@@ -16,7 +16,7 @@ public static class DebugHitsFile
             throw new FileNotFoundException($"the agent wrote no hits file at {path}", path);
         }
         var hits = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        foreach (var line in JsonLinesFile.CompleteLines(path))
         {
             using var json = JsonDocument.Parse(line);
             if (json.RootElement.TryGetProperty("method", out var method)
@@ -39,7 +39,7 @@ public static class DebugHitsFile
             throw new FileNotFoundException($"the agent wrote no hits file at {path}", path);
         }
         var methods = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        foreach (var line in JsonLinesFile.CompleteLines(path))
         {
             using var json = JsonDocument.Parse(line);
             if (json.RootElement.TryGetProperty("method", out var method))

@@ -131,15 +131,14 @@ public sealed class TestBackendProcess : IAsyncDisposable
 
     /// <summary>Every request so far, any route or answer, in arrival order (needs <c>recordAll</c>).</summary>
     public IReadOnlyList<JsonObject> AllRequests() =>
-        RecordAllFile is not null && File.Exists(RecordAllFile)
-            ? File.ReadAllLines(RecordAllFile).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
-            : [];
+        RecordAllFile is null ? [] : CompleteRecords(RecordAllFile);
 
     /// <summary>Every accepted request so far, in arrival order.</summary>
     public IReadOnlyList<JsonObject> Records() =>
-        File.Exists(RecordFile)
-            ? File.ReadAllLines(RecordFile).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
-            : [];
+        CompleteRecords(RecordFile);
+
+    private static List<JsonObject> CompleteRecords(string path) =>
+        File.Exists(path) ? JsonLinesFile.CompleteLines(path).Select(l => JsonNode.Parse(l)!.AsObject()).ToList() : [];
 
     public IReadOnlyList<JsonObject> FootprintsRecords() =>
         Records().Where(r => ((string?)r["route"])!.EndsWith("footprints", StringComparison.Ordinal)).ToList();
