@@ -23,6 +23,9 @@ public sealed class LambdaContainer : IAsyncDisposable
         RuntimeApiPort = runtimeApiPort;
     }
 
+    // Invocations asked for through InvokeAsync: StopAsync waits for as many REPORT lines.
+    private int _invocations;
+
     public string Name { get; }
 
     public int InvokePort { get; }
@@ -75,6 +78,7 @@ public sealed class LambdaContainer : IAsyncDisposable
 
     public async Task<InvokeResult> InvokeAsync(string payload, TimeSpan? timeout = null)
     {
+        Interlocked.Increment(ref _invocations);
         using var request = new HttpRequestMessage(
             HttpMethod.Post,
             $"http://127.0.0.1:{InvokePort}/2015-03-31/functions/function/invocations")
@@ -90,9 +94,39 @@ public sealed class LambdaContainer : IAsyncDisposable
         return new InvokeResult((int)response.StatusCode, body, functionError, stopwatch.Elapsed);
     }
 
-    /// <summary>docker stop: SIGTERM to the emulator (PID 1), SIGKILL after the grace period.</summary>
-    public async Task StopAsync(int graceSeconds = 10) =>
+    /// <summary>
+    /// docker stop: SIGTERM to the emulator (PID 1), SIGKILL after the grace period. First, unless
+    /// <paramref name="whenIdle"/> is false, waits (up to <see cref="IdleWait"/>) until the emulator has
+    /// reported every invocation made through <see cref="InvokeAsync"/>: Lambda shuts down an idle
+    /// environment, not one whose extensions still work on an invocation after its response (the agent's
+    /// post-runtime flush). A caller has its answer before that work ends, and a stop sent at once would
+    /// SIGTERM the runtime in the middle of it, which only a function timeout does on Lambda.
+    /// </summary>
+    public async Task StopAsync(int graceSeconds = 10, bool whenIdle = true)
+    {
+        if (whenIdle && Volatile.Read(ref _invocations) is > 0 and var invoked)
+        {
+            await WaitForLogAsync(logs => CountReports(logs) >= invoked, IdleWait);
+        }
         (await DockerCli.RunAsync(["stop", "--time", graceSeconds.ToString(), Name])).EnsureSuccess($"docker stop {Name}");
+    }
+
+    /// <summary>How long <see cref="StopAsync"/> waits for the last invocation's REPORT (the agent's post-runtime budget is 5 s at most in the tests).</summary>
+    public static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(15);
+
+    private static int CountReports(string logs)
+    {
+        var count = 0;
+        for (var at = logs.IndexOf("REPORT RequestId:", StringComparison.Ordinal); at >= 0; at = logs.IndexOf("REPORT RequestId:", at + 1, StringComparison.Ordinal))
+        {
+            // INIT_REPORT lines are not invocations.
+            if (at == 0 || logs[at - 1] == '\n')
+            {
+                count++;
+            }
+        }
+        return count;
+    }
 
     public async Task<string> LogsAsync()
     {
