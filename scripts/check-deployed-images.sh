@@ -24,12 +24,9 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$list" ] || { echo "check-deployed-images: no list file $list" >&2; exit 2; }
 
-if [ -n "${SL_IMAGES:-}" ]; then
-  read -r -a sl_images <<<"$SL_IMAGES"
-else
-  dotnet build src/Sealights.Images.Cli -c Release --nologo -v quiet >/dev/null
-  sl_images=(dotnet src/Sealights.Images.Cli/bin/Release/net8.0/sl-images.dll)
-fi
+# shellcheck source=scripts/lib/cli.sh
+. scripts/lib/cli.sh
+use_sl_images
 
 images="$(mktemp)"
 trap 'rm -f "$images"' EXIT

@@ -53,17 +53,11 @@ done
 image="${registry}/${repository}"
 
 log() { printf '[publish-index] %s\n' "$*" >&2; }
-output() { # key value
-  if [ -n "${GITHUB_OUTPUT:-}" ]; then printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"; fi
-}
 platform_of() { case "$1" in x86_64) echo linux/amd64 ;; arm64) echo linux/arm64 ;; esac; }
 
-if [ -n "${SL_IMAGES:-}" ]; then
-  read -r -a sl_images <<<"$SL_IMAGES"
-else
-  dotnet build src/Sealights.Images.Cli -c Release --nologo -v quiet >/dev/null
-  sl_images=(dotnet src/Sealights.Images.Cli/bin/Release/net8.0/sl-images.dll)
-fi
+# shellcheck source=scripts/lib/cli.sh
+. scripts/lib/cli.sh
+use_sl_images
 
 children=()
 declare -A wanted=()

@@ -67,22 +67,15 @@ image="${registry}/${repository}"
 
 log() { printf '[rebuild-image] %s\n' "$*" >&2; }
 
-# The CLI: the installed tool in CI (SL_IMAGES=sl-images), else this checkout's build.
-if [ -n "${SL_IMAGES:-}" ]; then
-  read -r -a sl_images <<<"$SL_IMAGES"
-else
-  dotnet build src/Sealights.Images.Cli -c Release --nologo -v quiet >/dev/null
-  sl_images=(dotnet src/Sealights.Images.Cli/bin/Release/net8.0/sl-images.dll)
-fi
+# shellcheck source=scripts/lib/cli.sh
+. scripts/lib/cli.sh
+use_sl_images
 
 # The value of one label in `sl-images inspect` JSON (empty when absent).
 label_of() { # json label
   jq -r --arg name "$2" '.labels[$name] // ""' <<<"$1"
 }
 
-output() { # key value
-  if [ -n "${GITHUB_OUTPUT:-}" ]; then printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"; fi
-}
 
 log "base ${base} (${platform})"
 if ! base_digest="$("${sl_images[@]}" inspect "$base" --platform "$platform" --digest)"; then

@@ -57,6 +57,35 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task FirstFlush_BeforeTheRuntimesConnectionIsAccepted_WaitsForItAndHarvests()
+    {
+        // As when the agent, starved of CPU, has not yet accepted the connection of a runtime that
+        // started and answered its first invocation: the first flush is asked for before the
+        // collector has the runtime. It must wait for it (once), not report nothing and leave the
+        // invocation's hits to be reported with the next one.
+        var assembly = ProbedFixture.Assembly;
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
+        Assert.False(scope.Collector.IsRuntimeConnected, "the runtime connected before the flush was asked for: nothing tested");
+
+        using var budget = new CancellationTokenSource(FlushBudget);
+        await scope.Collector.FlushAsync(budget.Token);
+
+        // The flush ended with the runtime in hand (it harvested whatever had run by then).
+        Assert.True(scope.Collector.IsRuntimeConnected, "the first flush returned before the runtime's connection was taken");
+        Assert.Equal(1, scope.Collector.Statistics.RuntimesConnected);
+        await fixture.WaitForLineAsync("ready");
+
+        // And the next flush is the invocation's alone.
+        scope.Collector.MarkInvoked(DateTimeOffset.UtcNow);
+        await fixture.RunAsync("c");
+        var hits = await scope.Collector.FlushAsync(budget.Token);
+        Assert.Equal(
+            new[] { ProbedFixture.Id("PathC|Run()"), ProbedFixture.Id("Shared|Count(System.String)") }.Order(StringComparer.Ordinal),
+            hits.Select(h => h.Method.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task AtSigterm_TheLibraryHarvestsWhatRanAfterTheLastInvocation_BeforeTheRuntimeExits()
     {
         var assembly = ProbedFixture.Assembly;

@@ -43,6 +43,9 @@ public sealed class MethodHitCollector : IAsyncDisposable
     /// <summary>Upper bound of one flush's rotation, whatever the caller's token allows.</summary>
     internal static readonly TimeSpan RotationLimit = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the first flush waits for a runtime connection the agent has not accepted yet.</summary>
+    internal static readonly TimeSpan FirstConnectionWait = TimeSpan.FromSeconds(2);
+
     private static readonly TimeSpan DisposeLimit = TimeSpan.FromSeconds(1);
 
     private readonly DiagnosticPortListener? _listener;
@@ -60,6 +63,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private Task _connecting = Task.CompletedTask;
     private Task _acceptLoop = Task.CompletedTask;
     private volatile bool _faulted;
+    private int _firstConnectionAwaited;
     private volatile bool _exitAnnounced;
     // The probed runtime's library harvested at its SIGTERM: nothing more can come from it.
     private volatile bool _exitHarvested;
@@ -403,6 +407,23 @@ public sealed class MethodHitCollector : IAsyncDisposable
             return [];
         }
 
+        if (Interlocked.Exchange(ref _firstConnectionAwaited, 1) == 0 && !_peerConnected.Task.IsCompleted)
+        {
+            // The first flush (after the first response) can come before the agent has accepted the
+            // runtime's connection: starved of CPU while the function started and ran, the accept
+            // loop had no turn, and the connection waits in the socket's backlog. Without this wait
+            // the flush finds no runtime, and that invocation's probe hits go out with the next
+            // one's. Once, bounded: a runtime that never connects costs one flush this wait.
+            try
+            {
+                await _peerConnected.Task.WaitAsync(FirstConnectionWait, cancellationToken);
+            }
+            catch (Exception)
+            {
+                // No runtime yet, or cancelled: flush what there is.
+            }
+        }
+
         try
         {
             // A runtime that connected late (an agent starved of CPU while the function starts)
@@ -732,10 +753,10 @@ public sealed class MethodHitCollector : IAsyncDisposable
                     return;
                 }
 
-                _peerConnected.TrySetResult();
-
                 var connecting = ConnectAsync(connector, stopping);
                 Volatile.Write(ref _connecting, connecting);
+                // After _connecting: whoever waited for the first connection then waits for its setup.
+                _peerConnected.TrySetResult();
                 var runtime = await connecting;
                 if (runtime is null)
                 {
