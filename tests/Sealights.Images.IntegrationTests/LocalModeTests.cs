@@ -31,7 +31,7 @@ public sealed class LocalModeTests(CoverageFixture images, ITestOutputHelper out
         var image = mode == "probes" ? await StandInImages.BuildInstrumentedSampleAsync("net10.0", images.CoverageImage) : images.SampleImage;
         await using var container = await LambdaContainer.StartAsync(
             image,
-            new Dictionary<string, string> { ["SL_DEBUG_HITS_FILE"] = "/sl-out/hits.jsonl" },
+            new Dictionary<string, string> { ["SL_DEBUG_HITS_FILE"] = "/sl-out/hits.jsonl", ["SL_LOG_LEVEL"] = "debug" },
             ["--volume", $"{_outputDirectory}:/sl-out"]);
 
         foreach (var (payload, methods) in new[] { (Echo, new[] { EchoMethod }), (Quote, [PriceMethod, ApplyMethod]), (Info, [InfoFragment]) })
@@ -44,6 +44,10 @@ public sealed class LocalModeTests(CoverageFixture images, ITestOutputHelper out
             while (!HasAll(methods) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
+            }
+            if (!HasAll(methods))
+            {
+                output.WriteLine(await container.LogsAsync());
             }
             Assert.True(HasAll(methods), $"after {payload}: {string.Join(", ", methods)} not in the hits file; it holds: {string.Join(", ", Methods())}");
         }
