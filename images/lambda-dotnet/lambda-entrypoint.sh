@@ -9,7 +9,7 @@ if [ -n "${AWS_LAMBDA_EXEC_WRAPPER:-}" ] && [ "$AWS_LAMBDA_EXEC_WRAPPER" != "$ou
 fi
 
 # Inert by configuration (the launcher's own test, inactive_reason in /opt/extensions/sealights-agent:
-# SL_ENABLED not true/1/yes, or no token variable): our wrapper would only exec the runtime, one
+# SL_ENABLED not true/1/yes, or neither a token variable nor SL_DEBUG_HITS_FILE): our wrapper would only exec the runtime, one
 # bash start more on every cold start, so the function's own wrapper (or none) is installed instead.
 trim() {
   trimmed="${1#"${1%%[![:space:]]*}"}"
@@ -21,7 +21,7 @@ case "${trimmed,,}" in
   "" | true | 1 | yes) ;;
   *) inert=1 ;;
 esac
-trim "${SL_TOKEN:-}${SL_TOKEN_FILE:-}"
+trim "${SL_TOKEN:-}${SL_TOKEN_FILE:-}${SL_DEBUG_HITS_FILE:-}" # the hits file alone: local mode
 [ -n "$trimmed" ] || inert=1
 # An instrumented function (probes compiled in at publish: sealights-instrumented.json in the task
 # root) needs nothing of our wrapper: no wait for the agent's verdict (its probes count from the

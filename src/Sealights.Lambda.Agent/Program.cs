@@ -31,7 +31,12 @@ if (string.IsNullOrWhiteSpace(runtimeApi))
 
 // Where the hits go is settled before anything listens: without a place to send them (no bsid,
 // nowhere to send, as DeliveryOptions logs) the agent has no reason to cost the function anything.
-var delivery = DeliveryOptions.TryCreate(Environment.GetEnvironmentVariable, options.TaskRoot, options.Token!, log.Warn);
+// Local mode (no token, SL_DEBUG_HITS_FILE set): nothing is sent, so there is nothing to settle.
+var delivery = options.Token is null ? null : DeliveryOptions.TryCreate(Environment.GetEnvironmentVariable, options.TaskRoot, options.Token, log.Warn);
+if (options.LocalOnly)
+{
+    log.Info($"local mode (no token): method hits go to SL_DEBUG_HITS_FILE {options.HitsDumpFile} only, each invocation's right after its response; nothing is sent to Sealights");
+}
 if (delivery is null && options.HitsDumpFile is null)
 {
     log.Info("inactive (footprints cannot be delivered, see above); the function runs without coverage");
@@ -68,8 +73,11 @@ try
         }
         return sinks.Count == 1 ? sinks[0] : new MethodHitSinks(sinks);
     }
+    // Hits for the file only are flushed right after every response (post-runtime time: a local
+    // run's concern, not a deployed function's), so the file is current before the environment
+    // freezes; at INVOKE the flush would run frozen, and land invocations later.
     var policy = delivery is null
-        ? FlushPolicy.AtInvokeOnly("no delivery: hits go to SL_DEBUG_HITS_FILE only")
+        ? FlushPolicy.AfterEveryResponse()
         : new FlushPolicy(
             delivery.UseTelemetryApi,
             delivery.FlushInterval,

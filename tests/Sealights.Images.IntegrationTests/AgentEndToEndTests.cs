@@ -209,7 +209,8 @@ public sealed class AgentEndToEndTests(CoverageFixture images, ITestOutputHelper
 
     public static TheoryData<string, string> FlushPolicies => new()
     {
-        { "debug hits file only", "hits are flushed at the next INVOKE and at SHUTDOWN (no delivery: hits go to SL_DEBUG_HITS_FILE only)" },
+        // The file alone is flushed after every response (local mode's freshness), no setting named.
+        { "debug hits file only", "hits are flushed right after every response (Telemetry API)" },
         { "SL_TELEMETRY_API=false", "hits are flushed at the next INVOKE and at SHUTDOWN (SL_TELEMETRY_API=false)" },
     };
 

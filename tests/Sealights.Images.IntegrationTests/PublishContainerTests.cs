@@ -232,6 +232,88 @@ public sealed class PublishContainerTests(PackageFixture package, ITestOutputHel
     }
 
 
+    [Fact]
+    public async Task The_build_session_and_a_settings_file_given_as_properties_land_in_the_image_without_a_token_file()
+    {
+        var project = LambdaContainersPackage.CreateConsumer(
+            package.PackageVersion, "net10.0", "<SealightsBuildSessionId>bsid-stamped</SealightsBuildSessionId><SealightsSettingsFile>sealights.settings.json</SealightsSettingsFile>");
+        File.WriteAllText(Path.Combine(project, "sealights.settings.json"), "{\n  \"SL_LAB_ID\": \"lab-stamped\",\n  \"SL_TEST_STAGE\": \"Smoke; local\"\n}\n");
+        var (registry, repository) = StandInImages.ContainerTarget("it/stamped");
+
+        var publish = await ProcessRunner.RunAsync(
+            "dotnet",
+            ["publish", project, "-t:PublishContainer", "-c", "Release", "--nologo", $"-p:ContainerRegistry={registry}", $"-p:ContainerRepository={repository}", "-p:ContainerImageTag=stamped"],
+            TimeSpan.FromMinutes(10));
+        output.WriteLine(publish.Output);
+        publish.EnsureSuccess("dotnet publish -t:PublishContainer");
+
+        Assert.Contains("Sealights build session bsid-stamped: id in", publish.Output);
+        var image = $"{StandInImages.Registry}/it/stamped:stamped";
+        (await DockerCli.RunAsync(["pull", "--quiet", image])).EnsureSuccess("docker pull");
+        var settings = (await DockerCli.RunAsync(["run", "--rm", "--network", "host", "--entrypoint", "cat", image, "/var/task/sealights.json"])).EnsureSuccess("cat sealights.json").StdOut;
+        output.WriteLine(settings);
+        using (var json = JsonDocument.Parse(settings))
+        {
+            Assert.Equal("bsid-stamped", json.RootElement.GetProperty("SL_BUILD_SESSION_ID").GetString());
+            Assert.Equal("lab-stamped", json.RootElement.GetProperty("SL_LAB_ID").GetString());
+            Assert.Equal("Smoke; local", json.RootElement.GetProperty("SL_TEST_STAGE").GetString());
+        }
+        Assert.Equal("bsid-stamped", await DockerCli.InspectAsync(image, "{{index .Config.Labels \"io.sealights.build-session-id\"}}"));
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(project, "bin", "Release", "net10.0", "lambda-container.json"))))
+        {
+            Assert.Equal("bsid-stamped", manifest.RootElement.GetProperty("buildSessionId").GetString());
+        }
+        Assert.DoesNotContain("SL_BUILD_SESSION_ID", await DockerCli.InspectAsync(image, "{{json .Config.Env}}"));
+
+        // The agent takes both from the file: the function gets only its token.
+        var scratch = Directory.CreateTempSubdirectory("sl-pc-stamped-").FullName;
+        var backendPort = FreePorts.Next();
+        var token = SealightsTokens.Create($"http://127.0.0.1:{backendPort}/api");
+        await using var backend = await TestBackendProcess.StartAsync(scratch, backendPort, token, "execution-stamped", output.WriteLine);
+        string logs;
+        await using (var container = await LambdaContainer.StartAsync(image, new Dictionary<string, string> { ["SL_TOKEN"] = token, ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }))
+        {
+            Assert.Null((await container.InvokeAsync("""{"action":"echo","message":"stamped"}""")).FunctionError);
+            await container.StopAsync();
+            logs = await container.LogsAsync();
+            output.WriteLine(logs);
+        }
+        Assert.Contains("bsid bsid-stamped, lab lab-stamped, test stage Smoke; local", logs);
+        Assert.Contains("SampleFunction|SampleFunction.Function|Echo(System.String)", backend.DeliveredMethods());
+        Assert.NotEmpty(backend.FootprintsRecords());
+        Assert.All(backend.FootprintsRecords(), r => Assert.Contains("/bsid-stamped/", (string?)r["rawTarget"]));
+    }
+
+    public static TheoryData<string, string> TokenBoundForTheImage => new()
+    {
+        { "the token in the image's environment", "</PropertyGroup><ItemGroup><ContainerEnvironmentVariable Include=\"SL_TOKEN\" Value=\"{jwt}\" /></ItemGroup><PropertyGroup>" },
+        { "a token in another variable", "</PropertyGroup><ItemGroup><ContainerEnvironmentVariable Include=\"MY_SECRET\" Value=\"{jwt}\" /></ItemGroup><PropertyGroup>" },
+        { "a token in a label", "</PropertyGroup><ItemGroup><ContainerLabel Include=\"sealights\" Value=\"{jwt}\" /></ItemGroup><PropertyGroup>" },
+        { "the token in the settings file", "<SealightsSettingsFile>sealights.settings.json</SealightsSettingsFile>" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TokenBoundForTheImage))]
+    public async Task A_token_bound_for_the_image_fails_the_publish_before_the_image_is_built(string name, string properties)
+    {
+        var token = SealightsTokens.Create();
+        var project = LambdaContainersPackage.CreateConsumer(package.PackageVersion, "net10.0", properties.Replace("{jwt}", token, StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(project, "sealights.settings.json"), $"{{ \"SL_LAB_ID\": \"lab\", \"SL_TOKEN\": \"{token}\" }}");
+
+        var (registry, repository) = StandInImages.ContainerTarget("it/token-bound");
+        var publish = await ProcessRunner.RunAsync(
+            "dotnet",
+            ["publish", project, "-t:PublishContainer", "-c", "Release", "--nologo", $"-p:ContainerRegistry={registry}", $"-p:ContainerRepository={repository}"],
+            TimeSpan.FromMinutes(5));
+        output.WriteLine($"{name}:\n{publish.Output}");
+
+        Assert.NotEqual(0, publish.ExitCode);
+        Assert.Contains("error SLC013:", publish.Output);
+        Assert.Contains("token", publish.Output.Split('\n').First(l => l.Contains("error SLC013:", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.DoesNotContain(token, publish.Output);
+        Assert.DoesNotContain("Building image", publish.Output);
+    }
+
     public static TheoryData<string, string> UnreachableBackend => new()
     {
         { "<SealightsAppName>app</SealightsAppName><SealightsBranchName>main</SealightsBranchName><SealightsBuildName>1</SealightsBuildName>", "Sealights build session not created (sl-images exit code 3): sl-images config: no build session created: cannot reach the Sealights backend" },

@@ -30,9 +30,9 @@ public sealed partial class WalkThroughTests(ITestOutputHelper output)
         await CoverageImages.BuildAndPushAsync("10");
 
         var blocks = Blocks(await File.ReadAllTextAsync(Page));
-        // The page's order: settings, pack (in the clone), nuget.config and tool, 3a Dockerfile, 3b PublishContainer, 4 local run.
-        Assert.Equal(["settings", "repository", "function", "function", "function", "function"], blocks.Select(b => b.Where));
-        var (settings, pack, install, dockerfile, publishContainer, run) = (blocks[0], blocks[1], blocks[2], blocks[3], blocks[4], blocks[5]);
+        // The page's order: settings, pack (in the clone), nuget.config and tool, 3a Dockerfile, 3b PublishContainer, 4 local run, local mode.
+        Assert.Equal(["settings", "repository", "function", "function", "function", "function", "function"], blocks.Select(b => b.Where));
+        var (settings, pack, install, dockerfile, publishContainer, run, localMode) = (blocks[0], blocks[1], blocks[2], blocks[3], blocks[4], blocks[5], blocks[6]);
         Assert.Equal(Settings.Order(StringComparer.Ordinal), ExportedNames(settings.Script).Order(StringComparer.Ordinal));
 
         var work = Directory.CreateTempSubdirectory("sl-walkthrough-").FullName;
@@ -64,7 +64,9 @@ public sealed partial class WalkThroughTests(ITestOutputHelper output)
         rest.Append("cp coverage/report/lcov.info ../lcov-dockerfile.info\n");
         Step(rest, "publish-container", function, publishContainer.Script);
         Step(rest, "run-publish-container", function, run.Script);
-        rest.Append("cp coverage/report/lcov.info ../lcov-publish-container.info\necho \"::step end $(date +%s%3N)\"\n");
+        rest.Append("cp coverage/report/lcov.info ../lcov-publish-container.info\n");
+        Step(rest, "local-mode", function, localMode.Script);
+        rest.Append("cp hits/hits.jsonl ../hits-local-mode.jsonl\necho \"::step end $(date +%s%3N)\"\n");
         await File.WriteAllTextAsync(Path.Combine(work, "pack.sh"), packScript.ToString());
         await File.WriteAllTextAsync(Path.Combine(work, "walkthrough.sh"), rest.ToString());
 
@@ -92,6 +94,11 @@ public sealed partial class WalkThroughTests(ITestOutputHelper output)
                 Assert.Equal(0, hits.Single(h => h.Key.StartsWith(idle, StringComparison.Ordinal)).Value);
             }
         }
+        // Local mode, no token: the file had the invocation's methods (its empty order) by the page's grep.
+        var localHits = DebugHitsFile.ReadMethods(Path.Combine(work, "hits-local-mode.jsonl"));
+        Assert.Contains(localHits, m => m.StartsWith("MyFunction|MyFunction.Function|FunctionHandler(", StringComparison.Ordinal));
+        Assert.Contains(localHits, m => m.StartsWith("MyFunction|MyFunction.OrderService|Empty(", StringComparison.Ordinal));
+        Assert.Contains("\"method\":\"MyFunction|MyFunction.OrderService|Empty(", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("[sealights-agent]", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("MyFunction.Function", result.StdOut, StringComparison.Ordinal);
     }

@@ -29,6 +29,13 @@ public sealed record AgentOptions
     /// <summary>Debug mode: method hits are appended here as JSON lines.</summary>
     public string? HitsDumpFile { get; init; }
 
+    /// <summary>
+    /// Local mode: no token, but <see cref="HitsDumpFile"/> is set. Hits go to that file only and
+    /// nothing is sent anywhere, so nothing needs a token (a local <c>sl-images collect</c> does:
+    /// <c>sl-images local-token</c>).
+    /// </summary>
+    public bool LocalOnly => Enabled && Token is null;
+
     public static AgentOptions FromEnvironment(Func<string, string?> getVariable)
     {
         var logLevel = AgentLog.ParseLevel(getVariable("SL_LOG_LEVEL"));
@@ -64,7 +71,10 @@ public sealed record AgentOptions
         }
         if (rawToken is null)
         {
-            return common with { DisabledReason = "no token: set SL_TOKEN or SL_TOKEN_FILE on the function" };
+            // The launcher and the image's entrypoint make the same decision: change all three together.
+            return common.HitsDumpFile is null
+                ? common with { DisabledReason = "no token: set SL_TOKEN or SL_TOKEN_FILE on the function" }
+                : common with { Enabled = true };
         }
         if (!SealightsToken.TryParse(rawToken, out var token, out var problem))
         {

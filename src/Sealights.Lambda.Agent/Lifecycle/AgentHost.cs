@@ -12,6 +12,12 @@ namespace Sealights.Lambda.Agent.Lifecycle;
 public sealed record FlushPolicy(bool UseTelemetryApi, TimeSpan FlushInterval, TimeSpan Budget, string? WhyAtInvokeOnly = null)
 {
     public static FlushPolicy AtInvokeOnly(string why) => new(false, TimeSpan.Zero, TimeSpan.Zero, why);
+
+    /// <summary>The debug file alone: every invocation flushed right after its response (where the Telemetry API is offered).</summary>
+    public static FlushPolicy AfterEveryResponse() => new(true, TimeSpan.Zero, DebugFileBudget);
+
+    /// <summary>Post-runtime time per flush for the debug file alone: a rotation under load takes 25-110 ms.</summary>
+    public static readonly TimeSpan DebugFileBudget = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
@@ -291,8 +297,11 @@ public sealed class AgentHost(
         {
             _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
         }
-        // A send wants this invocation's batch spooled first; otherwise the harvest is enough.
-        var flush = FlushAfterCurrent(() => FlushAsync(untilSpooled: send));
+        // A send wants this invocation's batch spooled first; otherwise the harvest is enough. Until a
+        // probed runtime harvests by itself, the flush also waits for it to be asked to (the first
+        // flush starts its standing session): so the next invocation is already harvested at its
+        // own end, not half by its boundary and half by a flush frozen until the one after.
+        var flush = FlushAfterCurrent(() => FlushAsync(untilSpooled: send, untilArmed: !source.HarvestsAtBoundaries));
         // Past the budget the flush goes on in the background (and, frozen, after the next thaw).
         if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)) && send)
         {
@@ -420,9 +429,10 @@ public sealed class AgentHost(
     /// Completes once what the flush covers has left the runtime: for probes that is the harvest
     /// (the session's stop, the mapping and the spooling go on in <see cref="_delivering"/>), else
     /// the whole flush. A final flush, or one <paramref name="untilSpooled"/> (a send follows),
-    /// completes only when its hits are written.
+    /// completes only when its hits are written; one <paramref name="untilArmed"/> only when the
+    /// whole flush is done, including the start of a probed runtime's standing session.
     /// </summary>
-    private Task FlushAsync(bool isFinal = false, bool untilSpooled = false)
+    private Task FlushAsync(bool isFinal = false, bool untilSpooled = false, bool untilArmed = false)
     {
         var harvested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var spooled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -433,7 +443,7 @@ public sealed class AgentHost(
             _delivering = _delivering.IsCompleted ? whole : Task.WhenAll(_delivering, whole);
         }
         // Runtime events: the flush is the rotation, and a post-response send wants its batch spooled.
-        return isFinal ? whole
+        return isFinal || untilArmed ? whole
             : untilSpooled || !source.FlushesCheaply ? Task.WhenAny(whole, spooled.Task)
             : Task.WhenAny(whole, harvested.Task);
     }

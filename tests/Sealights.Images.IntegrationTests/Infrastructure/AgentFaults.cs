@@ -24,6 +24,8 @@ public static class AgentFaults
                 return (sampleImage, "is missing or not executable: the function runs without coverage");
             case "token absent":
                 environment.Remove("SL_TOKEN");
+                // The debug file alone would be local mode (enabled, no token).
+                environment.Remove("SL_DEBUG_HITS_FILE");
                 return (sampleImage, "inactive (no token: set SL_TOKEN or SL_TOKEN_FILE on the function)");
             case "token malformed":
                 environment["SL_TOKEN"] = "not-a-jwt-" + environment["SL_TOKEN"][..12];

@@ -37,6 +37,34 @@ public sealed class AgentOptionsTests
         Assert.Equal("no token: set SL_TOKEN or SL_TOKEN_FILE on the function", options.DisabledReason);
     }
 
+    [Fact]
+    public void The_debug_hits_file_without_a_token_is_local_mode()
+    {
+        var options = Read(("SL_DEBUG_HITS_FILE", "/tmp/hits.jsonl"));
+
+        Assert.True(options.Enabled);
+        Assert.True(options.LocalOnly);
+        Assert.Null(options.Token);
+        Assert.Null(options.DisabledReason);
+        Assert.Equal("/tmp/hits.jsonl", options.HitsDumpFile);
+    }
+
+    [Fact]
+    public void Local_mode_is_still_off_with_SL_ENABLED_false_and_with_a_token_it_is_not_local()
+    {
+        var off = Read(("SL_DEBUG_HITS_FILE", "/tmp/hits.jsonl"), ("SL_ENABLED", "false"));
+        var withToken = Read(("SL_DEBUG_HITS_FILE", "/tmp/hits.jsonl"), ("SL_TOKEN", Jwt("""{"x-sl-server":"https://x/api","subject":"x@y","x-sl-role":"agent"}""")));
+        var badToken = Read(("SL_DEBUG_HITS_FILE", "/tmp/hits.jsonl"), ("SL_TOKEN", "abc"));
+
+        Assert.False(off.Enabled);
+        Assert.Equal("SL_ENABLED=false", off.DisabledReason);
+        Assert.True(withToken.Enabled);
+        Assert.False(withToken.LocalOnly);
+        // A token that is set but unusable is a mistake to report, not a reason to go local.
+        Assert.False(badToken.Enabled);
+        Assert.StartsWith("SL_TOKEN is not usable", badToken.DisabledReason);
+    }
+
     [Theory]
     [InlineData("abc", "the token is not a JWT (expected 3 dot-separated parts, found 1)")]
     [InlineData("a.b", "the token is not a JWT (expected 3 dot-separated parts, found 2)")]

@@ -118,7 +118,7 @@ public sealed class SettingsTests
     [Fact]
     public void Paths_and_level_are_read_trimmed_even_when_the_agent_is_disabled()
     {
-        var options = Read(("SL_AGENT_STATE_DIR", " /tmp/state "), ("SL_TASK_ROOT", "/opt/task"), ("SL_DEBUG_HITS_FILE", "/tmp/hits.jsonl"), ("SL_LOG_LEVEL", "debug"));
+        var options = Read(("SL_AGENT_STATE_DIR", " /tmp/state "), ("SL_TASK_ROOT", "/opt/task"), ("SL_DEBUG_HITS_FILE", "/tmp/hits.jsonl"), ("SL_LOG_LEVEL", "debug"), ("SL_ENABLED", "false"));
 
         Assert.False(options.Enabled);
         Assert.Equal("/tmp/state", options.StateDirectory);
