@@ -48,9 +48,9 @@ public sealed class LambdaContainerTests(StandInFixture images)
     [Fact]
     public async Task The_stop_sends_SIGTERM_then_SIGKILL_after_the_grace_period_given()
     {
-        // PID 1 without a SIGTERM handler ignores it: only the SIGKILL after the grace ends it.
+        // PID 1 ignores SIGTERM and the emulator, its child, never gets it: only the SIGKILL after the grace ends them.
         var image = await ImageBuilder.BuildAsync(images.SampleImage10, [new ImageFile(
-            "/lambda-entrypoint.sh", "#!/bin/sh\necho \"Invoke endpoint: http://$SL_EMULATOR_ADDRESS/ (stand-in)\" >&2\nexec sleep 600\n", Executable: true)]);
+            "/lambda-entrypoint.sh", "#!/bin/bash\nexport _HANDLER=\"$1\"\ntrap '' TERM\n/usr/local/bin/aws-lambda-rie /var/runtime/bootstrap &\nwait\n", Executable: true)]);
         await using var container = await LambdaContainer.StartAsync(image);
 
         var stopping = Stopwatch.StartNew();
