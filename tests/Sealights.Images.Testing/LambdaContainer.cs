@@ -53,7 +53,7 @@ public sealed class LambdaContainer : IAsyncDisposable
         var builder = new ContainerBuilder(image)
             .WithName(name)
             .WithLabel(TestRun.LabelKey, TestRun.Id)
-            // With Ryuk off, WithCleanUp(true) leaves no session label, and dispose would only stop the container.
+            // With Ryuk off, WithCleanUp(true) sets the empty session, whose dispose only stops; this one's removes.
             .WithLabel(ResourceReaper.ResourceReaperSessionLabel, ResourceReaper.DefaultSessionId.ToString("D"))
             // The loopback rule: the host network, no bridge, no port mapping (FreePorts keeps containers apart).
             .WithCreateParameterModifier(p => p.HostConfig!.NetworkMode = "host")
@@ -62,7 +62,7 @@ public sealed class LambdaContainer : IAsyncDisposable
             // Exiting first fails the start with the container's logs.
             .WithWaitStrategy(Wait.ForUnixContainer().AddCustomWaitStrategy(
                 new Listening(invokePort), w => w.WithInterval(TimeSpan.FromMilliseconds(50)).WithTimeout(TimeSpan.FromSeconds(30))));
-        // No command: the engine takes the image's CMD, unless the entrypoint is replaced.
+        // An empty command keeps the image's CMD; with the entrypoint replaced the engine drops it, so it is read.
         builder = addressing == EmulatorAddressing.Environment
             ? builder.WithEnvironment("SL_EMULATOR_ADDRESS", invokeAddress).WithEnvironment("SL_EMULATOR_RUNTIME_API_ADDRESS", runtimeApiAddress).WithCommand([.. command ?? []])
             : builder.WithEntrypoint(EmulatorCommandLine.EmulatorPath).WithCommand(
