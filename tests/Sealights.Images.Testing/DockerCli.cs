@@ -1,10 +1,11 @@
 namespace Sealights.Images.Testing;
 
 /// <summary>
-/// The real Docker engine through its CLI (Docker.DotNet is not on the package mirror).
-/// Containers always use the host network: this machine has no bridge. Every container and image
-/// made through it carries the run's label, and every image pulled through it is recorded, so the
-/// run removes them at its end (<see cref="TestRun"/>).
+/// The real Docker engine through its CLI: builds, pulls, inspections and one-shot containers
+/// (function containers run on Testcontainers: <see cref="LambdaContainer"/>). Containers always
+/// use the host network: this machine has no bridge. Every container and image made through it
+/// carries the run's label, and every image pulled through it is recorded, so the run removes them
+/// at its end (<see cref="TestRun"/>).
 /// </summary>
 public static class DockerCli
 {
