@@ -288,7 +288,7 @@ internal sealed class CoverageEventSource : EventSource
     {
         try
         {
-            if (!IsEnabled())
+            if (!IsEnabled() && !SessionComesBeforeExit())
             {
                 return;
             }
@@ -305,6 +305,32 @@ internal sealed class CoverageEventSource : EventSource
             // Exiting anyway.
         }
     }
+
+    /// <summary>
+    /// No session listens at SIGTERM. Before the boundary is armed the agent harvests by flushes, and
+    /// its first one can still be on its way: started after the first response, cut short by its
+    /// budget, frozen, and resumed by the thaw that brought this very SIGTERM (a quick stop after a
+    /// first invocation, as in a local run). Exiting at once would lose everything that ran. So,
+    /// when the runtime was told to connect to an agent, the exit waits a little for a session.
+    /// </summary>
+    private bool SessionComesBeforeExit()
+    {
+        if (RuntimeApiBoundary.IsArmed || string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_DiagnosticPorts")))
+        {
+            return false;
+        }
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!IsEnabled() && waited.Elapsed < SessionAtExitWait)
+        {
+            Thread.Sleep(5);
+        }
+
+        return IsEnabled();
+    }
+
+    /// <summary>How long the exit waits for an agent's flush when no session listens (with <see cref="ExitWriteWait"/>, within Lambda's 300 ms after SIGTERM).</summary>
+    internal static readonly TimeSpan SessionAtExitWait = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The request id of the harvest at the process's exit (Lambda's are UUIDs).</summary>
     public const string ExitRequestId = "exit";

@@ -86,6 +86,27 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AtSigterm_BeforeAnyFlush_TheExitWaitsForTheAgentsFlush()
+    {
+        // A quick stop after a first invocation: the agent's first flush (no session listened until
+        // then) comes just after the runtime's SIGTERM. The runtime must still answer it.
+        var assembly = ProbedFixture.Assembly;
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+        await fixture.RunAsync("a");
+
+        await fixture.SignalTerminateAsync();
+        using var budget = new CancellationTokenSource(FlushBudget);
+        var hits = await scope.Collector.FlushAsync(budget.Token);
+
+        Assert.Equal(
+            new[] { ProbedFixture.Id("PathA|Run()"), ProbedFixture.Id("PathA|Helper(System.Int32)"), ProbedFixture.Id("Shared|Greet(System.String)"), ProbedFixture.Id("Shared|Count(System.String)") }.Order(StringComparer.Ordinal),
+            hits.Select(h => h.Method.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task AtSigterm_TheLibraryHarvestsWhatRanAfterTheLastInvocation_BeforeTheRuntimeExits()
     {
         var assembly = ProbedFixture.Assembly;

@@ -172,6 +172,13 @@ internal sealed class FixtureProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends SIGTERM and returns at once (the process exits when its handlers let it).</summary>
+    public async Task SignalTerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>SIGKILL: nothing buffered in the runtime gets out.</summary>
     public async Task KillAsync()
     {
