@@ -101,6 +101,8 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(0, _spool.Count);
         Assert.Equal((2, 5, 1), (Interlocked.Read(ref _counters.BatchesSent), Interlocked.Read(ref _counters.MethodsSent), Interlocked.Read(ref _counters.RequestsSent)));
         Assert.Equal(1, _scope.Log.Count("DEBUG delivered 2 footprints batches (5 methods) to execution exec-1"));
+        // Nothing failed before: no "delivered again" line.
+        Assert.Equal(0, _scope.Log.Count("delivered again"));
         Assert.Equal(SendOutcome.Nothing, await SendAsync());
         Assert.Single(_backend.Requests);
     }
@@ -202,6 +204,7 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
     }
 
     [Theory]
+    [InlineData(300)]
     [InlineData(301)]
     [InlineData(400)]
     [InlineData(401)]
@@ -395,6 +398,7 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
         Assert.True(waited.Elapsed < TimeSpan.FromSeconds(3), $"the drain took {waited.Elapsed}");
         Assert.Equal(0, _spool.Count);
         Assert.Equal(2, _backend.Requests.Count);
+        Assert.Equal(1, _scope.Log.Count($"WARN footprints not delivered (the request to http://127.0.0.1:{_backend.Port}{LoggedRoute} was cut for the shutdown drain); 1 batches kept"));
     }
 
     [Fact]
@@ -537,6 +541,58 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
 
         Assert.Equal(0, _spool.Count);
         Assert.Equal(1, _scope.Log.Count("within 0 s of the flush"));
+    }
+
+    [Fact]
+    public async Task Each_refusing_status_is_said_once_on_its_own()
+    {
+        FixedSender();
+        _backend.Answer(_ => new LoopbackAnswer(401));
+        Flush(1);
+        await SendAsync();
+        _backend.Answer(_ => new LoopbackAnswer(404));
+        Flush(2);
+
+        await SendAsync();
+
+        Assert.Equal(1, _scope.Log.Count("refused footprints with 401: 1 batches (3 methods) dropped"));
+        Assert.Equal(1, _scope.Log.Count("refused footprints with 404: 1 batches (3 methods) dropped"));
+    }
+
+    [Fact]
+    public async Task A_collector_gets_the_batches_without_an_execution_and_with_the_agents_config()
+    {
+        _scope.UseServer("https://acme.sealights.co/api");
+        var options = _scope.Options(("SL_LAB_ID", "lab-1"), ("SL_COLLECTOR_URL", $"http://127.0.0.1:{_backend.Port}/collector"));
+        options.Metadata.Learn("orders", "main", "7");
+        _spool = new FootprintsSpool(options, _scope.Log.Agent, _counters, _scope.Clock);
+        _sender = new FootprintsSender(options, _scope.Token, _spool, _scope.Log.Agent, _counters, _scope.Clock);
+        Flush(1);
+
+        Assert.Equal(SendOutcome.Delivered, await SendAsync());
+
+        var request = Assert.Single(_backend.Requests);
+        Assert.Equal(("POST", "/collector/v6/agents/bsid-1/footprints"), (request.Method, request.Target));
+        Assert.Null(request.Header("x-sl-executionId"));
+        var document = Document(request);
+        Assert.False(document["executions"]![0]!.AsObject().ContainsKey("executionId"));
+        Assert.Equal("agent", (string?)document["meta"]!["footprintsMapping"]);
+        Assert.Equal(("orders", "main", "7", "lab-1"),
+            ((string?)document["meta"]!["agentConfig"]!["appName"], (string?)document["meta"]!["agentConfig"]!["branch"], (string?)document["meta"]!["agentConfig"]!["build"], (string?)document["meta"]!["agentConfig"]!["labId"]));
+        Assert.Equal(1, _scope.Log.Count("DEBUG delivered 1 footprints batches (3 methods) to the collector"));
+    }
+
+    [Fact]
+    public async Task Batches_to_an_execution_carry_no_agent_config()
+    {
+        FixedSender();
+        Flush(1);
+
+        await SendAsync();
+
+        var meta = Document(Assert.Single(_backend.Requests))["meta"]!.AsObject();
+        Assert.False(meta.ContainsKey("agentConfig"));
+        Assert.False(meta.ContainsKey("footprintsMapping"));
     }
 
     [Theory]
