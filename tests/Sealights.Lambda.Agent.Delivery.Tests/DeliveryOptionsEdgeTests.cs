@@ -70,6 +70,16 @@ public sealed class DeliveryOptionsEdgeTests(ITestOutputHelper output) : IAsyncL
         Assert.Empty(_scope.Log.Lines);
     }
 
+    [Theory]
+    [InlineData("socks5:///proxy")]
+    [InlineData("ftp://proxy.internal:21")]
+    public void A_proxy_without_a_host_or_with_another_scheme_is_refused(string proxy)
+    {
+        Assert.Null(Read(("SL_BUILD_SESSION_ID", "b"), ("SL_PROXY", proxy)));
+
+        Assert.Equal("footprints delivery is off: SL_PROXY must be an absolute URL such as http://proxy.example:3128 (schemes http, https, socks4, socks4a, socks5)", Assert.Single(_scope.Log.Lines));
+    }
+
     [Fact]
     public void A_proxy_user_without_a_password_has_an_empty_password()
     {
