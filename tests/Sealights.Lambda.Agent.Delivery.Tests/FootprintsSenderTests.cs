@@ -364,8 +364,9 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(SendOutcome.OutOfTime, await _sender!.DrainAsync(In(TimeSpan.FromMilliseconds(1200))));
 
         Assert.True(waited.Elapsed < TimeSpan.FromSeconds(5), $"the drain took {waited.Elapsed}");
-        // Pauses of 50, 100, 200, 400 ms within the 1.1 s before the margin: 3 to 5 attempts.
-        Assert.InRange(_backend.Requests.Count, 3, 6);
+        // Pauses of 50, 100, 200, 400 ms within the 1.1 s before the margin: up to 5 attempts
+        // (at least 2 also when a loaded machine makes each request slow).
+        Assert.InRange(_backend.Requests.Count, 2, 6);
         Assert.Equal(2, Interlocked.Read(ref _counters.UndeliveredAtShutdown));
         Assert.Equal(1, _scope.Log.Count($"WARN 2 footprints batches (5 methods) could not be delivered before shutdown: http://127.0.0.1:{_backend.Port}{LoggedRoute} answered 503"));
     }
@@ -395,7 +396,8 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
 
         Assert.Equal(SendOutcome.Delivered, await _sender.DrainAsync(In(TimeSpan.FromSeconds(3))));
 
-        Assert.True(waited.Elapsed < TimeSpan.FromSeconds(3), $"the drain took {waited.Elapsed}");
+        // Not the 30 s the stuck request is held (a loaded machine may add a little to the 3 s).
+        Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"the drain took {waited.Elapsed}");
         Assert.Equal(0, _spool.Count);
         Assert.Equal(2, _backend.Requests.Count);
         Assert.Equal(1, _scope.Log.Count($"WARN footprints not delivered (the request to http://127.0.0.1:{_backend.Port}{LoggedRoute} was cut for the shutdown drain); 1 batches kept"));
