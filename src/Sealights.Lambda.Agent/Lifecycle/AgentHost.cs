@@ -297,11 +297,11 @@ public sealed class AgentHost(
         {
             _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
         }
-        // A send wants this invocation's batch spooled first; otherwise the harvest is enough. Until a
-        // probed runtime harvests by itself, the flush also waits for it to be asked to (the first
-        // flush starts its standing session): so the next invocation is already harvested at its
-        // own end, not half by its boundary and half by a flush frozen until the one after.
-        var flush = FlushAfterCurrent(() => FlushAsync(untilSpooled: send, untilArmed: !source.HarvestsAtBoundaries));
+        // A send wants this invocation's batch spooled first; otherwise the harvest is enough. The
+        // first flush of a probed runtime also waits for it to be asked to harvest by itself (its
+        // standing session): so the next invocation is already harvested at its own end, not half
+        // by its boundary and half by a flush frozen until the one after.
+        var flush = FlushAfterCurrent(() => FlushAsync(untilSpooled: send, untilArmed: source.ArmingPending));
         // Past the budget the flush goes on in the background (and, frozen, after the next thaw).
         if (flush.Wait(Clamp(policy.Budget - elapsed.Elapsed)) && send)
         {

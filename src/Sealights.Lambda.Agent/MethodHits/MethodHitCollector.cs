@@ -132,6 +132,13 @@ public sealed class MethodHitCollector : IAsyncDisposable
     public bool HarvestsAtBoundaries => FlushesCheaply && _harvests is { IsArmed: true };
 
     /// <summary>
+    /// Whether the connected probed runtime has yet to be asked to harvest at invocation ends
+    /// (<see cref="HarvestAtBoundariesFromNowOnAsync"/>, after its first flush); false once asked,
+    /// whatever the answer.
+    /// </summary>
+    public bool ArmingPending => FlushesCheaply && _current is { } runtime && Volatile.Read(ref _standingFor) != runtime && !runtime.HasStandingSession;
+
+    /// <summary>
     /// Told, on a session's reader thread, the hits of each invocation the runtime harvested at its
     /// end (and of its init, before the first). Must return at once and never throw.
     /// </summary>
