@@ -18,10 +18,10 @@ internal sealed class CoverageEventSource : EventSource
     /// <summary>60,000 bytes of indices per chunk: EventPipe drops an event over 64 KB silently.</summary>
     public const int MaxIndicesPerChunk = 15_000;
 
-    private const int ModuleHitsId = 1;
+    internal const int ModuleHitsId = 1;
     private const int FlushCompletedId = 2;
     private const int FlushFailedId = 3;
-    private const int InvocationEndedId = 4;
+    internal const int InvocationEndedId = 4;
     private const int BoundariesArmedId = 5;
     private const int BoundariesUnavailableId = 6;
 
@@ -41,6 +41,12 @@ internal sealed class CoverageEventSource : EventSource
     private int _boundarySequence;
     // An Enable asking for invocation boundaries that came during construction: armed right after it.
     private volatile bool _boundariesRequested;
+    // The agent's datagram socket for boundary harvests (harvests=<path>), once connected.
+    private volatile string? _harvestsPath;
+    private HarvestDatagrams? _datagrams;
+    // The hits one harvest exchanged, module by module, before they go out (reused; grows with the largest harvest).
+    private int[] _collected = new int[1024];
+    private readonly List<(ProbedModule Module, int Start, int Count)> _collectedModules = [];
 
     private CoverageEventSource()
     {
@@ -168,6 +174,7 @@ internal sealed class CoverageEventSource : EventSource
             if (BoundariesAsked(command.Arguments))
             {
                 // During construction the answer waits until the source is complete (EnsureCreated).
+                _harvestsPath ??= HarvestsPath(command.Arguments);
                 _boundariesRequested = true;
                 if (_ready)
                 {
@@ -212,6 +219,14 @@ internal sealed class CoverageEventSource : EventSource
                 return;
             }
 
+            lock (_flushLock)
+            {
+                if (_datagrams is null && _harvestsPath is { } path)
+                {
+                    _datagrams = HarvestDatagrams.Connect(path);
+                }
+            }
+
             RuntimeApiBoundary.Arm(this, api);
             BoundariesArmed(api.Text);
         }
@@ -251,7 +266,7 @@ internal sealed class CoverageEventSource : EventSource
         lock (_flushLock)
         {
             var sequence = _boundarySequence == int.MinValue ? _boundarySequence = -1 : --_boundarySequence;
-            if (Harvest(sequence) is { } totals)
+            if (Harvest(sequence, requestId) is { } totals)
             {
                 InvocationEnded(sequence, requestId, totals.Chunks, totals.Modules, totals.Methods);
             }
@@ -338,6 +353,10 @@ internal sealed class CoverageEventSource : EventSource
     /// <summary>One pass of the runtime's EventPipe writer (it sleeps 100 ms after each), and some margin.</summary>
     internal static readonly TimeSpan ExitWriteWait = TimeSpan.FromMilliseconds(150);
 
+    // The agent's socket for boundary harvests: an absolute path, else none (events only).
+    private static string? HarvestsPath(IDictionary<string, string?>? arguments) =>
+        arguments is not null && arguments.TryGetValue("harvests", out var path) && path is { Length: > 1 } && path[0] == '/' ? path : null;
+
     private static bool BoundariesAsked(IDictionary<string, string?>? arguments) =>
         arguments is not null && arguments.TryGetValue("invocations", out var how) && how == "runtime-api";
 
@@ -351,60 +370,126 @@ internal sealed class CoverageEventSource : EventSource
 
     private void Flush(int sequence)
     {
-        if (Harvest(sequence) is { } totals)
+        if (Harvest(sequence, requestId: null) is { } totals)
         {
             FlushCompleted(sequence, totals.Chunks, totals.Modules, totals.Methods);
         }
     }
 
-    /// <summary>Writes every hit since the last harvest as chunks of <paramref name="sequence"/>; null (FlushFailed written) on a fault.</summary>
-    private (int Chunks, int Modules, int Methods)? Harvest(int sequence)
+    /// <summary>
+    /// Takes every hit since the last harvest. A boundary harvest (<paramref name="requestId"/> set)
+    /// goes in one datagram when the agent gave a socket and it fits, and null is returned: nothing
+    /// more to write. Otherwise the hits are written as chunks of <paramref name="sequence"/> and
+    /// their totals returned; null (FlushFailed written) on a fault.
+    /// </summary>
+    private (int Chunks, int Modules, int Methods)? Harvest(int sequence, string? requestId)
     {
-        var chunks = 0;
-        var modules = 0;
-        var methods = 0;
+        int methods;
         try
         {
-            foreach (var module in ProbedModules.Snapshot())
+            methods = Collect();
+        }
+        catch (Exception e)
+        {
+            FlushFailed(sequence, $"{e.GetType().Name} while harvesting: {e.Message}");
+            return null;
+        }
+
+        if (requestId is not null && _datagrams is { } datagrams && SentAsDatagram(datagrams, sequence, requestId, methods))
+        {
+            return null;
+        }
+
+        var chunks = 0;
+        try
+        {
+            foreach (var (module, start, count) in _collectedModules)
             {
-                var hits = module.Hits;
-                var count = 0;
-                var any = false;
-                for (var i = 0; i < hits.Length; i++)
+                for (var from = 0; from < count; from += MaxIndicesPerChunk)
                 {
-                    // Read first: the exchange (a locked write) only where a probe wrote.
-                    if (Volatile.Read(ref hits[i]) == 0 || Interlocked.Exchange(ref hits[i], 0) == 0)
-                    {
-                        continue;
-                    }
-
-                    WriteIndex(count++, i);
-                    any = true;
-                    methods++;
-                    if (count == MaxIndicesPerChunk)
-                    {
-                        WriteModuleHits(sequence, chunks++, module.AssemblyName, module.Mvid, hits.Length, _chunk, count * sizeof(int));
-                        count = 0;
-                    }
-                }
-
-                if (count > 0)
-                {
-                    WriteModuleHits(sequence, chunks++, module.AssemblyName, module.Mvid, hits.Length, _chunk, count * sizeof(int));
-                }
-
-                if (any)
-                {
-                    modules++;
+                    var length = Math.Min(MaxIndicesPerChunk, count - from);
+                    WriteIndices(start + from, length);
+                    WriteModuleHits(sequence, chunks++, module.AssemblyName, module.Mvid, module.Hits.Length, _chunk, length * sizeof(int));
                 }
             }
 
-            return (chunks, modules, methods);
+            return (chunks, _collectedModules.Count, methods);
         }
         catch (Exception e)
         {
             FlushFailed(sequence, $"{e.GetType().Name} after {chunks} chunks: {e.Message}");
             return null;
+        }
+    }
+
+    /// <summary>Exchanges every hit out of the modules' arrays into <see cref="_collected"/>; returns how many.</summary>
+    private int Collect()
+    {
+        _collectedModules.Clear();
+        var total = 0;
+        foreach (var module in ProbedModules.Snapshot())
+        {
+            var hits = module.Hits;
+            var start = total;
+            for (var i = 0; i < hits.Length; i++)
+            {
+                // Read first: the exchange (a locked write) only where a probe wrote.
+                if (Volatile.Read(ref hits[i]) == 0 || Interlocked.Exchange(ref hits[i], 0) == 0)
+                {
+                    continue;
+                }
+
+                if (total == _collected.Length)
+                {
+                    Array.Resize(ref _collected, _collected.Length * 2);
+                }
+
+                _collected[total++] = i;
+            }
+
+            if (total > start)
+            {
+                _collectedModules.Add((module, start, total - start));
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>The collected hits and the harvest's end in one datagram; false when it does not fit or could not go (then they are written as events).</summary>
+    private bool SentAsDatagram(HarvestDatagrams datagrams, int sequence, string requestId, int methods)
+    {
+        try
+        {
+            datagrams.Begin(DateTime.UtcNow.Ticks);
+            var chunks = 0;
+            foreach (var (module, start, count) in _collectedModules)
+            {
+                for (var from = 0; from < count; from += MaxIndicesPerChunk)
+                {
+                    var length = Math.Min(MaxIndicesPerChunk, count - from);
+                    WriteIndices(start + from, length);
+                    if (!datagrams.AddModuleHits(sequence, chunks++, module.AssemblyName, module.Mvid, module.Hits.Length, _chunk.AsSpan(0, length * sizeof(int))))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return datagrams.AddInvocationEnded(sequence, requestId, chunks, _collectedModules.Count, methods) && datagrams.Send();
+        }
+        catch
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Collected indices <paramref name="from"/>.. as little-endian int32s at the start of the chunk buffer.</summary>
+    private void WriteIndices(int from, int count)
+    {
+        for (var slot = 0; slot < count; slot++)
+        {
+            WriteIndex(slot, _collected[from + slot]);
         }
     }
 

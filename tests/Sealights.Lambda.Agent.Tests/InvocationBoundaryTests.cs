@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Tracing;
 using System.Net;
+using System.Net.Sockets;
 using Sealights.Coverage.Probes;
+using Sealights.Lambda.Agent.Diagnostics;
+using Sealights.Lambda.Agent.MethodHits;
 
 namespace Sealights.Lambda.Agent.Tests;
 
@@ -57,6 +60,48 @@ public sealed class InvocationBoundaryTests
         Assert.Equal("", second.Payload![1]);
         Assert.True((int)second.Payload[0]! < sequence);
         Assert.Equal([5], Indices((byte[])events.Named("ModuleHits").Last().Payload![5]!));
+
+        // With the agent's socket (harvests=<path>, Probes README "Harvest datagrams"): one
+        // datagram per harvest, already there when the request leaves, and no events for it.
+        var path = Path.Combine(Path.GetTempPath(), $"sl-harvests-{Guid.NewGuid():N}.sock");
+        using (var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified))
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            events.EnableAgain(new Dictionary<string, string?> { ["invocations"] = "runtime-api", ["harvests"] = path });
+            var endedAsEvents = events.Named("InvocationEnded").Count();
+            hits[2] = 1;
+            hits[9] = 1;
+            await http.PostAsync($"{api.Root}2018-06-01/runtime/invocation/req-3/response", new StringContent("{}"));
+            await http.GetAsync($"{api.Root}2018-06-01/runtime/invocation/next");
+            Assert.Equal(endedAsEvents, events.Named("InvocationEnded").Count());
+            Assert.True(socket.Available > 0, "the datagram is there when the next request has left");
+            var datagram = new byte[HarvestDatagramSocket.MaxBytes];
+            var harvest = ReadHarvest(datagram.AsSpan(0, socket.Receive(datagram)));
+            Assert.Equal("req-3", harvest.RequestId);
+            var module = Assert.Single(harvest.Modules);
+            Assert.Equal(typeof(Anchor).Module.ModuleVersionId, module.Mvid);
+            Assert.Equal(10, module.MethodDefCount);
+            Assert.Equal([2, 9], module.Indices);
+            Assert.All(hits, h => Assert.Equal(0, h));
+        }
+
+        // The socket gone: the harvest goes as events after all, nothing lost.
+        File.Delete(path);
+        hits[4] = 1;
+        await http.PostAsync($"{api.Root}2018-06-01/runtime/invocation/req-4/response", new StringContent("{}"));
+        await http.GetAsync($"{api.Root}2018-06-01/runtime/invocation/next");
+        Assert.Equal("req-4", events.Named("InvocationEnded").Last().Payload![1]);
+        Assert.Equal([4], Indices((byte[])events.Named("ModuleHits").Last().Payload![5]!));
+    }
+
+    // The agent's own reading of a datagram: the handler its standing session uses.
+    private static ProbeFlushReader ReadHarvest(ReadOnlySpan<byte> datagram)
+    {
+        ProbeFlushReader? read = null;
+        var harvests = new InvocationHarvests((reader, _) => read = reader, _ => { });
+        Assert.True(HarvestDatagramSocket.TryRead(datagram, harvests, out var problem), problem);
+        harvests.HandOver(all: true);
+        return Assert.IsType<ProbeFlushReader>(read);
     }
 
     private static int[] Indices(byte[] bytes) =>
@@ -83,10 +128,17 @@ public sealed class InvocationBoundaryTests
             }
         }
 
+        private EventSource? _source;
+
+        /// <summary>Enables the source once more, with other arguments (as a second session would).</summary>
+        public void EnableAgain(Dictionary<string, string?> arguments) =>
+            EnableEvents(_source ?? throw new InvalidOperationException("no coverage source yet"), EventLevel.Informational, EventKeywords.All, arguments);
+
         protected override void OnEventSourceCreated(EventSource eventSource)
         {
             if (eventSource.Name == "Sealights-Coverage")
             {
+                _source = eventSource;
                 EnableEvents(eventSource, EventLevel.Informational, EventKeywords.All, new Dictionary<string, string?> { ["invocations"] = "runtime-api" });
             }
         }

@@ -127,9 +127,10 @@ internal sealed class RuntimeConnection : IDisposable
     /// the library arms its invocation boundary inside the start command and harvests every
     /// invocation at its end into it from then on.
     /// </summary>
-    public async Task StartStandingSessionAsync(Action<Stream> read, CancellationToken cancellationToken)
+    /// <param name="harvestsSocket">The agent's datagram socket for the harvests, if it has one.</param>
+    public async Task StartStandingSessionAsync(string? harvestsSocket, Action<Stream> read, CancellationToken cancellationToken)
     {
-        var session = await TraceSession.StartAsync(_client, RuntimeEventProviders.CoverageSessions(), read, _counters, _onReadError, cancellationToken);
+        var session = await TraceSession.StartAsync(_client, RuntimeEventProviders.CoverageSessions(harvestsSocket), read, _counters, _onReadError, cancellationToken);
         if (Interlocked.CompareExchange(ref _standing, session, null) is not null)
         {
             session.Dispose();

@@ -77,7 +77,21 @@ internal static class RuntimeEventProviders
     /// 12–45 ms of CPU once (an in-process listener on the HTTP client's telemetry), which must not
     /// fall in its init.
     /// </summary>
-    public static IReadOnlyList<EventPipeSessionConfiguration> CoverageSessions() => CoverageOnly("invocations", "runtime-api");
+    /// <param name="harvestsSocket">
+    /// The agent's datagram socket for the harvests (<c>harvests=&lt;path&gt;</c>), or null: each then
+    /// comes at once instead of with the writer's next pass (Probes README, "Harvest datagrams").
+    /// </param>
+    public static IReadOnlyList<EventPipeSessionConfiguration> CoverageSessions(string? harvestsSocket = null)
+    {
+        var arguments = new Dictionary<string, string> { ["invocations"] = "runtime-api" };
+        // The filter data is key=value;key=value: a path that would break it is not offered.
+        if (harvestsSocket is not null && harvestsSocket.IndexOfAny([';', '=', '"']) < 0)
+        {
+            arguments["harvests"] = harvestsSocket;
+        }
+
+        return WithoutRundown([new(CoverageProvider, EventLevel.Informational, -1, arguments)], FlushBufferSizeMb);
+    }
 
     /// <summary>
     /// A session's configurations, most economical first. Only a runtime's first session needs

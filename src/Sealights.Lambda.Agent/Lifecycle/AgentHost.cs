@@ -341,7 +341,23 @@ public sealed class AgentHost(
     /// </summary>
     private void SendAfterResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline)
     {
-        if (!WaitForResponse(telemetry, requestId, deadline))
+        // The invocation's own harvest also says it has ended (the function takes it when its
+        // runtime client asks for the next invocation, after the response). As a datagram it comes
+        // within a millisecond of the response, before the Telemetry API's report (buffered, at
+        // least 25 ms); as events, ~100 ms later, after it. Whichever comes first.
+        var own = source.WhenHarvested(requestId);
+        if (Task.WaitAny([own, telemetry.Started(requestId)], TelemetryStartTimeout) >= 0 && !own.IsCompleted)
+        {
+            var doneBy = (deadline ?? DateTimeOffset.UtcNow.AddMinutes(15)) + TimeSpan.FromSeconds(1);
+            Task.WaitAny([own, telemetry.RuntimeDone(requestId)], Clamp(doneBy - DateTimeOffset.UtcNow));
+        }
+
+        if (own.IsCompleted)
+        {
+            // Its reports are not waited for (they still count when they come).
+            telemetry.Forget(requestId);
+        }
+        else if (!WaitForResponse(telemetry, requestId, deadline))
         {
             return;
         }

@@ -12,13 +12,14 @@ namespace Sealights.Lambda.Agent.MethodHits;
 /// sequence's <c>ModuleHits</c> chunks and its <c>InvocationEnded</c>; a completed one goes to
 /// <paramref name="harvested"/> with the time it was written. Events of the agent's own flushes
 /// (positive sequences) also reach this session and are left to their flush's reader. Runs on the
-/// session's reader thread.
+/// session's reader thread and on the harvest socket's (<see cref="HarvestDatagramSocket"/>): one at a time.
 /// </summary>
 internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset> harvested, Action<string> problem) : INetTraceEventHandler
 {
     // Harvests in the making at once: one normally. Bounds memory against a stream that never ends them.
     private const int MaxOpen = 8;
 
+    private readonly object _lock = new();
     private readonly Dictionary<int, ProbeFlushReader> _open = [];
     // Completed harvests by order (1 for sequence -1, …) until the ones before them are handed over:
     // each harvest is written on the thread that asked for the next invocation, and a stream
@@ -58,7 +59,11 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
 
                 break;
             case CoveragePayloads.ModuleHitsEvent or CoveragePayloads.InvocationEndedEvent or CoveragePayloads.FlushFailedEvent:
-                OnHarvestEvent(traceEvent);
+                lock (_lock)
+                {
+                    OnHarvestEvent(traceEvent);
+                }
+
                 break;
             default:
                 break;
@@ -99,7 +104,7 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
         {
             _open.Remove(sequence);
             _done[-sequence] = (reader, new DateTimeOffset(traceEvent.TimestampUtc, TimeSpan.Zero));
-            HandOver(all: false);
+            HandOverLocked(all: false);
         }
     }
 
@@ -109,6 +114,14 @@ internal sealed class InvocationHarvests(Action<ProbeFlushReader, DateTimeOffset
     /// <paramref name="all"/> (the stream has ended) not at all.
     /// </summary>
     public void HandOver(bool all)
+    {
+        lock (_lock)
+        {
+            HandOverLocked(all);
+        }
+    }
+
+    private void HandOverLocked(bool all)
     {
         while (_done.Count > 0)
         {

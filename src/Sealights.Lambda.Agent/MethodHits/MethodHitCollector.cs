@@ -83,6 +83,9 @@ public sealed class MethodHitCollector : IAsyncDisposable
     private volatile InvocationHarvests? _harvests;
     // The runtime whose standing session was started (a new runtime process gets its own).
     private RuntimeConnection? _standingFor;
+    // Where that runtime sends its harvests as datagrams (one socket per runtime process).
+    private HarvestDatagramSocket? _datagrams;
+    private int _datagramSockets;
 
     /// <summary>How long the first flush waits for the library's answer to the standing session (it comes at once).</summary>
     internal static readonly TimeSpan StandingAnswerWait = TimeSpan.FromMilliseconds(500);
@@ -537,11 +540,16 @@ public sealed class MethodHitCollector : IAsyncDisposable
         }
 
         var harvests = new InvocationHarvests(OnInvocationHarvested, problem => LogOnce("harvests:" + problem.Split(':')[0].Split('(')[0], $"invocation harvests: {problem}"));
+        // A socket of its own for this runtime: a datagram of an earlier process cannot mix in.
+        var socketPath = Path.Combine(Path.GetDirectoryName(DiagnosticPortPath)!, $"harvests-{Interlocked.Increment(ref _datagramSockets)}.sock");
+        var datagrams = HarvestDatagramSocket.Bind(socketPath, harvests, problem => LogOnce("harvest-socket:" + problem.Split('(')[0], problem));
+        Interlocked.Exchange(ref _datagrams, datagrams)?.Dispose();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(RotationLimit);
         try
         {
             await runtime.StartStandingSessionAsync(
+                datagrams?.Path,
                 stream =>
                 {
                     try
@@ -978,6 +986,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
             await runtime.Connector.DisposeAsync();
         }
 
+        Interlocked.Exchange(ref _datagrams, null)?.Dispose();
         if (_listener is not null)
         {
             await _listener.DisposeAsync();

@@ -4,8 +4,10 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Sealights.Coverage.Tokens;
 using Sealights.Lambda.Agent.Delivery;
+using Sealights.Lambda.Agent.Diagnostics;
 using Sealights.Lambda.Agent.Diagnostics.NetTrace;
 using Sealights.Lambda.Agent.Lifecycle;
+using Sealights.Lambda.Agent.MethodHits;
 
 namespace Sealights.Lambda.Agent.Tests.Fuzzing;
 
@@ -54,6 +56,35 @@ internal sealed class NetTraceTarget : IFuzzTarget
             {
                 _sum += b;
             }
+        }
+    }
+}
+
+/// <summary>
+/// A probed runtime's harvest datagram, as the agent takes it: <see cref="HarvestDatagramSocket.TryRead"/>
+/// into the standing session's reader (<see cref="InvocationHarvests"/>, its <see cref="ProbeFlushReader"/>s),
+/// then handed over. Refusals are answers, never exceptions; memory follows the datagram.
+/// </summary>
+internal sealed class HarvestDatagramTarget : IFuzzTarget
+{
+    public string Name => "harvest-datagram";
+
+    public string Corpus => "harvest-datagram";
+
+    public int MaxInputLength => HarvestDatagramSocket.MaxBytes;
+
+    // Indices kept as ints (4 per 4 bytes, list growth doubling) and the readers' tables.
+    public long AllocationLimit(byte[] input) => (256 * 1024) + (16L * input.Length);
+
+    public void Run(byte[] input)
+    {
+        var indices = 0;
+        var harvests = new InvocationHarvests((reader, _) => indices += reader.Modules.Sum(m => m.Indices.Count), _ => { });
+        HarvestDatagramSocket.TryRead(input, harvests, out _);
+        harvests.HandOver(all: true);
+        if (indices > input.Length / 4)
+        {
+            throw new FuzzFinding("indices", $"{indices} indices from {input.Length} bytes: more than the datagram holds");
         }
     }
 }

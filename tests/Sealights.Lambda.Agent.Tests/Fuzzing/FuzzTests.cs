@@ -13,6 +13,9 @@ public sealed class FuzzTests(ITestOutputHelper output)
     public void Fuzz_nettrace_reader() => Run(new NetTraceTarget(), 8000);
 
     [Fact]
+    public void Fuzz_harvest_datagram() => Run(new HarvestDatagramTarget(), 20_000);
+
+    [Fact]
     public void Fuzz_http_reader_listener_side() => Run(new HttpRequestTarget(), 10_000);
 
     [Fact]
