@@ -29,7 +29,7 @@ using Sealights.Images.Testing;
 // With --marker-row true an "on/marker" row runs "on" with /var/task/sealights-instrumented.json
 // in the image: the exec wrapper's path for an instrumented function (no wait for the verdict).
 // With --rows a,b,… only those rows run (and "off"), e.g. --rows inert,inert/probes,on/probes.
-// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS] [--marker-row true] [--rows a,b,…]
+// Usage: [--cold N] [--warm M] [--baseline <git-ref>] [--cpus N] [--variant name:KEY=VALUE,…] [--probes-variant name:KEY=VALUE,…] [--addressing environment|flags] [--slow-backend MS] [--marker-row true] [--rows a,b,…]
 //        stress [--starts N] [--parallel P] [--load L]
 //        hotloop [--rounds N] [--repetitions M]
 //        collect [--requests N] [--clients C] [--methods M]
@@ -71,6 +71,7 @@ string? baseline = null;
 string? cpus = null;
 var addressing = EmulatorAddressing.Environment;
 var variants = new List<(string Name, Dictionary<string, string> Environment)>();
+var probesVariants = new List<(string Name, Dictionary<string, string> Environment)>();
 int? slowBackendMs = null;
 var markerRow = false;
 string[]? rows = null;
@@ -86,6 +87,8 @@ for (var i = 0; i < args.Length - 1; i += 2)
         case "--marker-row": markerRow = args[i + 1] == "true"; break;
         case "--rows": rows = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
         case "--variant" when Variant.TryParse(args[i + 1]) is { } variant: variants.Add(variant); break;
+        case "--probes-variant" when Variant.TryParse(args[i + 1]) is { } variant: probesVariants.Add(variant); break;
+        case "--probes-variant": Console.Error.WriteLine($"--probes-variant {args[i + 1]}: expected name:KEY=VALUE[,KEY=VALUE…]"); return 2;
         case "--addressing" when Enum.TryParse<EmulatorAddressing>(args[i + 1], ignoreCase: true, out var parsed): addressing = parsed; break;
         case "--addressing": Console.Error.WriteLine($"--addressing {args[i + 1]}: expected environment or flags"); return 2;
         case "--variant": Console.Error.WriteLine($"--variant {args[i + 1]}: expected name:KEY=VALUE[,KEY=VALUE…]"); return 2;
@@ -147,6 +150,18 @@ if (slowBackendMs is { } delayMs)
     await slowBackend.SetDelayAsync(TimeSpan.FromMilliseconds(delayMs));
     slow = new Configuration("on/slow-backend", covered, new Dictionary<string, string> { ["SL_TOKEN"] = slowToken, ["SL_BUILD_SESSION_ID"] = "bench-bsid" });
     configurations.Add(slow);
+}
+foreach (var (name, environment) in probesVariants)
+{
+    // The instrumented function with these variables too: without a token (what they cost the
+    // probes alone) and with one.
+    configurations.Add(new Configuration($"inert/probes/{name}", probed, new Dictionary<string, string>(environment)));
+    var withVariant = new Dictionary<string, string>(delivering);
+    foreach (var (key, value) in environment)
+    {
+        withVariant[key] = value;
+    }
+    configurations.Add(new Configuration($"on/probes/{name}", probed, withVariant));
 }
 foreach (var (name, environment) in variants)
 {

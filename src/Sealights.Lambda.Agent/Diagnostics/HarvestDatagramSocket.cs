@@ -38,8 +38,10 @@ internal sealed class HarvestDatagramSocket : IDisposable
     /// <summary>Where the runtime sends its harvests.</summary>
     public string Path { get; }
 
+    private int _received;
+
     /// <summary>Datagrams received and read.</summary>
-    public int Received { get; private set; }
+    public int Received => Volatile.Read(ref _received);
 
     /// <summary>
     /// Binds a socket at <paramref name="path"/> (replacing a stale file) and reads it into
@@ -166,7 +168,7 @@ internal sealed class HarvestDatagramSocket : IDisposable
 
                 if (read)
                 {
-                    Received++;
+                    Interlocked.Increment(ref _received);
                 }
                 else
                 {
