@@ -138,6 +138,10 @@ internal sealed class HarvestDatagramSocket : IDisposable
 
     private void ReceiveLoop()
     {
+        // Mapping and spooling a harvest must not delay the agent's next (its main thread, at the
+        // agent's nice 10) nor take CPU from the function: idle priority. On one vCPU it then runs
+        // once both wait, e.g. while the agent waits for it before a send.
+        Lifecycle.CpuPriority.LowerThisThread(Lifecycle.CpuPriority.Idle);
         // One more byte than any datagram may have: a larger one shows as cut, and is refused.
         var buffer = new byte[MaxBytes + 1];
         while (!_disposed)

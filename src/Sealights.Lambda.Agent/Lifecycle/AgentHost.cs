@@ -199,12 +199,9 @@ public sealed class AgentHost(
             // which still waits for the response so that no request runs beside the function.
             source.MarkInvoked(receivedAt, invoke.RequestId);
             _previousFlushedAfterResponse = true;
-            if (_telemetry is { } current && invoke.RequestId is not null && (FlushIsDue() || source.HarvestsArriveAtOnce))
+            if (_telemetry is { } current && invoke.RequestId is not null && FlushIsDue())
             {
-                // With datagrams the invocation's own harvest is also taken (mapped, spooled)
-                // before next: in its post-runtime time, not beside the next invocation (Lambda
-                // freezes the environment after next, and work left running resumes with the thaw).
-                SendAfterResponse(current, invoke.RequestId, invoke.Deadline, send: FlushIsDue());
+                SendAfterResponse(current, invoke.RequestId, invoke.Deadline);
             }
             return;
         }
@@ -342,7 +339,7 @@ public sealed class AgentHost(
     /// ~100 ms) is waited for and spooled, then what is spooled goes out, all within the budget; a
     /// harvest that has not come by then goes with the next send.
     /// </summary>
-    private void SendAfterResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline, bool send = true)
+    private void SendAfterResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline)
     {
         // The invocation's own harvest also says it has ended (the function takes it when its
         // runtime client asks for the next invocation, after the response). As a datagram it comes
@@ -365,16 +362,13 @@ public sealed class AgentHost(
             return;
         }
         var elapsed = System.Diagnostics.Stopwatch.StartNew();
-        if (send)
-        {
-            _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
-        }
-        var withHarvest = SendWithOwnHarvest(requestId, elapsed, send);
-        log.Debug($"post-runtime {(send ? "send" : "harvest")} after {requestId}: {elapsed.Elapsed.TotalMilliseconds:0.0} ms ({(withHarvest ? "with" : "without")} its harvest)");
+        _lastFlushAfterResponse = System.Diagnostics.Stopwatch.GetTimestamp();
+        var withHarvest = SendWithOwnHarvest(requestId, elapsed);
+        log.Debug($"post-runtime send after {requestId}: {elapsed.Elapsed.TotalMilliseconds:0.0} ms ({(withHarvest ? "with" : "without")} its harvest)");
     }
 
-    /// <summary>Sends what is spooled (when <paramref name="send"/>), after this invocation's own harvest when the runtime harvests by itself; all within the budget.</summary>
-    private bool SendWithOwnHarvest(string requestId, System.Diagnostics.Stopwatch elapsed, bool send)
+    /// <summary>Sends what is spooled, after this invocation's own harvest when the runtime harvests by itself; all within the budget.</summary>
+    private bool SendWithOwnHarvest(string requestId, System.Diagnostics.Stopwatch elapsed)
     {
         var harvests = source.HarvestsAtBoundaries;
         var withHarvest = harvests
@@ -382,12 +376,9 @@ public sealed class AgentHost(
             && Delivering().Wait(Clamp(policy.Budget - elapsed.Elapsed));
         if (harvests && !withHarvest && Interlocked.Exchange(ref _harvestLateSaid, 1) == 0)
         {
-            log.Info($"invocation {requestId}'s own harvest had not come {elapsed.Elapsed.TotalMilliseconds:0} ms after its response (SL_FLUSH_BUDGET_MS): {(send ? "its hits go with a later send" : "it is taken when it comes, beside the next invocation")}; said once");
+            log.Info($"invocation {requestId}'s own harvest had not come {elapsed.Elapsed.TotalMilliseconds:0} ms after its response (SL_FLUSH_BUDGET_MS): its hits go with a later send; said once");
         }
-        if (send)
-        {
-            _sink.Value.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
-        }
+        _sink.Value.SendPendingAsync(Clamp(policy.Budget - elapsed.Elapsed)).Wait();
         return withHarvest;
     }
 

@@ -38,6 +38,19 @@ internal static partial class CpuPriority
     /// <returns>Null, or why it could not be done (the agent then runs at normal priority).</returns>
     public static string? LowerAllThreads(int nice) => Lower(nice, exceptThread: null);
 
+    /// <summary>Lowers the calling thread alone; null when done, else why not.</summary>
+    public static string? LowerThisThread(int nice)
+    {
+        try
+        {
+            return setpriority(PriorityProcess, gettid(), nice) == 0 ? null : $"errno {Marshal.GetLastPInvokeError()}";
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return $"{e.GetType().Name}: {e.Message}";
+        }
+    }
+
     private static string? Lower(int nice, int? exceptThread)
     {
         try

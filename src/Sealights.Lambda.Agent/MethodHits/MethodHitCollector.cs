@@ -135,12 +135,6 @@ public sealed class MethodHitCollector : IAsyncDisposable
     public bool HarvestsAtBoundaries => FlushesCheaply && _harvests is { IsArmed: true };
 
     /// <summary>
-    /// Whether those harvests come as datagrams (the current runtime has sent one): each is then
-    /// here within a millisecond of its invocation's response, so waiting for it costs nothing.
-    /// </summary>
-    public bool HarvestsArriveAtOnce => HarvestsAtBoundaries && _datagrams is { Received: > 0 };
-
-    /// <summary>
     /// Whether the connected probed runtime has yet to be asked to harvest at invocation ends
     /// (<see cref="HarvestAtBoundariesFromNowOnAsync"/>, after its first flush); false once asked,
     /// whatever the answer.
