@@ -83,6 +83,27 @@ public sealed class InvocationBoundaryTests
             Assert.Equal(10, module.MethodDefCount);
             Assert.Equal([2, 9], module.Indices);
             Assert.All(hits, h => Assert.Equal(0, h));
+
+            // An agent that does not read (starved): once its queue is full the harvests come as
+            // events, and every one comes one way or the other.
+            var before = events.Named("InvocationEnded").Count();
+            for (var i = 0; i < 20; i++)
+            {
+                hits[i % 10] = 1;
+                await http.PostAsync($"{api.Root}2018-06-01/runtime/invocation/q{i}/response", new StringContent("{}"));
+                await http.GetAsync($"{api.Root}2018-06-01/runtime/invocation/next");
+            }
+
+            var asEvents = events.Named("InvocationEnded").Skip(before).Select(e => (string)e.Payload![1]!).ToList();
+            var asDatagrams = new List<string>();
+            while (socket.Available > 0)
+            {
+                asDatagrams.Add(ReadHarvest(datagram.AsSpan(0, socket.Receive(datagram))).RequestId!);
+            }
+
+            Assert.NotEmpty(asDatagrams);
+            Assert.NotEmpty(asEvents);
+            Assert.Equal(Enumerable.Range(0, 20).Select(i => $"q{i}"), asDatagrams.Concat(asEvents).OrderBy(id => int.Parse(id[1..], System.Globalization.CultureInfo.InvariantCulture)));
         }
 
         // The socket gone: the harvest goes as events after all, nothing lost.
