@@ -176,7 +176,7 @@ internal sealed class HarvestDatagramSocket : IDisposable
                 }
                 else
                 {
-                    _problem($"{problem}: skipped");
+                    _problem($"a harvest datagram was refused ({problem}): skipped");
                 }
             }
             catch (Exception e)
