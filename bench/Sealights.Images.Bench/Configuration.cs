@@ -21,6 +21,9 @@ internal sealed class Configuration(string name, string image, IReadOnlyDictiona
     public List<double> PostRuntimeInOrder { get; } = [];
     public List<double> AgentReadyMs { get; } = [];
     public List<double> AgentRssMb { get; } = [];
+    // The agent's CPU time (user + system) over its whole life, from its SHUTDOWN line: cold starts, and the warm container.
+    public List<double> AgentCpuMs { get; } = [];
+    public List<double> WarmAgentCpuMs { get; } = [];
     public List<double> Events { get; } = [];
     public List<double> Kilobytes { get; } = [];
     public List<double> Methods { get; } = [];
@@ -52,7 +55,24 @@ internal static partial class AgentFigures
             configuration.Kilobytes.Add(double.Parse(collected.Groups["kb"].Value, CultureInfo.InvariantCulture));
             configuration.AgentRssMb.Add(double.Parse(collected.Groups["rss"].Value, CultureInfo.InvariantCulture));
         }
+        if (AgentCpu(logs) is { } cpu)
+        {
+            configuration.AgentCpuMs.Add(cpu);
+        }
     }
+
+    /// <summary>The agent's CPU time over its life, when its SHUTDOWN line says it (revisions since 2026-12-07).</summary>
+    public static double? AgentCpu(string logs) =>
+        CollectedCpu().Match(logs) is { Success: true } match ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+
+    /// <summary>
+    /// What the agent spent per warm invocation: its warm container's CPU less a cold start's (the
+    /// same start, first invocation and shutdown), over the warm invocations. Null without both.
+    /// </summary>
+    public static double? PerWarmInvocation(Configuration configuration, int warm) =>
+        configuration.WarmAgentCpuMs.Count > 0 && configuration.AgentCpuMs.Count > 0 && warm > 0
+            ? (Statistics.Median(configuration.WarmAgentCpuMs) - Statistics.Median(configuration.AgentCpuMs)) / warm
+            : null;
 
     [GeneratedRegex(@"and registered ([0-9.]+) ms after")]
     private static partial Regex Registered();
@@ -65,4 +85,7 @@ internal static partial class AgentFigures
 
     [GeneratedRegex(@"collected (?<methods>\d+) application methods .*?: (?<events>\d+) events, (?<kb>\d+) KB, .*agent peak RSS (?<rss>[0-9.]+) MB")]
     private static partial Regex Collected();
+
+    [GeneratedRegex(@"collected \d+ application methods .*agent peak RSS [0-9.]+ MB, CPU (\d+) ms")]
+    private static partial Regex CollectedCpu();
 }

@@ -258,7 +258,8 @@ foreach (var c in configurations.Skip(1))
         + $"p99 {Ms(Statistics.Percentile(c.WarmLatencyMs, 99) - Statistics.Percentile(off.WarmLatencyMs, 99))} ms; "
         + $"post-runtime per warm invoke p50 {Ms(Statistics.Median(c.PostRuntimeMs))} ms, p90 {Ms(Statistics.Percentile(c.PostRuntimeMs, 90))} ms, "
         + $"p99 {Ms(Statistics.Percentile(c.PostRuntimeMs, 99))} ms, mean {Ms(c.PostRuntimeMs.DefaultIfEmpty(double.NaN).Average())} ms, "
-        + $"max {Ms(c.PostRuntimeMs.DefaultIfEmpty(double.NaN).Max())} ms, {c.PostRuntimeMs.Count(p => p > 0)} of {c.PostRuntimeMs.Count} with post-runtime work");
+        + $"max {Ms(c.PostRuntimeMs.DefaultIfEmpty(double.NaN).Max())} ms, {c.PostRuntimeMs.Count(p => p > 0)} of {c.PostRuntimeMs.Count} with post-runtime work"
+        + (AgentFigures.PerWarmInvocation(c, warm) is { } perWarm ? $"; agent CPU per warm invocation {perWarm:0.000} ms (its life: cold {Ms(Statistics.Median(c.AgentCpuMs))} ms, warm container {Ms(Statistics.Median(c.WarmAgentCpuMs))} ms)" : ""));
 }
 // The warm tail: which invocations were slowest, and how much of each was the previous
 // invocation's post-runtime work (the emulator dispatches an invoke only once every extension is

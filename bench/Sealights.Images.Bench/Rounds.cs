@@ -51,6 +51,10 @@ internal static class Rounds
             }
             var logs = await container.WaitForLogAsync(l => ReportLine.ParseAll(l).Count >= warm + 1, TimeSpan.FromSeconds(30));
             await container.StopAsync();
+            if (AgentFigures.AgentCpu(await container.LogsAsync()) is { } agentCpu)
+            {
+                configuration.WarmAgentCpuMs.Add(agentCpu);
+            }
             // Post-runtime time of each invocation in order (the first is the cold one): a warm invocation
             // sent right after the previous response waits for the previous one's post-runtime work.
             var reports = ReportLine.ParseAll(logs);

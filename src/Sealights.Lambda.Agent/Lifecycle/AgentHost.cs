@@ -534,7 +534,7 @@ public sealed class AgentHost(
         log.Info(
             $"collected {total} application methods from {statistics.RuntimesConnected} runtime process(es): "
             + $"{statistics.EventsRead} events, {statistics.BytesRead / 1024.0:0} KB, {statistics.Rotations} rotations, {statistics.EventsLost} events lost; "
-            + $"agent peak RSS {PeakResidentMegabytes():0.0} MB");
+            + $"agent peak RSS {PeakResidentMegabytes():0.0} MB, CPU {Environment.CpuUsage.TotalTime.TotalMilliseconds:0} ms");
         if (total == 0)
         {
             // A zero is never left unexplained: the reason and its fix, in one line (the source is
