@@ -125,7 +125,15 @@ public sealed partial class ProbeModeEndToEndTests(CoverageFixture images, ITest
         Assert.DoesNotContain("a probe flush could not be started", logs);
         Assert.DoesNotContain("the runtime still ran", logs);
         Assert.DoesNotContain(Token, logs);
+        // Invocations 2-5 and the exit, each harvest as one datagram to the agent's socket (Probes
+        // README, "Harvest datagrams"), none through the standing session's EventPipe writer.
+        var datagrams = HarvestDatagrams().Match(logs);
+        Assert.True(datagrams.Success, "the SHUTDOWN line names no harvest datagrams");
+        Assert.Equal(5, int.Parse(datagrams.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    [GeneratedRegex(@"events lost, (\d+) harvest datagrams")]
+    private static partial System.Text.RegularExpressions.Regex HarvestDatagrams();
 
     [GeneratedRegex(@"Post-Runtime Extensions Duration: ([0-9.]+) ms")]
     private static partial Regex PostRuntime();

@@ -24,24 +24,21 @@ internal sealed class HarvestDatagramSocket : IDisposable
     private readonly Socket _socket;
     private readonly INetTraceEventHandler _handler;
     private readonly Action<string> _problem;
+    private readonly TraceCounters? _counters;
     private volatile bool _disposed;
 
-    private HarvestDatagramSocket(Socket socket, string path, INetTraceEventHandler handler, Action<string> problem)
+    private HarvestDatagramSocket(Socket socket, string path, INetTraceEventHandler handler, Action<string> problem, TraceCounters? counters)
     {
         _socket = socket;
         Path = path;
         _handler = handler;
         _problem = problem;
+        _counters = counters;
         new Thread(ReceiveLoop) { IsBackground = true, Name = "harvest-datagrams" }.Start();
     }
 
     /// <summary>Where the runtime sends its harvests.</summary>
     public string Path { get; }
-
-    private int _received;
-
-    /// <summary>Datagrams received and read.</summary>
-    public int Received => Volatile.Read(ref _received);
 
     /// <summary>
     /// Binds a socket at <paramref name="path"/> (replacing a stale file) and reads it into
@@ -49,7 +46,7 @@ internal sealed class HarvestDatagramSocket : IDisposable
     /// events from two threads). Null, with the reason in <paramref name="problem"/>, when it
     /// cannot: the harvests then come as events.
     /// </summary>
-    public static HarvestDatagramSocket? Bind(string path, INetTraceEventHandler handler, Action<string> problem)
+    public static HarvestDatagramSocket? Bind(string path, INetTraceEventHandler handler, Action<string> problem, TraceCounters? counters = null)
     {
         Socket? socket = null;
         try
@@ -59,7 +56,7 @@ internal sealed class HarvestDatagramSocket : IDisposable
             // Harvests that wait while the agent is busy (the kernel caps the value at net.core.rmem_max).
             socket.ReceiveBufferSize = 8 * MaxBytes;
             socket.Bind(new UnixDomainSocketEndPoint(path));
-            return new HarvestDatagramSocket(socket, path, handler, problem);
+            return new HarvestDatagramSocket(socket, path, handler, problem, counters);
         }
         catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -172,7 +169,7 @@ internal sealed class HarvestDatagramSocket : IDisposable
 
                 if (read)
                 {
-                    Interlocked.Increment(ref _received);
+                    _counters?.HarvestDatagramRead();
                 }
                 else
                 {

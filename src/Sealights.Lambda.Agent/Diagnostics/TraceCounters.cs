@@ -12,6 +12,7 @@ internal sealed class TraceCounters
     private long _lastRotationStopTicks = -1;
     private int _probeFlushes;
     private long _probeHitsDropped;
+    private int _harvestDatagrams;
 
     public void AddBytes(long count) => Interlocked.Add(ref _bytes, count);
 
@@ -34,6 +35,9 @@ internal sealed class TraceCounters
     /// <summary>Probe hits that could not be mapped to a method of the task root's files (or a chunk was missing).</summary>
     public void ProbeHitsDropped(long count) => Interlocked.Add(ref _probeHitsDropped, count);
 
+    /// <summary>An invocation's harvest read from the harvest socket (not from the standing session's events).</summary>
+    public void HarvestDatagramRead() => Interlocked.Increment(ref _harvestDatagrams);
+
     public CollectionStatistics Snapshot()
     {
         var ticks = Interlocked.Read(ref _lastRotationStopTicks);
@@ -46,7 +50,8 @@ internal sealed class TraceCounters
             Interlocked.Read(ref _eventsLost),
             ticks < 0 ? null : TimeSpan.FromTicks(ticks),
             Volatile.Read(ref _probeFlushes),
-            Interlocked.Read(ref _probeHitsDropped));
+            Interlocked.Read(ref _probeHitsDropped),
+            Volatile.Read(ref _harvestDatagrams));
     }
 }
 
@@ -60,6 +65,7 @@ internal sealed class TraceCounters
 /// <param name="LastRotationStop">How long the last rotation waited for the old session's stop and drain.</param>
 /// <param name="ProbeFlushes">Probe flushes the library answered completely.</param>
 /// <param name="ProbeHitsDropped">Probe hits dropped: a module not matching the task root's file by name and MVID, or chunks that never came.</param>
+/// <param name="HarvestDatagrams">Harvest datagrams read (each an invocation's, or the exit's, harvest).</param>
 public sealed record CollectionStatistics(
     int RuntimesConnected,
     int SessionsStarted,
@@ -69,4 +75,5 @@ public sealed record CollectionStatistics(
     long EventsLost,
     TimeSpan? LastRotationStop,
     int ProbeFlushes = 0,
-    long ProbeHitsDropped = 0);
+    long ProbeHitsDropped = 0,
+    int HarvestDatagrams = 0);

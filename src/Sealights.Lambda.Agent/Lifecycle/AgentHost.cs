@@ -533,7 +533,7 @@ public sealed class AgentHost(
         // One line with what coverage cost in this environment (read by the benchmarks).
         log.Info(
             $"collected {total} application methods from {statistics.RuntimesConnected} runtime process(es): "
-            + $"{statistics.EventsRead} events, {statistics.BytesRead / 1024.0:0} KB, {statistics.Rotations} rotations, {statistics.EventsLost} events lost; "
+            + $"{statistics.EventsRead} events, {statistics.BytesRead / 1024.0:0} KB, {statistics.Rotations} rotations, {statistics.EventsLost} events lost, {statistics.HarvestDatagrams} harvest datagrams; "
             + $"agent peak RSS {PeakResidentMegabytes():0.0} MB, CPU {Environment.CpuUsage.TotalTime.TotalMilliseconds:0} ms");
         if (total == 0)
         {

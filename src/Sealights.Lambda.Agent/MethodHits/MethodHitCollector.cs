@@ -542,7 +542,7 @@ public sealed class MethodHitCollector : IAsyncDisposable
         var harvests = new InvocationHarvests(OnInvocationHarvested, problem => LogOnce("harvests:" + problem.Split(':')[0].Split('(')[0], $"invocation harvests: {problem}"));
         // A socket of its own for this runtime: a datagram of an earlier process cannot mix in.
         var socketPath = Path.Combine(Path.GetDirectoryName(DiagnosticPortPath)!, $"harvests-{Interlocked.Increment(ref _datagramSockets)}.sock");
-        var datagrams = HarvestDatagramSocket.Bind(socketPath, harvests, problem => LogOnce("harvest-socket:" + problem.Split('(')[0], problem));
+        var datagrams = HarvestDatagramSocket.Bind(socketPath, harvests, problem => LogOnce("harvest-socket:" + problem.Split('(')[0], problem), _counters);
         Interlocked.Exchange(ref _datagrams, datagrams)?.Dispose();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(RotationLimit);
