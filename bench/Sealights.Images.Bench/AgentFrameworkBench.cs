@@ -17,14 +17,14 @@ internal static class AgentFrameworkBench
     public static async Task<int> RunAsync(string[] args)
     {
         var cold = 10;
-        string[] runArguments = [];
+        string[] runArguments = Rounds.RunArguments(null);
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             switch (args[i])
             {
                 case "--cold": cold = int.Parse(Value(), CultureInfo.InvariantCulture); break;
-                case "--cpus": runArguments = ["--cpus", Value()]; break;
+                case "--cpus": runArguments = Rounds.RunArguments(Value()); break;
                 default:
                     Console.Error.WriteLine($"unknown option {args[i]} (agent-frameworks [--cold N] [--cpus N])");
                     return 2;

@@ -178,7 +178,7 @@ if (rows is not null)
     // slow backend, "on" and its slow twin stay too).
     configurations.RemoveAll(c => c.Name != "off" && !rows.Contains(c.Name) && (slow is null || (c != slow && c.Name != "on")));
 }
-string[] runArguments = cpus is null ? [] : ["--cpus", cpus];
+string[] runArguments = Rounds.RunArguments(cpus);
 const string Payload = Rounds.Payload;
 
 await Rounds.ColdAsync(configurations, cold, runArguments, addressing);

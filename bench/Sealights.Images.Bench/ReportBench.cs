@@ -78,7 +78,7 @@ internal static class ReportBench
                     new("on/probes", probed, delivering),
                     new("on/probes/every", probed, new Dictionary<string, string>(delivering) { ["SL_FLUSH_INTERVAL_SECONDS"] = "0" }),
                 };
-                string[] runArguments = setting == "none" ? [] : ["--cpus", setting];
+                string[] runArguments = Rounds.RunArguments(setting);
                 Console.WriteLine($"{CpuRun.Label(setting)}: {cold} interleaved cold rounds of {string.Join(", ", configurations.Select(c => c.Name))}");
                 await Rounds.ColdAsync(configurations, cold, runArguments);
                 Console.WriteLine($"{CpuRun.Label(setting)}: {warm} warm invocations per row");
