@@ -72,8 +72,8 @@ internal static class RuntimeEventProviders
     /// <summary>
     /// The standing session of a runtime whose application is all probed: the coverage provider
     /// with <c>invocations=runtime-api</c>, so the library harvests at every invocation's end by
-    /// itself (its events come out with the runtime's next writer pass, ~100 ms; nothing waits for
-    /// them). Started after the first flush, not at the connection: arming costs the function
+    /// itself (as a datagram to <paramref name="harvestsSocket"/>, else as events that come out with
+    /// the runtime's next writer pass, ~100 ms later). Started after the first flush, not at the connection: arming costs the function
     /// 12–45 ms of CPU once (an in-process listener on the HTTP client's telemetry), which must not
     /// fall in its init.
     /// </summary>

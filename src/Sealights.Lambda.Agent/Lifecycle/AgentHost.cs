@@ -335,9 +335,9 @@ public sealed class AgentHost(
 
     /// <summary>
     /// A send opportunity of a runtime that harvests by itself: after the response, this invocation's
-    /// own harvest (it leaves the runtime with the standing session's next EventPipe pass, within
-    /// ~100 ms) is waited for and spooled, then what is spooled goes out, all within the budget; a
-    /// harvest that has not come by then goes with the next send.
+    /// own harvest (a datagram, at once; as events, with the standing session's next EventPipe pass,
+    /// within ~100 ms) is waited for and spooled, then what is spooled goes out, all within the
+    /// budget; a harvest that has not come by then goes with the next send.
     /// </summary>
     private void SendAfterResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline)
     {
