@@ -184,6 +184,8 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
     [Theory]
     [InlineData(500, "{}", "INFO Sealights' remote configuration could not be read (answered 500): the agent's defaults apply")]
     [InlineData(200, "[]", "INFO Sealights' remote configuration could not be read (answered 200): the agent's defaults apply")]
+    // Only a 2xx is an answer, even with a body that would turn everything off.
+    [InlineData(300, """{"enabled":false}""", "INFO Sealights' remote configuration could not be read (answered 300): the agent's defaults apply")]
     public async Task A_remote_configuration_that_cannot_be_read_leaves_the_defaults(int status, string body, string line)
     {
         Answer("v3/config", new(status, body));
@@ -215,6 +217,7 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
 
     [Theory]
     [InlineData(500, "", "WARN the build session bsid-1 could not be validated (answered 500): requests go without app, branch and build names")]
+    [InlineData(300, BuildSession, "WARN the build session bsid-1 could not be validated (answered 300): requests go without app, branch and build names")]
     [InlineData(200, "[1]", "WARN the build session bsid-1 could not be validated (the answer is not a JSON object): requests go without app, branch and build names")]
     [InlineData(200, "{}", "INFO build session bsid-1: known to the server, which names no app, branch or build (as a local collector)")]
     [InlineData(200, """{"appName":"orders"}""", "INFO build session bsid-1: app 'orders', branch '?', build '?'")]
@@ -241,6 +244,19 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
 
         Assert.Equal(1, _scope.Log.Count("DEBUG the build session bsid-1 could not be validated (ConnectionError: Connection refused"));
         Assert.Equal(1, _scope.Log.Count("DEBUG Sealights' remote configuration could not be read (ConnectionError: Connection refused"));
+        Assert.True(delivery.Lifecycle!.FootprintsMayGo);
+    }
+
+    [Fact]
+    public async Task A_start_call_without_an_answer_within_the_request_timeout_is_said_as_such_and_the_next_goes_on()
+    {
+        Answer("v2/agents/buildsession/", new(200, BuildSession, TimeSpan.FromSeconds(30)));
+        var delivery = Delivery(("SL_REQUEST_TIMEOUT_MS", "300"));
+
+        await StartAsync(delivery);
+
+        Assert.Equal(1, _scope.Log.Count("DEBUG the build session bsid-1 could not be validated (no answer within 300 ms): requests go without app, branch and build names"));
+        Assert.Single(_backend.To("v3/config"));
         Assert.True(delivery.Lifecycle!.FootprintsMayGo);
     }
 
@@ -298,10 +314,12 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal([1001, 1006, 1010, 4006, 1002], EventTypes);
     }
 
-    [Fact]
-    public async Task An_event_that_fails_is_not_retried_and_said_once()
+    [Theory]
+    [InlineData(500)]
+    [InlineData(300)]
+    public async Task An_event_that_fails_is_not_retried_and_said_once(int status)
     {
-        Answer("v3/agents/agent-events/", new(500));
+        Answer("v3/agents/agent-events/", new(status));
         var delivery = Delivery();
         await StartAsync(delivery);
         await Sending.UntilAsync(() => Events.Count >= 2, "1001 and 1006");
@@ -309,7 +327,7 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
         await delivery.DrainAsync(Soon);
 
         Assert.Equal([1001, 1006, 1002], EventTypes);
-        Assert.Equal(1, _scope.Log.Count("WARN agent event 1001 not delivered (answered 500); events are not retried, coverage is not affected; further failures are not logged"));
+        Assert.Equal(1, _scope.Log.Count($"WARN agent event 1001 not delivered (answered {status}); events are not retried, coverage is not affected; further failures are not logged"));
         Assert.Equal(1, _scope.Log.Count("agent event"));
     }
 
