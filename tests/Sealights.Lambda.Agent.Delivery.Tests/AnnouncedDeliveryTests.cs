@@ -475,6 +475,22 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task An_empty_flush_does_not_use_up_the_last_flush_of_an_execution_pending_deletion()
+    {
+        Answer("v4/testExecution/", new(200, """{"execution":{"executionId":"e-1","buildSessionId":"bsid-1","testStage":"Stage","status":"pendingDelete"}}"""));
+        var delivery = Delivery();
+        await StartAsync(delivery);
+
+        await delivery.WriteAsync([], false, CancellationToken.None);
+        await delivery.WriteBatchAsync(1);
+        await delivery.SendUntilDeliveredAsync();
+
+        // The one flush after the pending deletion was seen is the one with methods.
+        Assert.Equal([1], Batches(Assert.Single(Footprints)));
+        Assert.Equal(0, delivery.Statistics.DroppedNoExecution);
+    }
+
+    [Fact]
     public async Task Footprints_spooled_before_the_first_INVOKE_go_as_soon_as_the_start_calls_conclude()
     {
         var delivery = Delivery();
