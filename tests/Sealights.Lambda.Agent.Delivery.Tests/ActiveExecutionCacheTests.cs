@@ -13,7 +13,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(10);
 
     private readonly DeliveryScope _scope = new(output);
-    private readonly ScriptedServer _server = new();
+    private readonly LoopbackBackend _server = new();
     private readonly HttpClient _http = new();
     private readonly DeliveryCounters _counters = new();
 
@@ -31,9 +31,13 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
 
     private static string Json(string? value) => value is null ? "null" : $"\"{value}\"";
 
+    /// <summary>Every request from now on gets this answer (held back <paramref name="hold"/> first).</summary>
+    private void Answer(int status, string body = "", TimeSpan? hold = null) =>
+        _server.Answer(_ => new LoopbackAnswer(status, body, hold ?? TimeSpan.Zero));
+
     private ActiveExecutionCache Cache(params (string Name, string Value)[] env)
     {
-        _scope.UseServer(_server.Api.ToString());
+        _scope.UseServer(_server.Api);
         return new ActiveExecutionCache(_scope.Options(env), _scope.Token, _http, _scope.Log.Agent, _counters, _scope.Clock);
     }
 
@@ -45,7 +49,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task An_active_execution_is_asked_for_on_the_labs_route_and_kept_for_10_s()
     {
         var cache = Cache(("SL_LAB_ID", "lab-7"));
-        _server.Answer(200, Execution("e-1"));
+        Answer(200, Execution("e-1"));
 
         var first = await Ask(cache);
 
@@ -54,9 +58,9 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
         Assert.Equal(first.Execution, cache.Current);
         Assert.Equal(1, cache.Generation);
         Assert.NotNull(cache.AnsweredAt);
-        Assert.Equal(["GET /api/v4/testExecution/lab-7/ HTTP/1.1"], _server.Requests);
+        Assert.Equal(["GET /api/v4/testExecution/lab-7/"], _server.Requests.Select(r => $"{r.Method} {r.Target}"));
 
-        _server.Answer(200, Execution("e-2"));
+        Answer(200, Execution("e-2"));
         _scope.Clock.Advance(Refresh - TimeSpan.FromSeconds(1));
         Assert.Equal("e-1", (await Ask(cache)).Execution!.ExecutionId);
         Assert.Single(_server.Requests);
@@ -78,7 +82,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task No_active_execution_is_an_answer_of_none(int status, string body)
     {
         var cache = Cache();
-        _server.Answer(status, body);
+        Answer(status, body);
 
         var lookup = await Ask(cache);
 
@@ -92,7 +96,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task A_body_that_is_not_json_is_none_with_one_warning_however_often_it_comes()
     {
         var cache = Cache();
-        _server.Answer(200, "<html>maintenance</html>");
+        Answer(200, "<html>maintenance</html>");
 
         Assert.Equal(ExecutionLookup.None, await Ask(cache));
         _scope.Clock.Advance(Refresh);
@@ -110,10 +114,10 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task A_retryable_status_is_a_failure_that_keeps_the_last_answer(int status)
     {
         var cache = Cache();
-        _server.Answer(200, Execution("e-1"));
+        Answer(200, Execution("e-1"));
         await Ask(cache);
         _scope.Clock.Advance(Refresh);
-        _server.Answer(status);
+        Answer(status);
 
         var lookup = await Ask(cache);
 
@@ -134,7 +138,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task A_refusal_is_none_with_one_warning_per_status(int status)
     {
         var cache = Cache();
-        _server.Answer(status);
+        Answer(status);
 
         Assert.Equal(ExecutionLookup.None, await Ask(cache));
         _scope.Clock.Advance(Refresh);
@@ -148,7 +152,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task A_query_that_outlives_its_deadline_fails_as_timed_out()
     {
         var cache = Cache();
-        _server.Answer(200, Execution("e-1"), hold: TimeSpan.FromSeconds(20));
+        Answer(200, Execution("e-1"), hold: TimeSpan.FromSeconds(20));
 
         var lookup = await Ask(cache, within: TimeSpan.FromMilliseconds(300));
 
@@ -162,7 +166,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     {
         // The shorter of SL_REQUEST_TIMEOUT_MS and the time left: here the request timeout.
         var cache = Cache(("SL_REQUEST_TIMEOUT_MS", "300"));
-        _server.Answer(200, Execution("e-1"), hold: TimeSpan.FromSeconds(20));
+        Answer(200, Execution("e-1"), hold: TimeSpan.FromSeconds(20));
 
         var lookup = await Ask(cache, within: TimeSpan.FromSeconds(30));
 
@@ -174,7 +178,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task A_body_that_is_not_json_is_warned_about_once_in_three_answers()
     {
         var cache = Cache();
-        _server.Answer(200, "<html>maintenance</html>");
+        Answer(200, "<html>maintenance</html>");
 
         for (var i = 0; i < 3; i++)
         {
@@ -189,12 +193,12 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task The_same_execution_twice_then_none_is_no_execution_and_said_once()
     {
         var cache = Cache();
-        _server.Answer(200, Execution("e-1"));
+        Answer(200, Execution("e-1"));
         await Ask(cache);
         _scope.Clock.Advance(Refresh);
         await Ask(cache);
         _scope.Clock.Advance(Refresh);
-        _server.Answer(404);
+        Answer(404);
         await Ask(cache);
         _scope.Clock.Advance(Refresh);
         await Ask(cache);
@@ -220,7 +224,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task A_shutdown_cancels_the_query_as_cancelled_not_timed_out()
     {
         var cache = Cache();
-        _server.Answer(200, Execution("e-1"), hold: TimeSpan.FromSeconds(20));
+        Answer(200, Execution("e-1"), hold: TimeSpan.FromSeconds(20));
         using var shutdown = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
         var lookup = await cache.GetAsync(_scope.Clock.GetUtcNow() + TimeSpan.FromSeconds(10), shutdown.Token);
@@ -256,7 +260,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     [Fact]
     public async Task A_collector_is_never_asked_and_every_flush_goes_to_it()
     {
-        var cache = Cache(("SL_COLLECTOR_URL", _server.Api.ToString()));
+        var cache = Cache(("SL_COLLECTOR_URL", _server.Api));
 
         Assert.Equal(ExecutionLookup.None, await Ask(cache));
         Assert.Equal(new ExecutionStamp(StampKind.Collector, FlushId: 3), cache.Stamp(3));
@@ -270,7 +274,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
         var unknown = cache.Stamp(1);
         Assert.Equal(new ExecutionStamp(StampKind.Pending, null, 1, 0), unknown);
 
-        _server.Answer(200, Execution("e-1"));
+        Answer(200, Execution("e-1"));
         await Ask(cache);
         var e1 = cache.Current;
         Assert.Equal(new ExecutionStamp(StampKind.Execution, e1, 1), cache.Resolve(unknown));
@@ -282,7 +286,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
         Assert.Equal(new ExecutionStamp(StampKind.Pending, e1, 3, 1), stale);
         Assert.Same(stale, cache.Resolve(stale));
 
-        _server.Answer(200, Execution("e-2"));
+        Answer(200, Execution("e-2"));
         await Ask(cache);
         Assert.Equal(new ExecutionStamp(StampKind.Execution, cache.Current, 3), cache.Resolve(stale));
         Assert.Equal("e-2", cache.Current!.ExecutionId);
@@ -292,7 +296,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task Flushes_before_the_first_execution_wait_for_it_and_go_to_it_as_init_footprints()
     {
         var cache = Cache();
-        _server.Answer(200, "");
+        Answer(200, "");
         await Ask(cache);
 
         var before = cache.Stamp(1);
@@ -300,7 +304,7 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
         Assert.Same(before, cache.Resolve(before));
 
         _scope.Clock.Advance(Refresh);
-        _server.Answer(200, Execution("e-1"));
+        Answer(200, Execution("e-1"));
         await Ask(cache);
 
         Assert.Equal(new ExecutionStamp(StampKind.Execution, cache.Current, 1, WaitedForFirst: true), cache.Resolve(before));
@@ -312,10 +316,10 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task Flushes_while_no_execution_is_active_after_one_was_seen_are_dropped()
     {
         var cache = Cache();
-        _server.Answer(200, Execution("e-1", bsid: null, stage: null));
+        Answer(200, Execution("e-1", bsid: null, stage: null));
         await Ask(cache);
         _scope.Clock.Advance(Refresh);
-        _server.Answer(404);
+        Answer(404);
         await Ask(cache);
 
         Assert.Equal(new ExecutionStamp(StampKind.NoExecution, FlushId: 5), cache.Stamp(5));
@@ -328,10 +332,10 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task Pending_delete_gets_the_first_flush_decided_after_it_then_nothing_until_an_execution_is_active_again()
     {
         var cache = Cache();
-        _server.Answer(200, Execution("e-1"));
+        Answer(200, Execution("e-1"));
         await Ask(cache);
         _scope.Clock.Advance(Refresh);
-        _server.Answer(200, Execution("e-1", status: "PendingDelete"));
+        Answer(200, Execution("e-1", status: "PendingDelete"));
         await Ask(cache);
         var pending = cache.Current!;
         Assert.True(pending.IsPendingDelete);
@@ -349,11 +353,11 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
 
         // Active again, then pending deletion again: another last flush.
         _scope.Clock.Advance(Refresh);
-        _server.Answer(200, Execution("e-1"));
+        Answer(200, Execution("e-1"));
         await Ask(cache);
         Assert.Equal(StampKind.Execution, cache.Stamp(10).Kind);
         _scope.Clock.Advance(Refresh);
-        _server.Answer(200, Execution("e-1", status: "pendingDelete"));
+        Answer(200, Execution("e-1", status: "pendingDelete"));
         await Ask(cache);
         Assert.Equal(StampKind.Execution, cache.Stamp(11).Kind);
         Assert.Equal(StampKind.PendingDelete, cache.Stamp(12).Kind);
@@ -364,13 +368,13 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task A_pending_deletion_of_another_execution_opens_its_own_last_flush()
     {
         var cache = Cache();
-        _server.Answer(200, Execution("e-1", status: "pendingDelete"));
+        Answer(200, Execution("e-1", status: "pendingDelete"));
         await Ask(cache);
         Assert.Equal(StampKind.Execution, cache.Stamp(1).Kind);
         Assert.Equal(StampKind.PendingDelete, cache.Stamp(2).Kind);
 
         _scope.Clock.Advance(Refresh);
-        _server.Answer(200, Execution("e-2", status: "pendingDelete"));
+        Answer(200, Execution("e-2", status: "pendingDelete"));
         await Ask(cache);
 
         Assert.Equal(new ExecutionStamp(StampKind.Execution, cache.Current, 3), cache.Stamp(3));
@@ -381,12 +385,12 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     public async Task The_same_execution_again_is_not_logged_again_but_a_new_one_is()
     {
         var cache = Cache();
-        _server.Answer(200, Execution("e-1"));
+        Answer(200, Execution("e-1"));
         await Ask(cache);
         _scope.Clock.Advance(Refresh);
         await Ask(cache);
         _scope.Clock.Advance(Refresh);
-        _server.Answer(200, Execution("e-2"));
+        Answer(200, Execution("e-2"));
         await Ask(cache);
 
         Assert.Equal(1, _scope.Log.Count("has an active test execution e-1"));

@@ -106,6 +106,9 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal(1, _scope.Log.Count("INFO build session bsid-1: app 'orders', branch 'main', build '7'"));
         Assert.Equal(1, _scope.Log.Count("INFO footprints delivery: 1 batches (3 methods) sent in 1 requests, 0 pending, 0 failed attempts"));
         Assert.Equal(1, _scope.Log.Count("INFO footprints go to the "));
+        // Every event was answered 200, and the spool was empty at the start.
+        Assert.Equal(0, _scope.Log.Count("agent event"));
+        Assert.Equal(0, _scope.Log.Count("undelivered footprints batches found"));
         Assert.Equal(1, delivery.Statistics.BatchesSent);
         Assert.Equal("e-1", delivery.ActiveExecution?.ExecutionId);
     }
@@ -184,6 +187,8 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
     [Theory]
     [InlineData(500, "{}", "INFO Sealights' remote configuration could not be read (answered 500): the agent's defaults apply")]
     [InlineData(200, "[]", "INFO Sealights' remote configuration could not be read (answered 200): the agent's defaults apply")]
+    // Only a 2xx is an answer, even with a body that would turn everything off.
+    [InlineData(300, """{"enabled":false}""", "INFO Sealights' remote configuration could not be read (answered 300): the agent's defaults apply")]
     public async Task A_remote_configuration_that_cannot_be_read_leaves_the_defaults(int status, string body, string line)
     {
         Answer("v3/config", new(status, body));
@@ -215,6 +220,8 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
 
     [Theory]
     [InlineData(500, "", "WARN the build session bsid-1 could not be validated (answered 500): requests go without app, branch and build names")]
+    [InlineData(500, BuildSession, "WARN the build session bsid-1 could not be validated (answered 500): requests go without app, branch and build names")]
+    [InlineData(300, BuildSession, "WARN the build session bsid-1 could not be validated (answered 300): requests go without app, branch and build names")]
     [InlineData(200, "[1]", "WARN the build session bsid-1 could not be validated (the answer is not a JSON object): requests go without app, branch and build names")]
     [InlineData(200, "{}", "INFO build session bsid-1: known to the server, which names no app, branch or build (as a local collector)")]
     [InlineData(200, """{"appName":"orders"}""", "INFO build session bsid-1: app 'orders', branch '?', build '?'")]
@@ -241,6 +248,19 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
 
         Assert.Equal(1, _scope.Log.Count("DEBUG the build session bsid-1 could not be validated (ConnectionError: Connection refused"));
         Assert.Equal(1, _scope.Log.Count("DEBUG Sealights' remote configuration could not be read (ConnectionError: Connection refused"));
+        Assert.True(delivery.Lifecycle!.FootprintsMayGo);
+    }
+
+    [Fact]
+    public async Task A_start_call_without_an_answer_within_the_request_timeout_is_said_as_such_and_the_next_goes_on()
+    {
+        Answer("v2/agents/buildsession/", new(200, BuildSession, TimeSpan.FromSeconds(30)));
+        var delivery = Delivery(("SL_REQUEST_TIMEOUT_MS", "300"));
+
+        await StartAsync(delivery);
+
+        Assert.Equal(1, _scope.Log.Count("DEBUG the build session bsid-1 could not be validated (no answer within 300 ms): requests go without app, branch and build names"));
+        Assert.Single(_backend.To("v3/config"));
         Assert.True(delivery.Lifecycle!.FootprintsMayGo);
     }
 
@@ -277,6 +297,8 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
 
         delivery.Invoked();
         delivery.Invoked();
+        // Said at the INVOKE already, not only at SHUTDOWN.
+        await Sending.UntilAsync(() => EventTypes.Contains(4006), "4006 at the INVOKE");
         await delivery.DrainAsync(Soon);
 
         Assert.Equal([1001, 1006, 1010, 4006, 1002], EventTypes);
@@ -298,10 +320,12 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal([1001, 1006, 1010, 4006, 1002], EventTypes);
     }
 
-    [Fact]
-    public async Task An_event_that_fails_is_not_retried_and_said_once()
+    [Theory]
+    [InlineData(500)]
+    [InlineData(300)]
+    public async Task An_event_that_fails_is_not_retried_and_said_once(int status)
     {
-        Answer("v3/agents/agent-events/", new(500));
+        Answer("v3/agents/agent-events/", new(status));
         var delivery = Delivery();
         await StartAsync(delivery);
         await Sending.UntilAsync(() => Events.Count >= 2, "1001 and 1006");
@@ -309,7 +333,7 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
         await delivery.DrainAsync(Soon);
 
         Assert.Equal([1001, 1006, 1002], EventTypes);
-        Assert.Equal(1, _scope.Log.Count("WARN agent event 1001 not delivered (answered 500); events are not retried, coverage is not affected; further failures are not logged"));
+        Assert.Equal(1, _scope.Log.Count($"WARN agent event 1001 not delivered (answered {status}); events are not retried, coverage is not affected; further failures are not logged"));
         Assert.Equal(1, _scope.Log.Count("agent event"));
     }
 
@@ -361,6 +385,8 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
         await delivery.SendUntilDeliveredAsync();
 
         delivery.MarkFirstInvoke(invoke);
+        // Later calls are ignored: the first INVOKE stays the boundary.
+        delivery.MarkFirstInvoke(invoke.AddDays(1));
         await delivery.WriteAsync([.. Hits.Batch(2, 1, invoke.AddSeconds(-1)), .. Hits.Batch(3, 1, invoke.AddSeconds(1))], false, CancellationToken.None);
         await delivery.SendUntilDeliveredAsync();
 
@@ -387,6 +413,162 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
 
         Assert.Equal(1, _scope.Log.Count($"INFO 2 undelivered footprints batches found in {options.SpoolDirectory}: sent first"));
         Assert.Equal([1, 2], Batches(Footprints[^1]));
+    }
+
+    [Fact]
+    public async Task An_INVOKE_before_the_agent_announced_itself_sends_nothing()
+    {
+        var delivery = Delivery();
+        delivery.Invoked();
+        await StartAsync(delivery);
+        await Sending.UntilAsync(() => EventTypes.Count >= 2, "1001 and 1006");
+
+        await delivery.DrainAsync(Soon);
+
+        Assert.Equal([1001, 1006, 1002], EventTypes);
+    }
+
+    [Fact]
+    public async Task The_execution_found_by_the_start_calls_is_named_by_the_events_that_follow()
+    {
+        var delivery = Delivery();
+        await StartAsync(delivery);
+        await Sending.UntilAsync(() => EventTypes.Count >= 2, "1001 and 1006");
+
+        await delivery.DrainAsync(Soon);
+
+        // No footprints and no INVOKE named it: the start calls' own answer does.
+        Assert.Equal([1001, 1006, 1002], EventTypes);
+        Assert.Equal(["e-1", "e-1"], Events.Skip(1).Select(e => e.Header("x-sl-executionId")));
+    }
+
+    [Fact]
+    public async Task An_execution_first_known_after_the_start_calls_is_said_at_the_next_INVOKE_with_the_first_footprints()
+    {
+        Answer("v4/testExecution/", new(500));
+        var delivery = Delivery();
+        await StartAsync(delivery);
+        await Sending.UntilAsync(() => EventTypes.Count >= 1, "1001");
+        Answer("v4/testExecution/", new(200, """{"execution":{"executionId":"e-1","buildSessionId":"bsid-1","testStage":"Stage","status":"created"}}"""));
+        await delivery.WriteBatchAsync(1);
+        await delivery.SendUntilDeliveredAsync();
+
+        delivery.Invoked();
+        await Sending.UntilAsync(() => EventTypes.Count >= 3, "1006 and 1010 at the INVOKE");
+        await delivery.DrainAsync(Soon);
+
+        Assert.Equal([1001, 1006, 1010, 1002], EventTypes);
+    }
+
+    [Fact]
+    public async Task An_empty_flush_is_not_the_first_footprints()
+    {
+        var delivery = Delivery();
+        await StartAsync(delivery);
+        await Sending.UntilAsync(() => EventTypes.Count >= 2, "1001 and 1006");
+
+        await delivery.WriteAsync([], false, CancellationToken.None);
+        await delivery.DrainAsync(Soon);
+
+        Assert.Equal([1001, 1006, 1002], EventTypes);
+        Assert.Equal(0, delivery.Statistics.BatchesSpooled);
+    }
+
+    [Fact]
+    public async Task An_empty_flush_does_not_use_up_the_last_flush_of_an_execution_pending_deletion()
+    {
+        Answer("v4/testExecution/", new(200, """{"execution":{"executionId":"e-1","buildSessionId":"bsid-1","testStage":"Stage","status":"pendingDelete"}}"""));
+        var delivery = Delivery();
+        await StartAsync(delivery);
+
+        await delivery.WriteAsync([], false, CancellationToken.None);
+        await delivery.WriteBatchAsync(1);
+        await delivery.SendUntilDeliveredAsync();
+
+        // The one flush after the pending deletion was seen is the one with methods.
+        Assert.Equal([1], Batches(Assert.Single(Footprints)));
+        Assert.Equal(0, delivery.Statistics.DroppedNoExecution);
+    }
+
+    [Fact]
+    public async Task Footprints_spooled_before_the_first_INVOKE_go_as_soon_as_the_start_calls_conclude()
+    {
+        var delivery = Delivery();
+        await delivery.WriteBatchAsync(1);
+
+        delivery.MarkFirstInvoke(DateTimeOffset.UtcNow);
+
+        // No send opportunity is offered: the start calls' conclusion kicks the sender itself.
+        await Sending.UntilAsync(() => Footprints.Count == 1, "the batch sent when the start calls concluded");
+        Assert.Equal([1], Batches(Footprints[0]));
+    }
+
+    [Fact]
+    public async Task An_opportunity_waits_for_the_start_calls_within_its_own_budget_not_the_default()
+    {
+        // The default budget is 0: only the budget given lets the opportunity wait for the held build session.
+        Answer("v2/agents/buildsession/", new(200, BuildSession, TimeSpan.FromMilliseconds(500)));
+        var delivery = Delivery(("SL_FLUSH_BUDGET_MS", "0"));
+        delivery.MarkFirstInvoke(DateTimeOffset.UtcNow);
+
+        var outcome = await delivery.SendPendingAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(delivery.Lifecycle!.Concluded.IsCompleted);
+        Assert.Equal(SendOutcome.Nothing, outcome);
+    }
+
+    [Fact]
+    public async Task Batches_spooled_before_the_remote_configuration_turned_footprints_off_are_never_sent()
+    {
+        Answer("v3/config", new(200, """{"sendFootprints":false}"""));
+        var delivery = Delivery();
+        await delivery.WriteBatchAsync(1);
+        await StartAsync(delivery);
+
+        var opportunity = await delivery.SendPendingAsync(TimeSpan.FromSeconds(5));
+        var drain = await delivery.DrainAsync(Soon);
+
+        Assert.Equal((SendOutcome.Nothing, SendOutcome.Nothing), (opportunity, drain));
+        Assert.Empty(Footprints);
+        Assert.Equal(1, delivery.Statistics.PendingBatches);
+    }
+
+    [Fact]
+    public async Task A_second_shutdown_sends_no_second_1002()
+    {
+        var delivery = Delivery();
+        await StartAsync(delivery);
+        await Sending.UntilAsync(() => EventTypes.Count >= 2, "1001 and 1006");
+
+        await delivery.DrainAsync(Soon);
+        await delivery.DrainAsync(Soon);
+
+        Assert.Equal([1001, 1006, 1002], EventTypes);
+    }
+
+    [Fact]
+    public async Task Events_still_in_flight_at_the_shutdown_deadline_are_left_and_said_at_debug()
+    {
+        Answer("v3/agents/agent-events/", new(200, "", TimeSpan.FromSeconds(60)));
+        var delivery = Delivery(("SL_REQUEST_TIMEOUT_MS", "30000"));
+        await StartAsync(delivery);
+        await Sending.UntilAsync(() => Events.Count >= 1, "1001 in flight");
+
+        await delivery.DrainAsync(_scope.Clock.GetUtcNow().AddSeconds(1));
+
+        Assert.Equal(1, _scope.Log.Count("DEBUG agent events still queued at the shutdown deadline were not sent"));
+    }
+
+    [Fact]
+    public async Task An_event_without_an_answer_is_said_at_debug_with_why()
+    {
+        Answer("v3/agents/agent-events/", new(200, "", TimeSpan.FromSeconds(60)));
+        var delivery = Delivery(("SL_REQUEST_TIMEOUT_MS", "300"));
+        await StartAsync(delivery);
+
+        await Sending.UntilAsync(() => _scope.Log.Count("agent event 1001 not delivered") == 1, "the failure line");
+
+        Assert.Equal(1, _scope.Log.Count("DEBUG agent event 1001 not delivered (no answer within 300 ms); events are not retried"));
     }
 
     private static int[] Batches(LoopbackRequest request)
