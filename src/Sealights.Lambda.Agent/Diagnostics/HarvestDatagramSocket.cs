@@ -69,7 +69,8 @@ internal sealed class HarvestDatagramSocket : IDisposable
     /// <summary>
     /// Hands the records of one datagram to <paramref name="handler"/> as coverage events. Bounded:
     /// every length is checked against what is left; a datagram that does not parse is refused whole
-    /// (nothing of it handed on) with the reason. Never throws.
+    /// (nothing of it handed on) with the reason. Throws nothing of its own (the handler's faults
+    /// pass through: the receive loop catches them).
     /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> datagram, INetTraceEventHandler handler, out string problem)
     {
