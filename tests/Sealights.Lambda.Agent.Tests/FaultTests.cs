@@ -112,10 +112,8 @@ public sealed class FaultTests(ITestOutputHelper output)
     {
         var assembly = FixtureBuilds.JitAssembly;
         var expected = ExpectedMethods.AllAndLateFirstExecution(assembly);
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "all");
+        var (scope, fixture) = (connected.Scope, connected.Process);
         await fixture.RunAsync("late");
         await fixture.ExitAsync();
         await scope.WaitForRuntimeGoneAsync();
@@ -130,10 +128,8 @@ public sealed class FaultTests(ITestOutputHelper output)
     public async Task StopWithATinyBudget_IsCutByItAndSaysSo_AndDisposeDoesNotWaitForTheRuntime()
     {
         var assembly = FixtureBuilds.JitAssembly;
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "all");
+        var (scope, fixture) = (connected.Scope, connected.Process);
 
         // The budget cut the stop (its own line says so), rather than a stop that happened to be quick.
         await scope.Collector.StopAsync(TimeSpan.FromMilliseconds(10)).WaitAsync(FixtureProcess.Timeout);

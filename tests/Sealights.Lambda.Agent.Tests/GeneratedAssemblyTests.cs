@@ -41,10 +41,8 @@ public sealed class GeneratedAssemblyTests(ITestOutputHelper output)
                 .ToHashSet(StringComparer.Ordinal);
             Assert.Equal(Classes * (MethodsPerClass + 1), expected.Count);
 
-            await using var scope = await CollectorScope.StartAsync(output, assembly);
-            await using var fixture = FixtureProcess.Start(assembly, "none", scope.Collector.RuntimePortSetting, noInline: false);
-            await fixture.WaitForLineAsync("ready");
-            await scope.WaitForRuntimeAsync();
+            await using var connected = await ConnectedFixture.StartAsync(output, assembly, "none", noInline: false);
+            var (scope, fixture) = (connected.Scope, connected.Process);
             await fixture.RunAsync("all");
             var flushed = Stopwatch.StartNew();
             using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(60));

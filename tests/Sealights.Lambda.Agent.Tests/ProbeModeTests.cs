@@ -27,10 +27,8 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
             ["b"] = [ProbedFixture.Id("PathB|Run()"), ProbedFixture.Id("PathB|.ctor(System.Int32)"), ProbedFixture.Id("PathB|Square()"), ProbedFixture.Id("Shared|Greet(System.String)")],
             ["c"] = [ProbedFixture.Id("PathC|Run()"), ProbedFixture.Id("Shared|Count(System.String)")],
         };
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "register", noInline: false);
+        var (scope, fixture) = (connected.Scope, connected.Process);
         Assert.True(scope.Collector.FlushesCheaply, "every application assembly is probed: no runtime events, a flush is a harvest");
 
         foreach (var scenario in new[] { "a", "b", "a", "c", "b" })
@@ -91,10 +89,8 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
         // A quick stop after a first invocation: the agent's first flush (no session listened until
         // then) comes just after the runtime's SIGTERM. The runtime must still answer it.
         var assembly = ProbedFixture.Assembly;
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "register", noInline: false);
+        var (scope, fixture) = (connected.Scope, connected.Process);
         await fixture.RunAsync("a");
 
         await fixture.SignalTerminateAsync();
@@ -157,10 +153,8 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
         var assembly = ProbedFixture.Assembly;
         string[] expectedA = [ProbedFixture.Id("PathA|Run()"), ProbedFixture.Id("PathA|Helper(System.Int32)"), ProbedFixture.Id("Shared|Greet(System.String)"), ProbedFixture.Id("Shared|Count(System.String)")];
         string[] expectedC = [ProbedFixture.Id("PathC|Run()"), ProbedFixture.Id("Shared|Count(System.String)")];
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "register", noInline: false);
+        var (scope, fixture) = (connected.Scope, connected.Process);
 
         var clock = Stopwatch.StartNew();
         for (var flush = 0; flush < Flushes; flush++)
@@ -187,10 +181,8 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
     {
         // A manifest beside a plain build: the file, not the manifest, decides.
         var assembly = ProbedFixture.PlainAssembly;
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "idle", scope.Collector.RuntimePortSetting, noInline: true);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "idle", noInline: true);
+        var (scope, fixture) = (connected.Scope, connected.Process);
         Assert.False(scope.Collector.FlushesCheaply);
 
         await fixture.RunAsync("c");
@@ -208,10 +200,8 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
     public async Task FlushWithNothingHit_IsAnsweredAndEmpty()
     {
         var assembly = ProbedFixture.Assembly;
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "register", noInline: false);
+        var (scope, fixture) = (connected.Scope, connected.Process);
         await fixture.RunAsync("a");
         using var budget = new CancellationTokenSource(FlushBudget);
         Assert.NotEmpty(await scope.Collector.FlushAsync(budget.Token));
@@ -418,10 +408,8 @@ public sealed class InstrumentedAccuracyTests(ITestOutputHelper output)
     private async Task AssertExactAsync(string flavor, string assembly)
     {
         var expected = ExpectedMethods.AllAndLate(assembly);
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "all", scope.Collector.RuntimePortSetting, noInline: false);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "all", noInline: false);
+        var (scope, fixture) = (connected.Scope, connected.Process);
         using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var first = await FlushUntilAnsweredAsync(scope, budget.Token);
         await fixture.RunAsync("late");
@@ -443,10 +431,8 @@ public sealed class InstrumentedAccuracyTests(ITestOutputHelper output)
 
     private async Task<HashSet<string>> LateAloneAsync(string assembly)
     {
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "idle", scope.Collector.RuntimePortSetting, noInline: false);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "idle", noInline: false);
+        var (scope, fixture) = (connected.Scope, connected.Process);
         using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var idle = await FlushUntilAnsweredAsync(scope, budget.Token);
         await fixture.RunAsync("late");

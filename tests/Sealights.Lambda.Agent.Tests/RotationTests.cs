@@ -19,10 +19,8 @@ public sealed class RotationTests(ITestOutputHelper output)
     {
         var assembly = FixtureBuilds.JitAssembly;
         var late = ExpectedMethods.LateOnly(assembly);
-        await using var scope = await CollectorScope.StartAsync(output, assembly);
-        await using var fixture = FixtureProcess.Start(assembly, "idle", scope.Collector.RuntimePortSetting);
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
+        await using var connected = await ConnectedFixture.StartAsync(output, assembly, "idle");
+        var (scope, fixture) = (connected.Scope, connected.Process);
 
         var first = await FlushAsync(scope);
         Assert.Contains(first, h => h.Method.Id == ExpectedMethods.Id("Fixture.Program|Main(System.String[])"));
