@@ -313,17 +313,25 @@ public sealed class AgentHost(
     }
 
     /// <summary>
-    /// Waits until the runtime has answered <paramref name="requestId"/> (<c>platform.runtimeDone</c>).
-    /// A Telemetry API that does not deliver (no <c>platform.start</c> soon after INVOKE, or no
-    /// <c>platform.runtimeDone</c> by the invocation's deadline) is given up for good, with one line.
+    /// Waits until the runtime has answered <paramref name="requestId"/> (<c>platform.runtimeDone</c>),
+    /// or until <paramref name="endedOtherwise"/> says so first. A Telemetry API that does not
+    /// deliver (no <c>platform.start</c> soon after INVOKE, or no <c>platform.runtimeDone</c> by the
+    /// invocation's deadline) is given up for good, with one line.
     /// </summary>
-    private bool WaitForResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline)
+    private bool WaitForResponse(TelemetryListener telemetry, string requestId, DateTimeOffset? deadline, Task? endedOtherwise = null)
     {
         var started = telemetry.Started(requestId);
         var done = telemetry.RuntimeDone(requestId);
         var doneBy = (deadline ?? DateTimeOffset.UtcNow.AddMinutes(15)) + TimeSpan.FromSeconds(1);
-        if (started.Wait(TelemetryStartTimeout) && done.Wait(Clamp(doneBy - DateTimeOffset.UtcNow)))
+        bool Either(Task report, TimeSpan limit) =>
+            endedOtherwise is null ? report.Wait(limit) : Task.WaitAny([endedOtherwise, report], limit) >= 0;
+        if (Either(started, TelemetryStartTimeout) && Either(done, Clamp(doneBy - DateTimeOffset.UtcNow)))
         {
+            if (endedOtherwise is { IsCompleted: true })
+            {
+                // Its reports are not waited for (they still count when they come).
+                telemetry.Forget(requestId);
+            }
             return true;
         }
         telemetry.Forget(requestId);
@@ -345,19 +353,7 @@ public sealed class AgentHost(
         // runtime client asks for the next invocation, after the response). As a datagram it comes
         // within a millisecond of the response, before the Telemetry API's report (buffered, at
         // least 25 ms); as events, ~100 ms later, after it. Whichever comes first.
-        var own = source.WhenHarvested(requestId);
-        if (Task.WaitAny([own, telemetry.Started(requestId)], TelemetryStartTimeout) >= 0 && !own.IsCompleted)
-        {
-            var doneBy = (deadline ?? DateTimeOffset.UtcNow.AddMinutes(15)) + TimeSpan.FromSeconds(1);
-            Task.WaitAny([own, telemetry.RuntimeDone(requestId)], Clamp(doneBy - DateTimeOffset.UtcNow));
-        }
-
-        if (own.IsCompleted)
-        {
-            // Its reports are not waited for (they still count when they come).
-            telemetry.Forget(requestId);
-        }
-        else if (!WaitForResponse(telemetry, requestId, deadline))
+        if (!WaitForResponse(telemetry, requestId, deadline, endedOtherwise: source.WhenHarvested(requestId)))
         {
             return;
         }
