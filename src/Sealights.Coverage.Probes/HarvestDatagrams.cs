@@ -59,18 +59,14 @@ internal sealed class HarvestDatagrams : IDisposable
     /// <summary>One record: the event id and its payload, laid out as the EventPipe event's (README.md, "Flush protocol").</summary>
     public bool AddModuleHits(int sequence, int chunk, string assemblyName, Guid mvid, int methodDefCount, ReadOnlySpan<byte> indices)
     {
-        var payload = 4 + 4 + ((assemblyName.Length + 1) * 2) + 16 + 4 + 4 + indices.Length;
-        if (!Reserve(8 + payload, out var at))
+        if (!Record(CoverageEventSource.ModuleHitsId, 4 + 4 + ((assemblyName.Length + 1) * 2) + 16 + 4 + 4 + indices.Length, out var span))
         {
             return false;
         }
 
-        var span = _buffer.AsSpan(at);
-        BinaryPrimitives.WriteInt32LittleEndian(span, CoverageEventSource.ModuleHitsId);
-        BinaryPrimitives.WriteInt32LittleEndian(span[4..], payload);
-        BinaryPrimitives.WriteInt32LittleEndian(span[8..], sequence);
-        BinaryPrimitives.WriteInt32LittleEndian(span[12..], chunk);
-        var next = 16 + WriteText(span[16..], assemblyName);
+        BinaryPrimitives.WriteInt32LittleEndian(span, sequence);
+        BinaryPrimitives.WriteInt32LittleEndian(span[4..], chunk);
+        var next = 8 + WriteText(span[8..], assemblyName);
         mvid.TryWriteBytes(span[next..]);
         BinaryPrimitives.WriteInt32LittleEndian(span[(next + 16)..], methodDefCount);
         BinaryPrimitives.WriteInt32LittleEndian(span[(next + 20)..], indices.Length);
@@ -81,20 +77,32 @@ internal sealed class HarvestDatagrams : IDisposable
     /// <summary>The harvest's last record.</summary>
     public bool AddInvocationEnded(int sequence, string requestId, int chunks, int modules, int methods)
     {
-        var payload = 4 + ((requestId.Length + 1) * 2) + 12;
-        if (!Reserve(8 + payload, out var at))
+        if (!Record(CoverageEventSource.InvocationEndedId, 4 + ((requestId.Length + 1) * 2) + 12, out var span))
         {
             return false;
         }
 
-        var span = _buffer.AsSpan(at);
-        BinaryPrimitives.WriteInt32LittleEndian(span, CoverageEventSource.InvocationEndedId);
-        BinaryPrimitives.WriteInt32LittleEndian(span[4..], payload);
-        BinaryPrimitives.WriteInt32LittleEndian(span[8..], sequence);
-        var next = 12 + WriteText(span[12..], requestId);
+        BinaryPrimitives.WriteInt32LittleEndian(span, sequence);
+        var next = 4 + WriteText(span[4..], requestId);
         BinaryPrimitives.WriteInt32LittleEndian(span[next..], chunks);
         BinaryPrimitives.WriteInt32LittleEndian(span[(next + 4)..], modules);
         BinaryPrimitives.WriteInt32LittleEndian(span[(next + 8)..], methods);
+        return true;
+    }
+
+    // A record's header (event id, payload length) written; its payload's room returned, or false when it does not fit.
+    private bool Record(int eventId, int payloadLength, out Span<byte> payload)
+    {
+        if (!Reserve(8 + payloadLength, out var at))
+        {
+            payload = default;
+            return false;
+        }
+
+        var span = _buffer.AsSpan(at, 8 + payloadLength);
+        BinaryPrimitives.WriteInt32LittleEndian(span, eventId);
+        BinaryPrimitives.WriteInt32LittleEndian(span[4..], payloadLength);
+        payload = span[8..];
         return true;
     }
 
