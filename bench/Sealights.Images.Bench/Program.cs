@@ -151,26 +151,26 @@ if (slowBackendMs is { } delayMs)
     slow = new Configuration("on/slow-backend", covered, new Dictionary<string, string> { ["SL_TOKEN"] = slowToken, ["SL_BUILD_SESSION_ID"] = "bench-bsid" });
     configurations.Add(slow);
 }
+// The delivering configuration with a variant's variables laid over it.
+Dictionary<string, string> Delivering(Dictionary<string, string> variant)
+{
+    var merged = new Dictionary<string, string>(delivering);
+    foreach (var (key, value) in variant)
+    {
+        merged[key] = value;
+    }
+    return merged;
+}
 foreach (var (name, environment) in probesVariants)
 {
     // The instrumented function with these variables too: without a token (what they cost the
     // probes alone) and with one.
     configurations.Add(new Configuration($"inert/probes/{name}", probed, new Dictionary<string, string>(environment)));
-    var withVariant = new Dictionary<string, string>(delivering);
-    foreach (var (key, value) in environment)
-    {
-        withVariant[key] = value;
-    }
-    configurations.Add(new Configuration($"on/probes/{name}", probed, withVariant));
+    configurations.Add(new Configuration($"on/probes/{name}", probed, Delivering(environment)));
 }
 foreach (var (name, environment) in variants)
 {
-    var withVariant = new Dictionary<string, string>(delivering);
-    foreach (var (key, value) in environment)
-    {
-        withVariant[key] = value;
-    }
-    configurations.Add(new Configuration($"on/{name}", covered, withVariant));
+    configurations.Add(new Configuration($"on/{name}", covered, Delivering(environment)));
 }
 if (rows is not null)
 {
