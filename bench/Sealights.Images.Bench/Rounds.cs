@@ -61,9 +61,16 @@ internal static class Rounds
             }
             var logs = await container.WaitForLogAsync(l => ReportLine.ParseAll(l).Count >= warm + 1, TimeSpan.FromSeconds(30));
             await container.StopAsync();
-            if (AgentFigures.AgentCpu(await container.LogsAsync()) is { } agentCpu)
+            var finalLogs = await container.LogsAsync();
+            if (AgentFigures.AgentCpu(finalLogs) is { } agentCpu)
             {
                 configuration.WarmAgentCpuMs.Add(agentCpu);
+            }
+            // What the agent warned about and its SHUTDOWN summary (drops, losses): a figure is only worth
+            // reading when the agent delivered what it was given.
+            foreach (var line in AgentFigures.Noteworthy(finalLogs))
+            {
+                Console.WriteLine($"{configuration.Name} warm container: {line}");
             }
             // Post-runtime time of each invocation in order (the first is the cold one): a warm invocation
             // sent right after the previous response waits for the previous one's post-runtime work.

@@ -129,7 +129,10 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
                 // With lifecycle calls, the first send waits for the remote configuration (they kick it then).
                 // A background send at most every SL_FLUSH_INTERVAL_SECONDS: with probes every
                 // invocation is written, and a request each time would run beside the next one.
-                if ((_lifecycle is null || _lifecycle.FootprintsMayGo) && (isFinal || BackgroundSendIsDue()))
+                // Sooner when half the spool is taken: a warm function called back to back (300
+                // invocations a second in the bench) fills the 1,000 batches in ~3 s, and a full
+                // spool drops its oldest.
+                if ((_lifecycle is null || _lifecycle.FootprintsMayGo) && (isFinal || BackgroundSendIsDue() || _spool.HalfFull))
                 {
                     _sender.Kick();
                 }

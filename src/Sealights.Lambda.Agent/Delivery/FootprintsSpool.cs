@@ -81,6 +81,23 @@ public sealed class FootprintsSpool
         }
     }
 
+    /// <summary>
+    /// Half of a cap is taken (files, bytes, or the in-memory bound): time to send before the
+    /// interval is up, so that a function called hundreds of times a second does not fill the
+    /// spool between two background sends and lose its oldest batches.
+    /// </summary>
+    public bool HalfFull
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _entries.Count * 2L >= _options.SpoolMaxFiles || _bytes * 2 >= _options.SpoolMaxBytes
+                    || (_memoryBytes > 0 && _memoryBytes * 2 >= _options.MemoryMaxBytes);
+            }
+        }
+    }
+
     /// <summary>Batches found at start, left by an earlier agent process in this environment.</summary>
     public int Adopted { get; private set; }
 
@@ -310,8 +327,14 @@ public sealed class FootprintsSpool
         {
             try
             {
-                File.WriteAllBytes(temp, bytes);
-                File.Move(temp, path, overwrite: false);
+                // One file per batch, on the harvest's path: no preallocation (File.WriteAllBytes
+                // asks for it: fstatfs, fallocate, ftruncate) and a plain rename (sequence numbers
+                // are unique here; without overwrite .NET checks the target first).
+                using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
+                {
+                    RandomAccess.Write(handle, bytes, 0);
+                }
+                File.Move(temp, path, overwrite: true);
                 if (_memoryMode)
                 {
                     _memoryMode = false;
