@@ -76,7 +76,7 @@ public sealed class FootprintsSpool
         {
             lock (_gate)
             {
-                return _entries.Count(e => e.Memory is not null);
+                return InMemoryLocked();
             }
         }
     }
@@ -276,9 +276,12 @@ public sealed class FootprintsSpool
     {
         lock (_gate)
         {
-            return _counters.Snapshot(_entries.Count, _bytes, _entries.Count(e => e.Memory is not null));
+            return _counters.Snapshot(_entries.Count, _bytes, InMemoryLocked());
         }
     }
+
+    // Every INVOKE takes a snapshot: no walk over a spool of files (a batch kept in memory is never empty).
+    private int InMemoryLocked() => _memoryBytes == 0 ? 0 : _entries.Count(e => e.Memory is not null);
 
     private void Open()
     {
