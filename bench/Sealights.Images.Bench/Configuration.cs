@@ -61,12 +61,12 @@ internal static partial class AgentFigures
         }
     }
 
-    /// <summary>The agent's CPU time over its life, when its SHUTDOWN line says it (revisions since 2026-12-07).</summary>
     /// <summary>The agent's WARN and ERROR lines and its SHUTDOWN summary.</summary>
     public static IEnumerable<string> Noteworthy(string logs) =>
         logs.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Contains("[sealights-agent]", StringComparison.Ordinal)
             && (l.Contains(" WARN ", StringComparison.Ordinal) || l.Contains(" ERROR ", StringComparison.Ordinal) || l.Contains("SHUTDOWN", StringComparison.Ordinal)));
 
+    /// <summary>The agent's CPU time over its life, when its SHUTDOWN line says it (revisions since 2026-12-07).</summary>
     public static double? AgentCpu(string logs) =>
         CollectedCpu().Match(logs) is { Success: true } match ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
 

@@ -331,8 +331,8 @@ public sealed class FootprintsSpool
             try
             {
                 // One file per batch, on the harvest's path: no preallocation (File.WriteAllBytes
-                // asks for it: fstatfs, fallocate, ftruncate) and a plain rename (sequence numbers
-                // are unique here; without overwrite .NET checks the target first).
+                // asks for it: an fstatfs and an ftruncate per file, by strace) and a plain rename
+                // (sequence numbers are unique here; without overwrite .NET checks the target first).
                 using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
                 {
                     RandomAccess.Write(handle, bytes, 0);
