@@ -149,6 +149,24 @@ public sealed class ActiveExecutionCacheTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
+    public async Task Refusals_of_two_statuses_are_each_said_once_and_a_404_is_no_refusal()
+    {
+        var cache = Cache();
+
+        foreach (var status in new[] { 404, 401, 403, 401 })
+        {
+            Answer(status);
+            Assert.Equal(ExecutionLookup.None, await Ask(cache));
+            _scope.Clock.Advance(Refresh);
+        }
+
+        // 404 is how the server says "no active execution": nothing refused.
+        Assert.Equal(0, _scope.Log.Count("was refused with 404"));
+        Assert.Equal(1, _scope.Log.Count("was refused with 401; treated as no active execution"));
+        Assert.Equal(1, _scope.Log.Count("was refused with 403; treated as no active execution"));
+    }
+
+    [Fact]
     public async Task A_query_that_outlives_its_deadline_fails_as_timed_out()
     {
         var cache = Cache();

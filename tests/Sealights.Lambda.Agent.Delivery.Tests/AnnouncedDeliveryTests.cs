@@ -285,6 +285,33 @@ public sealed class AnnouncedDeliveryTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task An_execution_the_cache_learns_after_the_start_calls_is_named_by_the_next_INVOKEs_events()
+    {
+        // Built apart from the facade so that the cache can learn an execution without a footprints
+        // request (which would name it on its own): only the INVOKE can make the events name it.
+        Answer("v4/testExecution/", new(404));
+        _scope.UseServer(_backend.Api);
+        var options = _scope.Options(("SL_LAB_ID", "lab-1"));
+        using var http = new HttpClient();
+        var executions = new ActiveExecutionCache(options, _scope.Token, http, _scope.Log.Agent, new DeliveryCounters(), _scope.Clock);
+        using var lifecycle = new LifecycleCalls(options, _scope.Token, _scope.Log.Agent, executions,
+            () => new DeliveryCounters().Snapshot(0, 0, 0), () => { }, () => Function, _scope.Clock);
+        lifecycle.Start();
+        await lifecycle.Concluded.WaitAsync(TimeSpan.FromSeconds(10));
+        await Sending.UntilAsync(() => EventTypes.Count >= 2, "1001 and 1007");
+
+        Answer("v4/testExecution/", new(200, """{"execution":{"executionId":"e-2","buildSessionId":"bsid-1","testStage":"Stage","status":"created"}}"""));
+        _scope.Clock.Advance(LifecycleCalls.PingInterval);
+        Assert.Equal("e-2", (await executions.GetAsync(_scope.Clock.GetUtcNow().AddSeconds(5), CancellationToken.None)).Execution?.ExecutionId);
+        lifecycle.Invoked();
+        await lifecycle.ShutdownAsync(Soon);
+
+        Assert.Equal([1001, 1007, 1003, 1002], EventTypes);
+        Assert.Equal([null, null, "e-2", "e-2"], Events.Select(e => e.Header("x-sl-executionId")));
+        Assert.Empty(Footprints);
+    }
+
+    [Fact]
     public async Task Footprints_that_could_not_be_submitted_are_said_once_with_4006_before_1002()
     {
         Answer("v6/agents/", new(503));

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Sealights.Lambda.Agent.Delivery.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -207,5 +208,37 @@ public sealed class DeliveryOptionsEdgeTests(ITestOutputHelper output) : IAsyncL
         Assert.NotNull(Read());
 
         Assert.Equal($"footprints delivery: {ConfigPath}: SL_OTHER is not a delivery setting; ignored here", Assert.Single(_scope.Log.Lines));
+    }
+
+    [Fact]
+    public void A_fixed_execution_id_with_a_space_turns_delivery_off_with_the_reason()
+    {
+        Assert.Null(Read(("SL_BUILD_SESSION_ID", "b"), ("SL_EXECUTION_ID", "exec 7")));
+
+        Assert.Equal("footprints delivery is off: SL_EXECUTION_ID must not contain spaces or control characters", Assert.Single(_scope.Log.Lines));
+    }
+
+    [Fact]
+    public void The_remote_configurations_execution_query_interval_replaces_the_default()
+    {
+        var options = Read(("SL_BUILD_SESSION_ID", "b"))!;
+        var before = options.ExecutionRefreshInterval;
+
+        options.Metadata.ExecutionQueryInterval = TimeSpan.FromSeconds(45);
+
+        Assert.Equal(TimeSpan.FromSeconds(10), before);
+        Assert.Equal(TimeSpan.FromSeconds(45), options.ExecutionRefreshInterval);
+    }
+
+    [Fact]
+    public void A_config_file_that_exists_but_cannot_be_read_is_one_line()
+    {
+        // A Unix socket: it exists, but opening it to read fails.
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(ConfigPath));
+
+        Assert.Equal("b", Read(("SL_BUILD_SESSION_ID", "b"))!.BuildSessionId);
+
+        Assert.Equal($"footprints delivery: {ConfigPath} cannot be read (IOException); using the environment only", Assert.Single(_scope.Log.Lines));
     }
 }

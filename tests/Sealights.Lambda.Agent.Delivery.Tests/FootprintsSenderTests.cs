@@ -320,6 +320,60 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_kick_during_a_pass_that_runs_out_of_time_sends_what_it_left_in_the_background()
+    {
+        FixedSender();
+        _backend.Answer(_ => new LoopbackAnswer(200, Hold: TimeSpan.FromSeconds(1)));
+        Flush(1);
+        var pass = SendAsync();
+        await Sending.UntilAsync(() => _backend.Requests.Count == 1, "the first request");
+        Flush(2);
+        _backend.Answer(_ => new LoopbackAnswer(200));
+        _sender!.Kick();
+        // The pass's deadline is past when its request returns: it leaves batch 2 to the kick.
+        _scope.Clock.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(SendOutcome.OutOfTime, await pass);
+
+        await Sending.UntilAsync(() => _spool.Count == 0, "batch 2 sent by the kick's pass");
+        Assert.Equal([[1], [2]], Footprints.Select(r => BatchesIn(r).ToArray()));
+    }
+
+    [Fact]
+    public async Task A_pass_that_has_run_longer_than_the_wait_is_not_waited_for()
+    {
+        FixedSender();
+        _backend.Answer(_ => new LoopbackAnswer(200, Hold: TimeSpan.FromSeconds(1)));
+        Flush(1);
+        var first = SendAsync();
+        await Sending.UntilAsync(() => _backend.Requests.Count == 1, "the first request");
+        // The running pass looks a minute old: a stuck request, not worth the 5 s of this opportunity.
+        _scope.Clock.AdvanceTimestamps(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(SendOutcome.Busy, await SendAsync());
+
+        Assert.Equal(SendOutcome.Delivered, await first);
+    }
+
+    [Fact]
+    public async Task Waits_without_a_deadline_are_bounded_to_what_a_timer_takes()
+    {
+        FixedSender();
+        _backend.Answer(_ => new LoopbackAnswer(200, Hold: TimeSpan.FromMilliseconds(500)));
+        Flush(1);
+        var first = SendAsync();
+        await Sending.UntilAsync(() => _backend.Requests.Count == 1, "the first request");
+
+        // Waits for the running pass (longer than a timer can take, so clamped), which delivered batch 1.
+        Assert.Equal(SendOutcome.Nothing, await _sender!.SendPendingAsync(DateTimeOffset.MaxValue));
+        Assert.Equal(SendOutcome.Delivered, await first);
+        Flush(2);
+        _backend.Answer(_ => new LoopbackAnswer(200));
+        Assert.Equal(SendOutcome.Delivered, await _sender.DrainAsync(DateTimeOffset.MaxValue));
+        Assert.Equal(0, _spool.Count);
+    }
+
+    [Fact]
     public async Task A_kick_sends_in_the_background()
     {
         FixedSender();

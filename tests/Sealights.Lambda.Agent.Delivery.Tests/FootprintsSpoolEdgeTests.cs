@@ -291,6 +291,24 @@ public sealed class FootprintsSpoolEdgeTests(ITestOutputHelper output) : IAsyncL
         Assert.Equal((3, spool.Bytes, 1), (snapshot.PendingBatches, snapshot.PendingBytes, snapshot.PendingInMemory));
     }
 
+    [Fact]
+    public void A_write_whose_final_name_is_taken_leaves_no_temporary_file_behind()
+    {
+        var clock = new FixedClock(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123));
+        var folder = Path.Combine(_scope.Root, "final-taken");
+        Directory.CreateDirectory(folder);
+        // The temporary file is written, then its rename onto the batch's name (a directory) fails.
+        Directory.CreateDirectory(Path.Combine(folder, "fp-000000000001-1700000000123-3.json"));
+        var spool = Open(_scope.Options(("SL_SPOOL_DIR", folder)), time: clock);
+
+        spool.Append(Batch(1));
+
+        Assert.Equal(1, spool.InMemoryCount);
+        Assert.Empty(Files(folder));
+        Assert.Equal([1], Numbers(spool));
+        Assert.Equal(1, _scope.Log.Count("cannot be written"));
+    }
+
     /// <summary>A clock standing still, for predictable spool file names.</summary>
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {

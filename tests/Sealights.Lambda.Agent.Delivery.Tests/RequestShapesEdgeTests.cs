@@ -195,4 +195,17 @@ public sealed class RequestShapesEdgeTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal((bytes / 1073741824.0).ToString("0.###", CultureInfo.InvariantCulture) + " Gb", facts.TotalMemory);
         Assert.Matches(@"^\d+(\.\d{1,3})? Gb$", facts.TotalMemory);
     }
+
+    [Fact]
+    public void A_token_server_ending_in_a_slash_gets_no_second_one()
+    {
+        _scope.UseServer("https://acme.sealights.co/api/");
+        var options = Options() with { BuildSessionId = "b1" };
+
+        using var session = SealightsRoutes.BuildSessionRequest(options, _scope.Token);
+        using var events = SealightsRoutes.AgentEventRequest(options, _scope.Token, AgentEventType.Ping, "{}"u8.ToArray());
+
+        Assert.Equal("https://acme.sealights.co/api/v2/agents/buildsession/b1/", session.RequestUri!.AbsoluteUri);
+        Assert.Equal("https://acme.sealights.co/api/v3/agents/agent-events/", events.RequestUri!.AbsoluteUri);
+    }
 }
