@@ -48,6 +48,33 @@ public sealed class FootprintsSpoolEdgeTests(ITestOutputHelper output) : IAsyncL
     private static string[] Files(string folder) => Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
 
     [Fact]
+    public void Half_the_byte_cap_exactly_is_half_full_and_one_byte_more_of_cap_is_not()
+    {
+        // Half full kicks a send before the interval (FootprintsDelivery.WriteAsync).
+        var size = SizeOf(methods: 200);
+        var exact = Open(InFolder("half-exact", ("SL_SPOOL_MAX_BYTES", (2 * size).ToString())));
+        Assert.False(exact.HalfFull);
+        exact.Append(Batch(1, 200));
+        var below = Open(InFolder("half-below", ("SL_SPOOL_MAX_BYTES", (2 * size + 1).ToString())));
+        below.Append(Batch(1, 200));
+
+        Assert.Equal((true, false), (exact.HalfFull, below.HalfFull));
+    }
+
+    [Fact]
+    public void In_memory_half_the_memory_bound_exactly_is_half_full_and_less_is_not()
+    {
+        var size = SizeOf(methods: 3);
+        var exact = Open(Unwritable("memory-half-exact", memoryMaxBytes: 2 * size));
+        exact.Append(Batch(1));
+        var below = Open(Unwritable("memory-half-below", memoryMaxBytes: 2 * size + 1));
+        below.Append(Batch(1));
+
+        Assert.Equal((1, 1), (exact.InMemoryCount, below.InMemoryCount));
+        Assert.Equal((true, false), (exact.HalfFull, below.HalfFull));
+    }
+
+    [Fact]
     public void A_batch_exactly_the_spool_byte_cap_is_kept_and_two_exactly_filling_it_are_both_kept()
     {
         var size = SizeOf(methods: 200);
