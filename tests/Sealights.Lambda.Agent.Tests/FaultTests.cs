@@ -131,15 +131,18 @@ public sealed class FaultTests(ITestOutputHelper output)
         await using var connected = await ConnectedFixture.StartAsync(output, assembly, "all");
         var (scope, fixture) = (connected.Scope, connected.Process);
 
-        // The budget cut the stop (its own line says so), rather than a stop that happened to be quick.
+        // A frozen runtime cannot answer the session's stop, so the budget is what ends it (its
+        // own line says so); a live one could stop within 10 ms now and then (it did in a CI run).
+        await fixture.SignalAsync("STOP");
         await scope.Collector.StopAsync(TimeSpan.FromMilliseconds(10)).WaitAsync(FixtureProcess.Timeout);
         Assert.Contains(scope.LogLines, l => l.Contains("the final session did not stop within the shutdown budget", StringComparison.Ordinal));
 
         // The runtime is still attached, its session never stopped: closing must not wait on it
-        // (the fixture only exits when told, so a dispose that waited for it would hang).
+        // (the fixture is frozen and only exits when told, so a dispose that waited for it would hang).
         await scope.Collector.DisposeAsync().AsTask().WaitAsync(FixtureProcess.Timeout);
         Assert.False(fixture.HasExited);
         Assert.False(File.Exists(scope.Collector.DiagnosticPortPath));
+        await fixture.SignalAsync("CONT");
     }
 
     [Fact]

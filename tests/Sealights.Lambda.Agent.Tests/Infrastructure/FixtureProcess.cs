@@ -179,6 +179,13 @@ internal sealed class FixtureProcess : IAsyncDisposable
         await kill.WaitForExitAsync();
     }
 
+    /// <summary>SIGSTOP or SIGCONT (<paramref name="signal"/> "STOP" or "CONT"), as Lambda freezes and thaws an environment.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>SIGKILL: nothing buffered in the runtime gets out.</summary>
     public async Task KillAsync()
     {
