@@ -162,24 +162,16 @@ internal sealed class FixtureProcess : IAsyncDisposable
     /// <summary>SIGTERM, as Lambda ends a runtime; returns the exit code (143: the signal's default action).</summary>
     public async Task<int> TerminateAsync()
     {
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
+        await SignalAsync("TERM");
         using var timeout = new CancellationTokenSource(_timeout);
         await _process.WaitForExitAsync(timeout.Token);
         return _process.ExitCode;
     }
 
     /// <summary>Sends SIGTERM and returns at once (the process exits when its handlers let it).</summary>
-    public async Task SignalTerminateAsync()
-    {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync();
-    }
+    public Task SignalTerminateAsync() => SignalAsync("TERM");
 
-    /// <summary>SIGSTOP or SIGCONT (<paramref name="signal"/> "STOP" or "CONT"), as Lambda freezes and thaws an environment.</summary>
+    /// <summary>Sends <paramref name="signal"/> ("TERM", "STOP", "CONT": Lambda's end, freeze and thaw) and returns once it is sent.</summary>
     public async Task SignalAsync(string signal)
     {
         using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
