@@ -69,6 +69,17 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
 
     private Task<SendOutcome> SendAsync() => _sender!.SendPendingAsync(In(TimeSpan.FromSeconds(5)));
 
+    /// <summary>A fixed sender's pass with batch 1, its request held by the backend for <paramref name="hold"/>: returned once that request has arrived.</summary>
+    private async Task<Task<SendOutcome>> FirstPassHeldAsync(TimeSpan hold)
+    {
+        FixedSender();
+        _backend.Answer(_ => new LoopbackAnswer(200, Hold: hold));
+        Flush(1);
+        var pass = SendAsync();
+        await Sending.UntilAsync(() => _backend.Requests.Count == 1, "the first request");
+        return pass;
+    }
+
     private static string Execution(string id, string status = "created") =>
         "{\"execution\":{\"executionId\":\"" + id + "\",\"buildSessionId\":\"exec-bsid\",\"testStage\":\"Stage\",\"status\":\"" + status + "\"}}";
 
@@ -303,11 +314,7 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
     [Fact]
     public async Task A_second_pass_while_one_runs_is_busy_and_a_kick_meanwhile_runs_again_after_it()
     {
-        FixedSender();
-        _backend.Answer(_ => new LoopbackAnswer(200, Hold: TimeSpan.FromSeconds(1)));
-        Flush(1);
-        var first = SendAsync();
-        await Sending.UntilAsync(() => _backend.Requests.Count == 1, "the first request");
+        var first = await FirstPassHeldAsync(TimeSpan.FromSeconds(1));
 
         Assert.Equal(SendOutcome.Busy, await _sender!.SendPendingAsync(In(TimeSpan.FromMilliseconds(100))));
         _backend.Answer(_ => new LoopbackAnswer(200));
@@ -322,11 +329,7 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
     [Fact]
     public async Task A_kick_during_a_pass_that_runs_out_of_time_sends_what_it_left_in_the_background()
     {
-        FixedSender();
-        _backend.Answer(_ => new LoopbackAnswer(200, Hold: TimeSpan.FromSeconds(1)));
-        Flush(1);
-        var pass = SendAsync();
-        await Sending.UntilAsync(() => _backend.Requests.Count == 1, "the first request");
+        var pass = await FirstPassHeldAsync(TimeSpan.FromSeconds(1));
         Flush(2);
         _backend.Answer(_ => new LoopbackAnswer(200));
         _sender!.Kick();
@@ -342,11 +345,7 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
     [Fact]
     public async Task A_pass_that_has_run_longer_than_the_wait_is_not_waited_for()
     {
-        FixedSender();
-        _backend.Answer(_ => new LoopbackAnswer(200, Hold: TimeSpan.FromSeconds(1)));
-        Flush(1);
-        var first = SendAsync();
-        await Sending.UntilAsync(() => _backend.Requests.Count == 1, "the first request");
+        var first = await FirstPassHeldAsync(TimeSpan.FromSeconds(1));
         // The running pass looks a minute old: a stuck request, not worth the 5 s of this opportunity.
         _scope.Clock.AdvanceTimestamps(TimeSpan.FromMinutes(1));
 
@@ -358,11 +357,7 @@ public sealed class FootprintsSenderTests(ITestOutputHelper output) : IAsyncLife
     [Fact]
     public async Task Waits_without_a_deadline_are_bounded_to_what_a_timer_takes()
     {
-        FixedSender();
-        _backend.Answer(_ => new LoopbackAnswer(200, Hold: TimeSpan.FromMilliseconds(500)));
-        Flush(1);
-        var first = SendAsync();
-        await Sending.UntilAsync(() => _backend.Requests.Count == 1, "the first request");
+        var first = await FirstPassHeldAsync(TimeSpan.FromMilliseconds(500));
 
         // Waits for the running pass (longer than a timer can take, so clamped), which delivered batch 1.
         Assert.Equal(SendOutcome.Nothing, await _sender!.SendPendingAsync(DateTimeOffset.MaxValue));

@@ -45,6 +45,17 @@ public sealed class FootprintsSpoolEdgeTests(ITestOutputHelper output) : IAsyncL
         return spool.Bytes;
     }
 
+    /// <summary>
+    /// A spool on a standing clock in its own folder, where a directory holds the first batch's
+    /// file name (3 methods) followed by <paramref name="suffix"/>.
+    /// </summary>
+    private FootprintsSpool OpenWithFirstNameTaken(string name, string suffix, out string folder)
+    {
+        folder = Path.Combine(_scope.Root, name);
+        Directory.CreateDirectory(Path.Combine(folder, "fp-000000000001-1700000000123-3.json" + suffix));
+        return Open(_scope.Options(("SL_SPOOL_DIR", folder)), time: new FixedClock(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123)));
+    }
+
     private static string[] Files(string folder) => Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
 
     [Fact]
@@ -172,12 +183,8 @@ public sealed class FootprintsSpoolEdgeTests(ITestOutputHelper output) : IAsyncL
     [Fact]
     public void A_write_refused_keeps_the_batch_in_memory_said_once_and_the_next_write_to_disk_says_writable_again()
     {
-        var clock = new FixedClock(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123));
-        var folder = Path.Combine(_scope.Root, "taken");
-        Directory.CreateDirectory(folder);
         // The first batch's temporary name is taken by a directory: writing it fails (root too) while the folder stays writable.
-        Directory.CreateDirectory(Path.Combine(folder, "fp-000000000001-1700000000123-3.json.tmp"));
-        var spool = Open(_scope.Options(("SL_SPOOL_DIR", folder)), time: clock);
+        var spool = OpenWithFirstNameTaken("taken", ".tmp", out var folder);
 
         spool.Append(Batch(1));
         var inMemoryAfterFirst = spool.InMemoryCount;
@@ -321,12 +328,8 @@ public sealed class FootprintsSpoolEdgeTests(ITestOutputHelper output) : IAsyncL
     [Fact]
     public void A_write_whose_final_name_is_taken_leaves_no_temporary_file_behind()
     {
-        var clock = new FixedClock(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123));
-        var folder = Path.Combine(_scope.Root, "final-taken");
-        Directory.CreateDirectory(folder);
         // The temporary file is written, then its rename onto the batch's name (a directory) fails.
-        Directory.CreateDirectory(Path.Combine(folder, "fp-000000000001-1700000000123-3.json"));
-        var spool = Open(_scope.Options(("SL_SPOOL_DIR", folder)), time: clock);
+        var spool = OpenWithFirstNameTaken("final-taken", "", out var folder);
 
         spool.Append(Batch(1));
 
