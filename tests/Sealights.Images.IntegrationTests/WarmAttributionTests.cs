@@ -174,12 +174,23 @@ public sealed class WarmAttributionTests(PackageFixture package, ITestOutputHelp
             $"{payloads.Length} invocations ({string.Join(' ', payloads)}) but {invocations.Count} hits entries with methods:\n"
             + string.Join('\n', entries.Select(e => $"{(e.Init ? "init " : "")}{(e.Final ? "final " : "")}{e.Start:HH:mm:ss}-{e.End:HH:mm:ss}: {string.Join(", ", e.Methods.Select(m => m.Split('|')[^1]))}")));
         // Each entry's window (whole epoch seconds: start rounded down, end up) starts with its
-        // invocation and ends before the next one (a probe flush follows the response).
+        // invocation and ends before the next one began. When that was is not seen from here: the
+        // hits are taken after the response (at the runtime's next request, or for the first
+        // invocation by the agent's flush in post-runtime time, which can outlast the caller's
+        // turnaround by tens of ms), and the next invocation is dispatched only after that; it has
+        // surely begun once it is answered.
+        var timing = string.Join('\n', invocations.Select((e, i) =>
+            $"invocation {i + 1}: sent {windows[i].Start:HH:mm:ss.fff}, answered {windows[i].End:HH:mm:ss.fff}; entry {e.Start:HH:mm:ss}-{e.End:HH:mm:ss}"));
+        output.WriteLine(timing);
         for (var i = 0; i < invocations.Count; i++)
         {
-            var next = i + 1 < windows.Count ? windows[i + 1].Start : stopped;
-            Assert.InRange(invocations[i].Start, windows[i].Start.AddSeconds(-1.05), windows[i].End.AddMilliseconds(50));
-            Assert.InRange(invocations[i].End, windows[i].Start.AddMilliseconds(-50), next.AddSeconds(1.05));
+            var next = i + 1 < windows.Count ? windows[i + 1].End : stopped;
+            Assert.True(
+                invocations[i].Start >= windows[i].Start.AddSeconds(-1.05) && invocations[i].Start <= windows[i].End.AddMilliseconds(50),
+                $"invocation {i + 1}'s entry does not start within its invocation:\n{timing}");
+            Assert.True(
+                invocations[i].End >= windows[i].Start.AddMilliseconds(-50) && invocations[i].End <= next.AddSeconds(1.05),
+                $"invocation {i + 1}'s entry does not end between its invocation and the next one's answer:\n{timing}");
         }
         return (entries.Where(e => e.Init).ToList(), invocations);
     }
