@@ -7,8 +7,8 @@ namespace ProbedFixture;
 /// <summary>
 /// argv[0]: "register" makes the module register at start (the usual case: a probed method runs
 /// during init) and waits for the EventSource, "idle" does not (the EventSource is created by the
-/// first stdin scenario). Prints "ready", then runs one stdin line at a time ("a", "b", "c", "none", "bulk N", "register"),
-/// answering "done &lt;line&gt;", until "exit".
+/// first stdin scenario). Prints "ready", then runs one stdin line at a time ("a", "b", "c", "none", "bulk N", "register",
+/// "end ID"), answering "done &lt;line&gt;", until "exit".
 /// </summary>
 public static class Program
 {
@@ -53,9 +53,38 @@ public static class Program
             case ["bulk", var count]:
                 BulkProbes.HitAll(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture));
                 break;
+            case ["end", var requestId]:
+                EndInvocation(requestId);
+                break;
             default:
                 Console.Error.WriteLine("unknown scenario " + scenario);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Ends invocation <paramref name="requestId"/> as a runtime client does: its response, then the
+    /// request for the next one, to AWS_LAMBDA_RUNTIME_API. The library's boundary sees each request
+    /// start before it is sent; nothing needs to answer (the tests point the variable at a closed port).
+    /// </summary>
+    private static void EndInvocation(string requestId)
+    {
+        var api = "http://" + Environment.GetEnvironmentVariable("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/";
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        foreach (var request in new[]
+        {
+            new HttpRequestMessage(HttpMethod.Post, api + Uri.EscapeDataString(requestId) + "/response") { Content = new StringContent("{}") },
+            new HttpRequestMessage(HttpMethod.Get, api + "next"),
+        })
+        {
+            try
+            {
+                client.Send(request).Dispose();
+            }
+            catch (HttpRequestException)
+            {
+                // Refused: the request has started all the same, which is what the boundary watches.
+            }
         }
     }
 

@@ -144,6 +144,57 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AHarvestBeforeItsInvokeWasSeen_IsDatedAtItsEnd_NotFromThePreviousHarvest()
+    {
+        // The agent, at low priority, may take an INVOKE only after the function has answered it
+        // and its harvest came in: dated from the previous harvest, its hits would cover the idle
+        // time between the invocations too (and the tests that ran in it).
+        var assembly = ProbedFixture.Assembly;
+        await using var scope = await CollectorScope.StartAsync(output, assembly);
+        var harvests = System.Threading.Channels.Channel.CreateUnbounded<IReadOnlyList<MethodHit>>();
+        scope.Collector.InvocationHarvested = hits => harvests.Writer.TryWrite(hits);
+        // The fixture's "end ID" posts its response and asks for the next one there (refused: no matter).
+        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false,
+            environment: new Dictionary<string, string> { ["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9" });
+        await fixture.WaitForLineAsync("ready");
+        await scope.WaitForRuntimeAsync();
+        scope.Collector.MarkInvoked(DateTimeOffset.UtcNow);
+        await fixture.RunAsync("a");
+        using var budget = new CancellationTokenSource(FlushBudget);
+        await scope.Collector.FlushAsync(budget.Token);
+        await scope.Collector.HarvestAtBoundariesFromNowOnAsync();
+        async Task<IReadOnlyList<MethodHit>> NextHarvest() => await harvests.Reader.ReadAsync().AsTask().WaitAsync(FixtureProcess.Timeout);
+        IEnumerable<string> Ids(IReadOnlyList<MethodHit> hits) => hits.Select(h => h.Method.Id).Order(StringComparer.Ordinal);
+
+        // Seen in time: from its INVOKE to its end.
+        var invoked = DateTimeOffset.UtcNow;
+        scope.Collector.MarkInvoked(invoked, "request-1");
+        await fixture.RunAsync("c");
+        await fixture.RunAsync("end request-1");
+        var first = await NextHarvest();
+        Assert.Equal(new[] { ProbedFixture.Id("PathC|Run()"), ProbedFixture.Id("Shared|Count(System.String)") }.Order(StringComparer.Ordinal), Ids(first));
+        Assert.All(first, h => Assert.Equal(invoked, h.FirstSeen));
+        var firstEnd = first[0].LastSeen!.Value;
+
+        // An idle gap, then an invocation whose INVOKE comes only after its harvest.
+        await Task.Delay(500);
+        await fixture.RunAsync("c");
+        await fixture.RunAsync("end request-2");
+        var second = await NextHarvest();
+        Assert.Equal(Ids(first), Ids(second));
+        var secondEnd = second[0].LastSeen!.Value;
+        Assert.True(secondEnd - firstEnd >= TimeSpan.FromMilliseconds(400), $"harvests {firstEnd:HH:mm:ss.fff} and {secondEnd:HH:mm:ss.fff}: not the gap made");
+        Assert.All(second, h => Assert.Equal(secondEnd, h.FirstSeen));
+
+        // Its INVOKE, taken now, began nothing since: a flush of the agent's dates what ran after that harvest from it.
+        scope.Collector.MarkInvoked(DateTimeOffset.UtcNow, "request-2");
+        await fixture.RunAsync("a");
+        var flushed = await scope.Collector.FlushAsync(budget.Token);
+        Assert.NotEmpty(flushed);
+        Assert.All(flushed, h => Assert.Equal(secondEnd, h.FirstSeen));
+    }
+
+    [Fact]
     public async Task ThreeHundredFlushesOfOneProcess_AreAllAnsweredExactly()
     {
         // Flush sessions are closed, not stopped (a stop holds the diagnostic server ~100 ms); the

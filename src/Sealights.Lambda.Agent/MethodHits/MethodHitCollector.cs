@@ -155,6 +155,12 @@ public sealed class MethodHitCollector : IAsyncDisposable
     {
         lock (_intervalLock)
         {
+            if (requestId is not null && _recentlyHarvested.Contains(requestId))
+            {
+                // Seen only after its harvest (the agent runs at low priority): it began nothing since.
+                return;
+            }
+
             _invokedSinceHarvest ??= at;
             _lastInvoke = at;
             if (requestId is not null)
@@ -251,7 +257,9 @@ public sealed class MethodHitCollector : IAsyncDisposable
 
     /// <summary>
     /// One invocation's harvest, read from the standing session: its hits span from its INVOKE (init's:
-    /// from the previous harvest, the agent's start) to when the function wrote them.
+    /// from the previous harvest, the agent's start) to when the function wrote them. An INVOKE the
+    /// agent has not taken yet dates them at that end: a span from the previous harvest would also
+    /// cover the idle time between the invocations, and the tests that ran in it.
     /// </summary>
     private void OnInvocationHarvested(ProbeFlushReader reader, DateTimeOffset endedAt)
     {
@@ -260,7 +268,9 @@ public sealed class MethodHitCollector : IAsyncDisposable
             DateTimeOffset from;
             lock (_intervalLock)
             {
-                from = reader.RequestId is { Length: > 0 } id && _invokedAt.Remove(id, out var invoked) ? invoked : _lastHarvest;
+                from = reader.RequestId is not { Length: > 0 } id ? _lastHarvest
+                    : _invokedAt.Remove(id, out var invoked) ? invoked
+                    : endedAt;
                 // The agent, at low priority, may see an INVOKE only after the function has answered it.
                 if (from > endedAt)
                 {
