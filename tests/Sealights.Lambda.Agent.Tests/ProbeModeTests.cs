@@ -117,19 +117,7 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
             }
             exitHarvest.TrySetResult();
         };
-        // Only the address matters: the boundary is armed, and no request here goes to it.
-        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false,
-            environment: new Dictionary<string, string> { ["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9" });
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
-
-        // As the agent does: its own flush after the first invocation, then the library harvests by itself.
-        scope.Collector.MarkInvoked(DateTimeOffset.UtcNow);
-        await fixture.RunAsync("a");
-        using var budget = new CancellationTokenSource(FlushBudget);
-        await scope.Collector.FlushAsync(budget.Token);
-        await scope.Collector.HarvestAtBoundariesFromNowOnAsync();
-        Assert.True(scope.Collector.HarvestsAtBoundaries, "the library said it harvests at invocation ends");
+        await using var fixture = await StartHarvestingAtBoundariesAsync(scope, assembly);
 
         // Ran after the last invocation's end (no request for the next one follows): only the
         // library's harvest at SIGTERM reports it, and only if it leaves before the process dies.
@@ -153,16 +141,7 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
         await using var scope = await CollectorScope.StartAsync(output, assembly);
         var harvests = System.Threading.Channels.Channel.CreateUnbounded<IReadOnlyList<MethodHit>>();
         scope.Collector.InvocationHarvested = hits => harvests.Writer.TryWrite(hits);
-        // The fixture's "end ID" posts its response and asks for the next one there (refused: no matter).
-        await using var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false,
-            environment: new Dictionary<string, string> { ["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9" });
-        await fixture.WaitForLineAsync("ready");
-        await scope.WaitForRuntimeAsync();
-        scope.Collector.MarkInvoked(DateTimeOffset.UtcNow);
-        await fixture.RunAsync("a");
-        using var budget = new CancellationTokenSource(FlushBudget);
-        await scope.Collector.FlushAsync(budget.Token);
-        await scope.Collector.HarvestAtBoundariesFromNowOnAsync();
+        await using var fixture = await StartHarvestingAtBoundariesAsync(scope, assembly);
         async Task<IReadOnlyList<MethodHit>> NextHarvest() => await harvests.Reader.ReadAsync().AsTask().WaitAsync(FixtureProcess.Timeout);
         IEnumerable<string> Ids(IReadOnlyList<MethodHit> hits) => hits.Select(h => h.Method.Id).Order(StringComparer.Ordinal);
 
@@ -189,9 +168,38 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
         // Its INVOKE, taken now, began nothing since: a flush of the agent's dates what ran after that harvest from it.
         scope.Collector.MarkInvoked(DateTimeOffset.UtcNow, "request-2");
         await fixture.RunAsync("a");
+        using var budget = new CancellationTokenSource(FlushBudget);
         var flushed = await scope.Collector.FlushAsync(budget.Token);
         Assert.NotEmpty(flushed);
         Assert.All(flushed, h => Assert.Equal(secondEnd, h.FirstSeen));
+    }
+
+    /// <summary>
+    /// The fixture with <c>AWS_LAMBDA_RUNTIME_API</c> at a closed port (the boundary watches request
+    /// starts; nothing needs to answer), through its first invocation as the agent takes it: its own
+    /// flush after it, then the library asked to harvest by itself.
+    /// </summary>
+    private static async Task<FixtureProcess> StartHarvestingAtBoundariesAsync(CollectorScope scope, string assembly)
+    {
+        var fixture = FixtureProcess.Start(assembly, "register", scope.Collector.RuntimePortSetting, noInline: false,
+            environment: new Dictionary<string, string> { ["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9" });
+        try
+        {
+            await fixture.WaitForLineAsync("ready");
+            await scope.WaitForRuntimeAsync();
+            scope.Collector.MarkInvoked(DateTimeOffset.UtcNow);
+            await fixture.RunAsync("a");
+            using var budget = new CancellationTokenSource(FlushBudget);
+            await scope.Collector.FlushAsync(budget.Token);
+            await scope.Collector.HarvestAtBoundariesFromNowOnAsync();
+            Assert.True(scope.Collector.HarvestsAtBoundaries, "the library said it harvests at invocation ends");
+            return fixture;
+        }
+        catch
+        {
+            await fixture.DisposeAsync();
+            throw;
+        }
     }
 
     [Fact]
