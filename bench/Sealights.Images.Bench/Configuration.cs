@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Sealights.Images.Testing;
 
 namespace Sealights.Images.Bench;
 
@@ -63,7 +64,7 @@ internal static partial class AgentFigures
 
     /// <summary>The agent's WARN and ERROR lines and its SHUTDOWN summary.</summary>
     public static IEnumerable<string> Noteworthy(string logs) =>
-        logs.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Contains("[sealights-agent]", StringComparison.Ordinal)
+        LogLines.Of(logs).Where(l => l.Contains("[sealights-agent]", StringComparison.Ordinal)
             && (l.Contains(" WARN ", StringComparison.Ordinal) || l.Contains(" ERROR ", StringComparison.Ordinal) || l.Contains("SHUTDOWN", StringComparison.Ordinal)));
 
     /// <summary>The agent's CPU time over its life, when its SHUTDOWN line says it (revisions since 2026-12-07).</summary>
