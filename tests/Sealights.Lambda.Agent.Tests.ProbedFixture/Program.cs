@@ -14,9 +14,8 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "register")
+        if (args.Length > 0 && args[0] == "register" && Register())
         {
-            Register();
             WaitForSource();
         }
 
@@ -47,8 +46,11 @@ public static class Program
             case ["none"]:
                 break;
             case ["register"]:
-                Register();
-                WaitForSource();
+                if (Register())
+                {
+                    WaitForSource();
+                }
+
                 break;
             case ["bulk", var count]:
                 BulkProbes.HitAll(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture));
@@ -110,13 +112,23 @@ public static class Program
         Console.WriteLine($"event source after {waited.Elapsed.TotalMilliseconds:0.0} ms");
     }
 
-    /// <summary>Runs the anchor's static constructor (Register, and with it the EventSource's creation) and prints what it cost.</summary>
-    private static void Register()
+    /// <summary>
+    /// Runs the anchor's static constructor (Register, and with it the EventSource's creation), prints
+    /// what it cost and whether the source is being made; returns whether it is.
+    /// </summary>
+    private static bool Register()
     {
         // The index table's reflection is the hand-probing's own cost, not the pattern's: paid first.
         RuntimeHelpers.RunClassConstructor(typeof(Ix).TypeHandle);
         var clock = Stopwatch.StartNew();
         RuntimeHelpers.RunClassConstructor(typeof(_SealightsProbes_).TypeHandle);
         Console.WriteLine($"registered in {clock.Elapsed.TotalMilliseconds:0.000} ms");
+        var notMade = typeof(Sealights.Coverage.Probes.ProbeRegistry).Assembly
+            .GetType("Sealights.Coverage.Probes.CoverageEventSource", throwOnError: true)!
+            .GetProperty("NotCreatedBecause", BindingFlags.NonPublic | BindingFlags.Static)
+            ?? throw new MissingMemberException("CoverageEventSource.NotCreatedBecause (the fixture reports it)");
+        var why = (string?)notMade.GetValue(null);
+        Console.WriteLine(why is null ? "event source: being made" : $"event source: not made ({why})");
+        return why is null;
     }
 }

@@ -273,6 +273,32 @@ public sealed class ProbeModeTests(ITestOutputHelper output)
         Assert.Equal(2, scope.Collector.Statistics.ProbeFlushes);
     }
 
+    /// <summary>
+    /// On Lambda the agent reaches the runtime only through the diagnostic port the image's
+    /// entrypoint sets when coverage is on: without it (coverage off) the flush's source is not made
+    /// (its creation is ~15 ms of a cold start's init at one CPU), and the probes still run.
+    /// </summary>
+    [Theory]
+    [InlineData(true, false, "event source: not made (on Lambda without a diagnostic port (coverage is off for this function): no agent can read the hits)")]
+    [InlineData(true, true, "event source: being made")]
+    [InlineData(false, false, "event source: being made")]
+    public async Task TheSourceIsMadeOnlyWhereAnAgentCanReadIt(bool onLambda, bool withPort, string expected)
+    {
+        var environment = new Dictionary<string, string> { ["AWS_LAMBDA_RUNTIME_API"] = onLambda ? "127.0.0.1:9" : "" };
+        var port = withPort ? Path.Combine(Path.GetTempPath(), $"sl-nobody-{Guid.NewGuid():N}.sock") + ",connect,nosuspend" : null;
+        await using var fixture = FixtureProcess.Start(ProbedFixture.Assembly, "register", port, noInline: false, environment: environment);
+
+        Assert.Equal(expected, await fixture.WaitForLineStartingAsync("event source: "));
+        await fixture.WaitForLineAsync("ready");
+        await fixture.RunAsync("a");
+        if (onLambda)
+        {
+            // A boundary that was never armed: the runtime client's requests pass untouched.
+            await fixture.RunAsync("end req-1");
+        }
+        Assert.False(fixture.HasExited);
+    }
+
     [Fact]
     public async Task ModuleOfMoreThan100kMethods_AllHit_RoundTripsThroughChunks()
     {

@@ -69,6 +69,9 @@ internal sealed class FixtureProcess : IAsyncDisposable
 
         start.ArgumentList.Add(scenario);
         start.Environment.Remove("DOTNET_DiagnosticPorts");
+        // Only what a test gives (InvocationBoundaryTests sets it in this process): with it and no
+        // port, the probes library takes the fixture for a function with coverage off.
+        start.Environment.Remove("AWS_LAMBDA_RUNTIME_API");
         if (runtimePortSetting is not null)
         {
             start.Environment["DOTNET_DiagnosticPorts"] = runtimePortSetting;
