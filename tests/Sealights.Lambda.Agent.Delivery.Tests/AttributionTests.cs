@@ -148,17 +148,21 @@ public sealed class AttributionTests(ITestOutputHelper output) : IAsyncLifetime
         var options = _scope.Options();
         var delivery = new FootprintsDelivery(options, _scope.Token, _scope.Log.Agent, _scope.Clock);
         await delivery.WriteBatchAsync(1);
+        Assert.Equal(1, delivery.Statistics.BackgroundSendsKicked);
         await Sending.UntilAsync(() => backend.FootprintsRecords().Count == 1, "the first write's background send");
         // Until that pass has ended (a running pass takes what is written meanwhile, by design):
         // a send opportunity waits for it and finds nothing left.
         await delivery.SendPendingAsync(TimeSpan.FromSeconds(5));
 
+        // The decision is taken inside the write: no send started, nothing to wait for.
         await delivery.WriteBatchAsync(2);
-        await Task.Delay(500);
+        Assert.Equal(1, delivery.Statistics.BackgroundSendsKicked);
+        Assert.Equal(1, delivery.Statistics.PendingBatches);
         Assert.Single(backend.FootprintsRecords());
 
         _scope.Clock.Advance(options.FlushInterval);
         await delivery.WriteBatchAsync(3);
+        Assert.Equal(2, delivery.Statistics.BackgroundSendsKicked);
         await Sending.UntilAsync(() => backend.FootprintsRecords().Count == 2, "the background send due again");
         Assert.Equal(["1", "2,3"], backend.FootprintsRecords().Select(Batches));
         await delivery.DisposeAsync();

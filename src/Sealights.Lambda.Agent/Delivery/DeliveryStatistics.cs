@@ -47,6 +47,9 @@ public sealed record DeliveryStatistics
     /// <summary>Batches still pending when the drain at SHUTDOWN ended: lost with the environment.</summary>
     public long UndeliveredAtShutdown { get; init; }
 
+    /// <summary>Writes that started a background send (due by the interval, a half-full spool, or final).</summary>
+    public long BackgroundSendsKicked { get; init; }
+
     /// <summary>Batches waiting to be sent.</summary>
     public int PendingBatches { get; init; }
 
@@ -80,6 +83,7 @@ internal sealed class DeliveryCounters
     public long MethodsDropped;
     public long ExecutionQueries;
     public long UndeliveredAtShutdown;
+    public long BackgroundSendsKicked;
 
     public static void Add(ref long counter, long value) => Interlocked.Add(ref counter, value);
 
@@ -98,6 +102,7 @@ internal sealed class DeliveryCounters
         MethodsDropped = Interlocked.Read(ref MethodsDropped),
         ExecutionQueries = Interlocked.Read(ref ExecutionQueries),
         UndeliveredAtShutdown = Interlocked.Read(ref UndeliveredAtShutdown),
+        BackgroundSendsKicked = Interlocked.Read(ref BackgroundSendsKicked),
         PendingBatches = pending,
         PendingBytes = pendingBytes,
         PendingInMemory = pendingInMemory,

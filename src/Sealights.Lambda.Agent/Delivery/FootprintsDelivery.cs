@@ -134,6 +134,7 @@ public sealed class FootprintsDelivery : IMethodHitSink, IAsyncDisposable
                 // spool drops its oldest.
                 if ((_lifecycle is null || _lifecycle.FootprintsMayGo) && (isFinal || BackgroundSendIsDue() || _spool.HalfFull))
                 {
+                    DeliveryCounters.Add(ref _counters.BackgroundSendsKicked, 1);
                     _sender.Kick();
                 }
             }
