@@ -23,14 +23,11 @@ public sealed class InvocationBoundaryTests
     {
         using var api = new AnsweringServer();
         using var decoy = new AnsweringServer();
-        Environment.SetEnvironmentVariable("AWS_LAMBDA_RUNTIME_API", $"127.0.0.1:{api.Port}");
-        // On Lambda the library makes its source only where an agent can connect (the port the
-        // image's entrypoint sets with coverage on); read at the first Register, so not left set
-        // for the processes other tests start.
-        var port = Environment.GetEnvironmentVariable("DOTNET_DiagnosticPorts");
-        Environment.SetEnvironmentVariable("DOTNET_DiagnosticPorts", "/nonexistent/agent.sock,connect,nosuspend");
+        // Registered as outside Lambda: on Lambda without a diagnostic port (this test process has
+        // none) the library would not make its source at all. The boundary reads the Runtime API's
+        // address when it is armed, by the listener below.
         var hits = ProbeRegistry.Register(typeof(Anchor).TypeHandle, 10);
-        Environment.SetEnvironmentVariable("DOTNET_DiagnosticPorts", port);
+        Environment.SetEnvironmentVariable("AWS_LAMBDA_RUNTIME_API", $"127.0.0.1:{api.Port}");
         using var events = new CoverageEvents();
         await events.WaitForAsync(e => e.EventName == "BoundariesArmed", TimeSpan.FromSeconds(10));
         Assert.Equal($"127.0.0.1:{api.Port}", events.Single("BoundariesArmed").Payload![0]);
