@@ -101,14 +101,17 @@ internal sealed class CoverageEventSource : EventSource
     /// </summary>
     internal static string? WhyNobodyCanRead(Func<string, string?> variable)
     {
-        static bool Set(string? value) => !string.IsNullOrWhiteSpace(value);
-        if (!Set(variable("AWS_LAMBDA_RUNTIME_API")) || Set(variable("DOTNET_DiagnosticPorts")) || Set(variable("COMPlus_DiagnosticPorts")))
+        if (string.IsNullOrWhiteSpace(variable("AWS_LAMBDA_RUNTIME_API")) || AgentPortSet(variable))
         {
             return null;
         }
 
         return "on Lambda without a diagnostic port (coverage is off for this function): no agent can read the hits";
     }
+
+    /// <summary>Whether the runtime was told at its start to connect to an agent (the runtime reads both prefixes).</summary>
+    private static bool AgentPortSet(Func<string, string?> variable) =>
+        !string.IsNullOrWhiteSpace(variable("DOTNET_DiagnosticPorts")) || !string.IsNullOrWhiteSpace(variable("COMPlus_DiagnosticPorts"));
 
     /// <summary>Creates the source once (the first module's registration). Never throws.</summary>
     public static void EnsureCreated()
@@ -360,7 +363,7 @@ internal sealed class CoverageEventSource : EventSource
     /// </summary>
     private bool SessionComesBeforeExit()
     {
-        if (RuntimeApiBoundary.IsArmed || string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOTNET_DiagnosticPorts")))
+        if (RuntimeApiBoundary.IsArmed || !AgentPortSet(Environment.GetEnvironmentVariable))
         {
             return false;
         }

@@ -12,6 +12,10 @@ namespace ProbedFixture;
 /// </summary>
 public static class Program
 {
+    // The library's internal source, which the fixture inspects (it has no public view of it).
+    private static readonly Type CoverageSource = typeof(Sealights.Coverage.Probes.ProbeRegistry).Assembly
+        .GetType("Sealights.Coverage.Probes.CoverageEventSource", throwOnError: true)!;
+
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "register" && Register())
@@ -99,9 +103,7 @@ public static class Program
     /// </summary>
     private static void WaitForSource()
     {
-        var instance = typeof(Sealights.Coverage.Probes.ProbeRegistry).Assembly
-            .GetType("Sealights.Coverage.Probes.CoverageEventSource", throwOnError: true)!
-            .GetField("_instance", BindingFlags.NonPublic | BindingFlags.Static)
+        var instance = CoverageSource.GetField("_instance", BindingFlags.NonPublic | BindingFlags.Static)
             ?? throw new MissingFieldException("CoverageEventSource._instance (the fixture waits on it)");
         var waited = Stopwatch.StartNew();
         while (instance.GetValue(null) is null && waited.Elapsed < TimeSpan.FromSeconds(10))
@@ -123,9 +125,7 @@ public static class Program
         var clock = Stopwatch.StartNew();
         RuntimeHelpers.RunClassConstructor(typeof(_SealightsProbes_).TypeHandle);
         Console.WriteLine($"registered in {clock.Elapsed.TotalMilliseconds:0.000} ms");
-        var notMade = typeof(Sealights.Coverage.Probes.ProbeRegistry).Assembly
-            .GetType("Sealights.Coverage.Probes.CoverageEventSource", throwOnError: true)!
-            .GetProperty("NotCreatedBecause", BindingFlags.NonPublic | BindingFlags.Static)
+        var notMade = CoverageSource.GetProperty("NotCreatedBecause", BindingFlags.NonPublic | BindingFlags.Static)
             ?? throw new MissingMemberException("CoverageEventSource.NotCreatedBecause (the fixture reports it)");
         var why = (string?)notMade.GetValue(null);
         Console.WriteLine(why is null ? "event source: being made" : $"event source: not made ({why})");
